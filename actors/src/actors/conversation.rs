@@ -1,0 +1,784 @@
+//! `ConversationActor`: the single owner of one conversation's log, send queue and member
+//! state. Every API call on a conversation is a [`ConvOp`] in its bounded mailbox, so sends,
+//! cancels, revokes, reads and deletes are ordered by one queue and no race can interleave them.
+//!
+//! The actor is a thin shell over [`ConversationLog`]: it turns ops into calls, hands the
+//! resulting changes to the store writer, and only after they are durable replies to callers
+//! and publishes events.
+
+use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use tokio::sync::oneshot;
+
+use crate::element::{Element, ElementBody, GroupReportElement};
+use crate::engine::Shared;
+use crate::error::{ConvError, ConvResult};
+use crate::events::Event;
+use crate::group::GroupCommand;
+use crate::history::{HistoryQuery, MessageTarget};
+use crate::ids::{ConvKey, ConvRef, ConvType, MsgId, SYSTEM_SENDER, UserId};
+use crate::log::{ConversationLog, Submitted};
+use crate::member::{ReceiveOpt, ViewKind};
+use crate::message::{
+    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage,
+};
+use crate::store::{Completion, StoreError, WriteCompleted, WriteOp, WriteRequest, read};
+
+use super::supervisor::{ConversationCrashed, ConversationPassivated};
+
+/// Where a caller's answer goes.
+pub type Reply<T> = oneshot::Sender<ConvResult<T>>;
+
+/// What a caller asks of a conversation. Each op carries its own reply channel, so the mailbox
+/// can be tried without waiting (`try_send`) and a full one is seen and counted.
+#[derive(Debug)]
+pub enum ConvOp {
+    SendMessage {
+        sender: UserId,
+        id: MsgId,
+        content: Arc<MessageContent>,
+        rand: u64,
+        reply: Reply<MessageView>,
+    },
+    CancelSend {
+        user: UserId,
+        id: MsgId,
+        reply: Reply<()>,
+    },
+    GetMessages {
+        user: UserId,
+        targets: Vec<MessageTarget>,
+        reply: Reply<Vec<MessageView>>,
+    },
+    GetByLocators {
+        user: UserId,
+        locators: Vec<MessageLocator>,
+        reply: Reply<Vec<MessageView>>,
+    },
+    ReportRead {
+        user: UserId,
+        target: Option<MessageTarget>,
+        reply: Reply<()>,
+    },
+    Revoke {
+        user: UserId,
+        target: MessageTarget,
+        reason: String,
+        reply: Reply<()>,
+    },
+    GetHistory {
+        user: UserId,
+        query: HistoryQuery,
+        reply: Reply<Vec<MessageView>>,
+    },
+    Delete {
+        user: UserId,
+        target: Option<MessageTarget>,
+        view: ViewKind,
+        reply: Reply<()>,
+    },
+    ListDelete {
+        user: UserId,
+        targets: Vec<MessageTarget>,
+        reply: Reply<()>,
+    },
+    ClearHistory {
+        user: UserId,
+        reply: Reply<()>,
+    },
+    SetLocalCustomData {
+        user: UserId,
+        target: MessageTarget,
+        data: LocalCustomData,
+        reply: Reply<()>,
+    },
+    SaveLocal {
+        user: UserId,
+        messages: Vec<StoredMessage>,
+        reply: Reply<Vec<MessageView>>,
+    },
+    SetGroupReceiveOpt {
+        user: UserId,
+        opt: ReceiveOpt,
+        reply: Reply<()>,
+    },
+    ApplyGroup {
+        user: UserId,
+        command: GroupCommand,
+        reply: Reply<()>,
+    },
+    FilterVisible {
+        user: UserId,
+        shared: Vec<u64>,
+        local: Vec<u64>,
+        reply: Reply<Vec<MessageView>>,
+    },
+    GetUnreadCount {
+        user: UserId,
+        reply: Reply<u64>,
+    },
+    /// Makes the actor panic, so tests (and operators' drills) can watch the supervisor
+    /// restart it with its state reloaded.
+    InjectPanic,
+}
+
+/// The one actor message type: an op for the conversation.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ConvCommand(pub ConvOp);
+
+type AfterWrite = Box<
+    dyn FnOnce(&mut ConversationActor, &mut Context<ConversationActor>, Result<(), StoreError>),
+>;
+
+pub struct ConversationActor {
+    key: ConvKey,
+    storage_key: Arc<str>,
+    shared: Arc<Shared>,
+    log: Option<ConversationLog>,
+    /// Writes in flight, by token, with what to do once each is durable.
+    awaiting: HashMap<u64, AfterWrite>,
+    next_token: u64,
+    /// Callers waiting for their message to be durable (or to leave the send queue).
+    pending_sends: HashMap<MsgId, Vec<Reply<MessageView>>>,
+    release_scheduled: bool,
+    last_activity: Instant,
+}
+
+impl ConversationActor {
+    pub fn new(key: ConvKey, shared: Arc<Shared>) -> ConversationActor {
+        let storage_key = key.storage_key().into();
+        ConversationActor {
+            key,
+            storage_key,
+            shared,
+            log: None,
+            awaiting: HashMap::new(),
+            next_token: 0,
+            pending_sends: HashMap::new(),
+            release_scheduled: false,
+            last_activity: Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.shared.config.clock.now_ms()
+    }
+
+    fn log(&mut self) -> &mut ConversationLog {
+        self.log.as_mut().expect("the log is loaded in started()")
+    }
+
+    /// Hands the log's changes to the store writer; `after` runs once they are durable (at
+    /// once if nothing changed).
+    fn flush(&mut self, ctx: &mut Context<Self>, after: Option<AfterWrite>) {
+        let changes = self.log().take_changes();
+        if changes.is_empty() {
+            if let Some(f) = after {
+                f(self, ctx, Ok(()));
+            }
+            return;
+        }
+        let conv = self.storage_key.clone();
+        let mut ops = Vec::with_capacity(changes.inserted.len() + changes.members.len() + 1);
+        if changes.group
+            && let Some(g) = self.log().group()
+        {
+            let info = serde_json::to_string(g).expect("group info always serializes");
+            ops.push(WriteOp::UpsertGroup {
+                conv: conv.clone(),
+                info,
+            });
+        }
+        ops.extend(
+            changes
+                .inserted
+                .into_iter()
+                .map(|message| WriteOp::InsertShared {
+                    conv: conv.clone(),
+                    message,
+                }),
+        );
+        ops.extend(
+            changes
+                .updated
+                .into_iter()
+                .map(|message| WriteOp::UpdateShared {
+                    conv: conv.clone(),
+                    message,
+                }),
+        );
+        for user in changes.members {
+            if let Some(m) = self.log().member(&user) {
+                let state = serde_json::to_string(m).expect("member state always serializes");
+                ops.push(WriteOp::UpsertMember {
+                    conv: conv.clone(),
+                    user,
+                    state,
+                });
+            }
+        }
+        ops.extend(
+            changes
+                .local_added
+                .into_iter()
+                .map(|(owner, message)| WriteOp::InsertLocal {
+                    conv: conv.clone(),
+                    owner,
+                    message,
+                }),
+        );
+        ops.extend(changes.local_removed.into_iter().map(|(owner, local_id)| {
+            WriteOp::DeleteLocal {
+                conv: conv.clone(),
+                owner,
+                local_id,
+            }
+        }));
+        let done = match after {
+            Some(f) => {
+                self.next_token += 1;
+                let token = self.next_token;
+                self.awaiting.insert(token, f);
+                Completion::Actor {
+                    to: ctx.address().recipient(),
+                    token,
+                }
+            }
+            None => Completion::None,
+        };
+        if let Err(e) = self.shared.store.submit(WriteRequest { ops, done }) {
+            // The writer is gone: fail whatever waits on this write.
+            let token = self.next_token;
+            if let Some(f) = self.awaiting.remove(&token) {
+                f(self, ctx, Err(e));
+            }
+        }
+    }
+
+    /// Flushes with a continuation that marks everything up to the current last seq durable
+    /// and delivers it, then runs `then`.
+    fn flush_commits(&mut self, ctx: &mut Context<Self>, then: Option<AfterWrite>) {
+        let through = self.log().last_seq();
+        self.flush(
+            ctx,
+            Some(Box::new(
+                move |act: &mut Self, ctx: &mut Context<Self>, res| {
+                    act.on_durable(ctx, through, res.clone());
+                    if let Some(f) = then {
+                        f(act, ctx, res);
+                    }
+                },
+            )),
+        );
+    }
+
+    fn on_durable(&mut self, ctx: &mut Context<Self>, through: u64, res: Result<(), StoreError>) {
+        if let Err(e) = res {
+            tracing::error!(conv = %self.key, error = %e, "write failed; restarting conversation");
+            for (_, replies) in self.pending_sends.drain() {
+                for r in replies {
+                    let _ = r.send(Err(ConvError::Store(e.to_string())));
+                }
+            }
+            self.crash(ctx);
+            return;
+        }
+        let committed = self.log().mark_durable(through);
+        if committed.is_empty() {
+            return;
+        }
+        metrics::counter!("timsg_messages_committed_total", "conv_type" => conv_type_label(self.key.conv_type()))
+            .increment(committed.len() as u64);
+        let store = self.shared.store.clone();
+        let shared = self.shared.clone();
+        let mut per_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
+        for msg in &committed {
+            let deliveries = self.log().deliveries(msg, |receiver, sender| {
+                shared.users.c2c_opt(&store, receiver, sender)
+            });
+            for d in deliveries {
+                let view = self.log().view_of(&d.user, msg);
+                let slot = per_user
+                    .entry(d.user)
+                    .or_insert_with(|| (Vec::new(), d.notify));
+                slot.0.push(view);
+            }
+            if let Some(replies) = self.pending_sends.remove(&msg.id) {
+                let view = self.log().view_of(&msg.sender, msg);
+                for r in replies {
+                    let _ = r.send(Ok(view.clone()));
+                }
+            }
+        }
+        for (user, (messages, notify)) in per_user {
+            self.shared
+                .events
+                .publish(&user, Event::NewMessages { messages, notify });
+        }
+        // Undelivered marks made by the receive options.
+        self.flush(ctx, None);
+    }
+
+    fn schedule_release(&mut self, ctx: &mut Context<Self>) {
+        if self.release_scheduled {
+            return;
+        }
+        let now = self.now_ms();
+        if let Some(delay) = self.log().next_release_in(now) {
+            self.release_scheduled = true;
+            ctx.run_later(Duration::from_millis(delay), |act, ctx| {
+                act.release_scheduled = false;
+                let now = act.now_ms();
+                if !act.log().release_queued(now).is_empty() {
+                    act.flush_commits(ctx, None);
+                }
+                act.schedule_release(ctx);
+            });
+        }
+        metrics::gauge!("timsg_conversation_send_queue_depth").set(self.log().queue_len() as f64);
+    }
+
+    fn crash(&mut self, ctx: &mut Context<Self>) {
+        self.shared
+            .table
+            .remove_if(&self.key, |_, a| *a == ctx.address());
+        if let Some(sup) = self.shared.supervisor.get() {
+            sup.do_send(ConversationCrashed {
+                key: self.key.clone(),
+            });
+        }
+        ctx.stop();
+    }
+
+    fn publish_report(&self, user: &UserId, report: GroupReportElement) {
+        let message = Arc::new(StoredMessage {
+            id: format!("report-{}-{}", report.group_id, fastrand::u64(..)).into(),
+            sender: SYSTEM_SENDER.into(),
+            seq: 0,
+            local_id: 0,
+            rand: fastrand::u64(..u64::from(u32::MAX)),
+            server_time: self.shared.config.clock.now_secs(),
+            status: MessageStatus::SendSucc,
+            revoke: None,
+            content: Arc::new(MessageContent::with_elements(vec![Element::new(
+                ElementBody::GroupReport(report),
+            )])),
+        });
+        let view = MessageView {
+            conv: ConvRef {
+                conv_type: ConvType::System,
+                id: "".into(),
+            },
+            message,
+            is_self: false,
+            is_read: false,
+            is_peer_read: false,
+            custom: LocalCustomData::default(),
+        };
+        self.shared.events.publish(
+            user,
+            Event::NewMessages {
+                messages: vec![view],
+                notify: true,
+            },
+        );
+    }
+
+    fn handle_op(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
+        let now_ms = self.now_ms();
+        match op {
+            ConvOp::SendMessage {
+                sender,
+                id,
+                content,
+                rand,
+                reply,
+            } => {
+                let limit = self.shared.config.group_send_queue;
+                match self
+                    .log()
+                    .submit(&sender, id.clone(), content, rand, now_ms, limit)
+                {
+                    Ok(Submitted::Duplicate(m)) => {
+                        if m.seq <= self.log().durable_seq() {
+                            let view = self.log().view_of(&sender, &m);
+                            let _ = reply.send(Ok(view));
+                        } else {
+                            self.pending_sends.entry(id).or_default().push(reply);
+                        }
+                    }
+                    Ok(Submitted::Queued) => {
+                        self.pending_sends.entry(id).or_default().push(reply);
+                        self.schedule_release(ctx);
+                    }
+                    Ok(Submitted::Committed(_)) => {
+                        self.pending_sends.entry(id).or_default().push(reply);
+                        self.flush_commits(ctx, None);
+                    }
+                    Ok(Submitted::Online(m)) => {
+                        let mut audience: Vec<UserId> = self
+                            .log()
+                            .members()
+                            .filter(|(u, mem)| mem.active && **u != m.sender)
+                            .map(|(u, _)| u.clone())
+                            .collect();
+                        audience.sort();
+                        for u in audience {
+                            let view = self.log().view_of(&u, &m);
+                            self.shared.events.publish(
+                                &u,
+                                Event::NewMessages {
+                                    messages: vec![view],
+                                    notify: false,
+                                },
+                            );
+                        }
+                        let view = self.log().view_of(&sender, &m);
+                        let _ = reply.send(Ok(view));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            ConvOp::CancelSend { user, id, reply } => match self.log().cancel(&user, &id) {
+                Ok(q) => {
+                    for r in self.pending_sends.remove(&q.id).unwrap_or_default() {
+                        let _ = r.send(Err(ConvError::SendCancelled));
+                    }
+                    metrics::counter!("timsg_sends_cancelled_total").increment(1);
+                    let _ = reply.send(Ok(()));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            ConvOp::GetMessages {
+                user,
+                targets,
+                reply,
+            } => {
+                let log = self.log();
+                let out = targets.iter().filter_map(|t| log.find(&user, t)).collect();
+                let _ = reply.send(Ok(out));
+            }
+            ConvOp::GetByLocators {
+                user,
+                locators,
+                reply,
+            } => {
+                let log = self.log();
+                let out = locators
+                    .iter()
+                    .filter_map(|l| log.find_by_locator(&user, l))
+                    .collect();
+                let _ = reply.send(Ok(out));
+            }
+            ConvOp::ReportRead {
+                user,
+                target,
+                reply,
+            } => {
+                let secs = now_ms / 1000;
+                match self.log().report_read(&user, target.as_ref(), secs) {
+                    Ok(receipt) => self.flush(
+                        ctx,
+                        Some(Box::new(
+                            move |act: &mut Self,
+                                  _ctx: &mut Context<Self>,
+                                  res: Result<(), StoreError>| {
+                                if res.is_ok()
+                                    && let Some((peer, receipt)) = receipt
+                                {
+                                    act.shared
+                                        .events
+                                        .publish(&peer, Event::ReadReceipts(vec![receipt]));
+                                }
+                                let _ = reply.send(res.map_err(store_err));
+                            },
+                        )),
+                    ),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            ConvOp::Revoke {
+                user,
+                target,
+                reason,
+                reply,
+            } => {
+                let window = self.shared.config.revoke_window.as_secs();
+                match self
+                    .log()
+                    .revoke(&user, &target, reason.clone(), now_ms / 1000, window)
+                {
+                    Ok(msg) => {
+                        let audience = self.log().revoke_audience(&msg);
+                        self.flush(
+                            ctx,
+                            Some(Box::new(
+                                move |act: &mut Self,
+                                      _ctx: &mut Context<Self>,
+                                      res: Result<(), StoreError>| {
+                                    if res.is_ok() {
+                                        for u in audience.iter().filter(|u| **u != user) {
+                                            let loc = MessageLocator {
+                                                conv: act.key.as_seen_by(u),
+                                                is_revoked: true,
+                                                time: msg.server_time,
+                                                seq: msg.seq,
+                                                is_self: **u == *msg.sender,
+                                                rand: msg.rand,
+                                            };
+                                            act.shared.events.publish(
+                                                u,
+                                                Event::Revoked {
+                                                    locators: vec![loc],
+                                                    by: user.clone(),
+                                                    reason: reason.clone(),
+                                                },
+                                            );
+                                        }
+                                    }
+                                    let _ = reply.send(res.map_err(store_err));
+                                },
+                            )),
+                        );
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
+            ConvOp::GetHistory { user, query, reply } => {
+                let _ = reply.send(self.log().history(&user, &query));
+            }
+            ConvOp::Delete {
+                user,
+                target,
+                view,
+                reply,
+            } => {
+                let res = self.log().delete(&user, target.as_ref(), view);
+                self.reply_after_write(ctx, res, reply);
+            }
+            ConvOp::ListDelete {
+                user,
+                targets,
+                reply,
+            } => {
+                let res = self.log().list_delete(&user, &targets);
+                self.reply_after_write(ctx, res, reply);
+            }
+            ConvOp::ClearHistory { user, reply } => {
+                let res = self.log().clear_history(&user);
+                self.reply_after_write(ctx, res, reply);
+            }
+            ConvOp::SetLocalCustomData {
+                user,
+                target,
+                data,
+                reply,
+            } => {
+                let res = self.log().set_custom_data(&user, &target, data);
+                self.reply_after_write(ctx, res, reply);
+            }
+            ConvOp::SetGroupReceiveOpt { user, opt, reply } => {
+                let res = self.log().set_group_receive_opt(&user, opt);
+                self.reply_after_write(ctx, res, reply);
+            }
+            ConvOp::SaveLocal {
+                user,
+                messages,
+                reply,
+            } => {
+                let mut saved = Vec::with_capacity(messages.len());
+                let mut failure = None;
+                for m in messages {
+                    match self.log().add_local(&user, m) {
+                        Ok(s) => saved.push(s),
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let views: Vec<MessageView> =
+                    saved.iter().map(|m| self.log().view_of(&user, m)).collect();
+                self.flush(
+                    ctx,
+                    Some(Box::new(
+                        move |_act: &mut Self,
+                              _ctx: &mut Context<Self>,
+                              res: Result<(), StoreError>| {
+                            let out = match (res, failure) {
+                                (Err(e), _) => Err(store_err(e)),
+                                (Ok(()), Some(e)) => Err(e),
+                                (Ok(()), None) => Ok(views),
+                            };
+                            let _ = reply.send(out);
+                        },
+                    )),
+                );
+            }
+            ConvOp::ApplyGroup {
+                user,
+                command,
+                reply,
+            } => match self.log().apply_group(&user, command, now_ms) {
+                Ok(outcome) => {
+                    let reports = outcome.reports;
+                    self.flush_commits(
+                        ctx,
+                        Some(Box::new(
+                            move |act: &mut Self,
+                                  _ctx: &mut Context<Self>,
+                                  res: Result<(), StoreError>| {
+                                if res.is_ok() {
+                                    for (u, r) in reports {
+                                        act.publish_report(&u, r);
+                                    }
+                                }
+                                let _ = reply.send(res.map_err(store_err));
+                            },
+                        )),
+                    );
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            ConvOp::FilterVisible {
+                user,
+                shared,
+                local,
+                reply,
+            } => {
+                let _ = reply.send(Ok(self.log().filter_visible(&user, &shared, &local)));
+            }
+            ConvOp::GetUnreadCount { user, reply } => {
+                let _ = reply.send(Ok(self.log().unread_count(&user)));
+            }
+            ConvOp::InjectPanic => panic!("panic injected into {}", self.key),
+        }
+    }
+
+    fn reply_after_write(
+        &mut self,
+        ctx: &mut Context<Self>,
+        res: ConvResult<()>,
+        reply: Reply<()>,
+    ) {
+        match res {
+            Ok(()) => self.flush(
+                ctx,
+                Some(Box::new(
+                    move |_: &mut Self, _: &mut Context<Self>, res: Result<(), StoreError>| {
+                        let _ = reply.send(res.map_err(store_err));
+                    },
+                )),
+            ),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.awaiting.is_empty()
+            && self.pending_sends.is_empty()
+            && self.log.as_ref().is_none_or(|l| l.queue_len() == 0)
+    }
+}
+
+fn store_err(e: StoreError) -> ConvError {
+    ConvError::Store(e.to_string())
+}
+
+pub(crate) fn conv_type_label(t: ConvType) -> &'static str {
+    match t {
+        ConvType::C2c => "c2c",
+        ConvType::Group => "group",
+        ConvType::System => "system",
+    }
+}
+
+impl Actor for ConversationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(self.shared.config.conversation_mailbox);
+        let key = self.key.clone();
+        match self.shared.store.read(|c| read::load_conversation(c, &key)) {
+            Ok(loaded) => {
+                self.log = Some(ConversationLog::restore(
+                    key,
+                    loaded.group,
+                    loaded.entries,
+                    loaded.members,
+                    self.shared.config.group_rate_limit,
+                ));
+            }
+            Err(e) => {
+                tracing::error!(conv = %self.key, error = %e, "cannot load conversation");
+                metrics::counter!("timsg_store_errors_total").increment(1);
+                self.shared
+                    .table
+                    .remove_if(&self.key, |_, a| *a == ctx.address());
+                ctx.stop();
+                return;
+            }
+        }
+        let idle = self.shared.config.idle_passivation;
+        let tick = (idle / 4).max(Duration::from_millis(250));
+        ctx.run_interval(tick, move |act, ctx| {
+            if act.is_idle() && act.last_activity.elapsed() >= idle {
+                act.shared
+                    .table
+                    .remove_if(&act.key, |_, a| *a == ctx.address());
+                if let Some(sup) = act.shared.supervisor.get() {
+                    sup.do_send(ConversationPassivated {
+                        key: act.key.clone(),
+                    });
+                }
+                ctx.stop();
+            }
+        });
+    }
+}
+
+impl Handler<ConvCommand> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, ConvCommand(op): ConvCommand, ctx: &mut Context<Self>) {
+        if self.log.is_none() {
+            return; // failed to load and is stopping; the caller sees its reply dropped
+        }
+        self.last_activity = Instant::now();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle_op(op, ctx)));
+        if outcome.is_err() {
+            tracing::error!(conv = %self.key, "conversation actor panicked; restarting from the store");
+            self.crash(ctx);
+        }
+    }
+}
+
+impl Handler<WriteCompleted> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: WriteCompleted, ctx: &mut Context<Self>) {
+        if let Some(f) = self.awaiting.remove(&msg.token) {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(self, ctx, msg.result)));
+            if outcome.is_err() {
+                self.crash(ctx);
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Runtime configuration: limits, timing and durability, with the TIM defaults.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::clock::Clock;
+
+/// How durable an acknowledged write is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Each group commit is fsynced before any of its writes is acknowledged.
+    #[default]
+    Fsync,
+    /// Committed to the OS page cache; survives a process crash, not a power loss.
+    Os,
+    /// A throw-away database deleted at close; for tests and benchmarks.
+    Memory,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fsync" => Ok(Durability::Fsync),
+            "os" => Ok(Durability::Os),
+            "memory" => Ok(Durability::Memory),
+            other => Err(format!("unknown durability {other:?}: fsync, os or memory")),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Directory of the database; ignored with [`Durability::Memory`].
+    pub data_dir: PathBuf,
+    pub durability: Durability,
+    pub clock: Clock,
+    /// Arbiters (threads) conversation actors are spread over; 0 = one per core.
+    pub arbiters: usize,
+    /// Mailbox capacity of each conversation actor.
+    pub conversation_mailbox: usize,
+    /// Events buffered per logged-in user before new ones are dropped (and counted).
+    pub event_buffer: usize,
+    /// Largest message body in bytes (TIM: 12 KB).
+    pub max_body_bytes: usize,
+    /// Revoke window (TIM default: 2 minutes).
+    pub revoke_window: Duration,
+    /// Group messages per second per group (TIM default 40); 0 = unlimited.
+    pub group_rate_limit: u32,
+    /// Messages a group may hold waiting for its rate limit before sends fail.
+    pub group_send_queue: usize,
+    /// Receivers per `BatchSend` call.
+    pub batch_send_max: usize,
+    /// Records per store transaction at most.
+    pub group_commit_max: usize,
+    /// Store requests waiting for the writer at most (senders wait beyond that).
+    pub store_queue: usize,
+    /// A conversation actor idle this long is passivated.
+    pub idle_passivation: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            data_dir: PathBuf::from("timsg-data"),
+            durability: Durability::Fsync,
+            clock: Clock::System,
+            arbiters: 0,
+            conversation_mailbox: 1024,
+            event_buffer: 4096,
+            max_body_bytes: 12 * 1024,
+            revoke_window: Duration::from_secs(120),
+            group_rate_limit: 40,
+            group_send_queue: 1000,
+            batch_send_max: 500,
+            group_commit_max: 4096,
+            store_queue: 65536,
+            idle_passivation: Duration::from_secs(300),
+        }
+    }
+}

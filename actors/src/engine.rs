@@ -1,0 +1,465 @@
+//! The engine: the actor system, the routing table and the store, and the calls every way in
+//! uses to reach a conversation.
+//!
+//! Routing is lazy: the first call for a conversation starts its actor on the arbiter its key
+//! hashes to (one arbiter per core), and the actor loads its state from the store before it
+//! takes any op. Callers reach actors through the lock-free routing table without a hop
+//! through the supervisor; the supervisor only hears about lifecycle changes.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use actix::dev::SendError;
+use actix::prelude::*;
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry;
+use parking_lot::Mutex;
+use tokio::sync::oneshot;
+
+use crate::actors::supervisor::ConversationActivated;
+use crate::actors::{
+    BatchRecipientResult, BatchSendActor, ConvCommand, ConvOp, ConversationActor,
+    GetSupervisorStats, Reply, RunBatchSend, SupervisorActor, SupervisorStats,
+};
+use crate::config::EngineConfig;
+use crate::error::{ConvError, ConvResult};
+use crate::events::{EventBus, EventStream};
+use crate::history::MessageTarget;
+use crate::ids::{ConvKey, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
+use crate::member::ReceiveOpt;
+use crate::message::{MessageContent, MessageView};
+use crate::search::{SearchQuery, SearchResult};
+use crate::store::{Store, StoreError, WriteOp, read, search};
+use crate::users::UserDirectory;
+
+/// State every actor and every caller shares.
+pub struct Shared {
+    pub config: EngineConfig,
+    pub store: Arc<Store>,
+    pub events: EventBus,
+    pub users: UserDirectory,
+    pub ids: MsgIdGenerator,
+    /// The routing table: live conversation actors by conversation.
+    pub table: DashMap<ConvKey, Addr<ConversationActor>>,
+    pub arbiters: Vec<ArbiterHandle>,
+    pub supervisor: OnceLock<Addr<SupervisorActor>>,
+}
+
+impl Shared {
+    /// The conversation's actor, started (and loading its state) if it is not running.
+    pub fn route(self: &Arc<Self>, key: &ConvKey) -> Addr<ConversationActor> {
+        if let Some(a) = self.table.get(key)
+            && a.connected()
+        {
+            return a.clone();
+        }
+        match self.table.entry(key.clone()) {
+            Entry::Occupied(mut e) => {
+                if e.get().connected() {
+                    return e.get().clone();
+                }
+                let addr = self.start(key);
+                e.insert(addr.clone());
+                addr
+            }
+            Entry::Vacant(v) => {
+                let addr = self.start(key);
+                v.insert(addr.clone());
+                addr
+            }
+        }
+    }
+
+    fn start(self: &Arc<Self>, key: &ConvKey) -> Addr<ConversationActor> {
+        let arbiter = &self.arbiters[key.shard(self.arbiters.len())];
+        let shared = self.clone();
+        let key = key.clone();
+        if let Some(sup) = self.supervisor.get() {
+            sup.do_send(ConversationActivated);
+        }
+        ConversationActor::start_in_arbiter(arbiter, move |_| ConversationActor::new(key, shared))
+    }
+}
+
+/// A send whose message ID is known and whose outcome is still to come.
+#[derive(Debug)]
+pub struct PendingSend {
+    pub id: MsgId,
+    rx: oneshot::Receiver<ConvResult<MessageView>>,
+    /// Set when the mailbox was full and the op still has to be delivered.
+    waiting: Option<(Engine, ConvKey, ConvCommand)>,
+}
+
+impl PendingSend {
+    /// Waits until the message is durable (or the send failed or was cancelled).
+    pub async fn outcome(self) -> ConvResult<MessageView> {
+        if let Some((engine, key, cmd)) = self.waiting {
+            engine.dispatch(&key, cmd).await?;
+        }
+        self.rx.await.map_err(|_| lost_reply())?
+    }
+}
+
+fn lost_reply() -> ConvError {
+    ConvError::Internal("the conversation restarted before answering; retry".into())
+}
+
+struct SystemThread {
+    system: System,
+    thread: JoinHandle<()>,
+}
+
+/// Cheap to clone handle on the running engine.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    system: Arc<Mutex<Option<SystemThread>>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("active", &self.shared.table.len())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Opens the store and starts the actor system: one arbiter per core (or as configured).
+    pub fn open(config: EngineConfig) -> Result<Engine, StoreError> {
+        let store = Store::open(&config)?;
+        let n = if config.arbiters == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            config.arbiters
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("timsg-system".into())
+            .spawn(move || {
+                let sys = System::new();
+                let arbiters: Vec<Arbiter> = (0..n).map(|_| Arbiter::new()).collect();
+                let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
+                let _ = tx.send((System::current(), handles));
+                let _ = sys.run();
+                for a in arbiters {
+                    a.stop();
+                    let _ = a.join();
+                }
+            })
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let (system, arbiters) = rx
+            .recv()
+            .map_err(|_| StoreError::Io("actor system failed to start".into()))?;
+        let shared = Arc::new(Shared {
+            events: EventBus::new(config.event_buffer),
+            config,
+            store,
+            users: UserDirectory::default(),
+            ids: MsgIdGenerator::default(),
+            table: DashMap::new(),
+            arbiters,
+            supervisor: OnceLock::new(),
+        });
+        let weak = Arc::downgrade(&shared);
+        let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| {
+            SupervisorActor::new(weak)
+        });
+        let _ = shared.supervisor.set(sup);
+        Ok(Engine {
+            shared,
+            system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))),
+        })
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    pub fn now_ms(&self) -> u64 {
+        self.shared.config.clock.now_ms()
+    }
+
+    pub fn next_message_id(&self) -> MsgId {
+        self.shared.ids.next_id(self.now_ms())
+    }
+
+    /// Puts an op in the conversation's mailbox, waiting if it is full (counted), and routing
+    /// again if the actor stopped in between (passivated or restarted).
+    pub async fn dispatch(&self, key: &ConvKey, mut cmd: ConvCommand) -> ConvResult<()> {
+        for _ in 0..8 {
+            let addr = self.shared.route(key);
+            match addr.try_send(cmd) {
+                Ok(()) => return Ok(()),
+                Err(SendError::Full(c)) => {
+                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation")
+                        .increment(1);
+                    return addr.send(c).await.map_err(|_| lost_reply());
+                }
+                Err(SendError::Closed(c)) => {
+                    self.shared.table.remove_if(key, |_, a| *a == addr);
+                    cmd = c;
+                }
+            }
+        }
+        Err(ConvError::Store("the conversation cannot be loaded".into()))
+    }
+
+    /// Asks the conversation for something and waits for the answer.
+    pub async fn call<T>(
+        &self,
+        key: &ConvKey,
+        make: impl FnOnce(Reply<T>) -> ConvOp,
+    ) -> ConvResult<T> {
+        let (tx, rx) = oneshot::channel();
+        self.dispatch(key, ConvCommand(make(tx))).await?;
+        rx.await.map_err(|_| lost_reply())?
+    }
+
+    /// Starts a send: checks the message, assigns its ID and enqueues it, all before returning,
+    /// so a cancel issued after this call is ordered after the send.
+    pub fn send_message(
+        &self,
+        sender: &UserId,
+        key: ConvKey,
+        content: Arc<MessageContent>,
+        id: Option<MsgId>,
+    ) -> ConvResult<PendingSend> {
+        self.check_content(&content)?;
+        if let Some((a, b)) = key.c2c_pair() {
+            for u in [a, b] {
+                if !is_valid_identifier(u) {
+                    return Err(ConvError::InvalidIdentifier(u.to_string()));
+                }
+            }
+        }
+        let id = id.unwrap_or_else(|| self.next_message_id());
+        let (tx, rx) = oneshot::channel();
+        let rand = u64::from(fastrand::u32(..));
+        let mut cmd = ConvCommand(ConvOp::SendMessage {
+            sender: sender.clone(),
+            id: id.clone(),
+            content,
+            rand,
+            reply: tx,
+        });
+        let mut waiting = None;
+        for _ in 0..8 {
+            let addr = self.shared.route(&key);
+            match addr.try_send(cmd) {
+                Ok(()) => break,
+                Err(SendError::Full(c)) => {
+                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation")
+                        .increment(1);
+                    waiting = Some((self.clone(), key.clone(), c));
+                    break;
+                }
+                Err(SendError::Closed(c)) => {
+                    self.shared.table.remove_if(&key, |_, a| *a == addr);
+                    cmd = c;
+                }
+            }
+        }
+        Ok(PendingSend { id, rx, waiting })
+    }
+
+    /// The checks every sent message passes before it reaches a conversation.
+    pub fn check_content(&self, content: &MessageContent) -> ConvResult<()> {
+        if content.elements.is_empty() {
+            return Err(ConvError::InvalidParam(
+                "message_elem_array is empty".into(),
+            ));
+        }
+        if let Some(e) = content.elements.iter().find(|e| !e.is_client_sendable()) {
+            return Err(ConvError::ElementNotSendable(e.type_number()));
+        }
+        let size = content.content_bytes();
+        let limit = self.shared.config.max_body_bytes;
+        if size > limit {
+            return Err(ConvError::BodyTooLarge { size, limit });
+        }
+        Ok(())
+    }
+
+    /// Sends one message to many C2C receivers through a [`BatchSendActor`].
+    pub async fn batch_send(
+        &self,
+        sender: &UserId,
+        receivers: Vec<String>,
+        content: Arc<MessageContent>,
+    ) -> ConvResult<Vec<BatchRecipientResult>> {
+        if receivers.is_empty() || receivers.len() > self.shared.config.batch_send_max {
+            return Err(ConvError::InvalidParam(format!(
+                "batch send takes 1 to {} receivers, got {}",
+                self.shared.config.batch_send_max,
+                receivers.len()
+            )));
+        }
+        self.check_content(&content)?;
+        let engine = self.clone();
+        let arbiter = &self.shared.arbiters[fastrand::usize(..self.shared.arbiters.len())];
+        let actor = BatchSendActor::start_in_arbiter(arbiter, move |_| BatchSendActor::new(engine));
+        let (tx, rx) = oneshot::channel();
+        actor
+            .send(RunBatchSend {
+                sender: sender.clone(),
+                receivers,
+                content,
+                reply: tx,
+            })
+            .await
+            .map_err(|_| lost_reply())?;
+        rx.await.map_err(|_| lost_reply())
+    }
+
+    /// Opens `user`'s event stream (replacing an earlier one).
+    pub fn subscribe(&self, user: &UserId) -> (u64, EventStream) {
+        self.shared.events.subscribe(user)
+    }
+
+    pub fn unsubscribe(&self, user: &str, generation: u64) {
+        self.shared.events.unsubscribe(user, generation)
+    }
+
+    /// Every conversation `user` has state in.
+    pub fn conversations_of(&self, user: &str) -> ConvResult<Vec<ConvKey>> {
+        self.shared
+            .store
+            .read(|c| read::conversations_of(c, user))
+            .map_err(store_err)
+    }
+
+    /// Finds messages by ID among `user`'s conversations and local messages, in the order asked.
+    pub async fn find_messages(
+        &self,
+        user: &UserId,
+        ids: &[String],
+    ) -> ConvResult<Vec<MessageView>> {
+        let mut by_conv: BTreeMap<ConvKey, Vec<MessageTarget>> = BTreeMap::new();
+        for id in ids {
+            let located = self
+                .shared
+                .store
+                .read(|c| read::locate_message(c, user, id))
+                .map_err(store_err)?;
+            if let Some(key) = located {
+                by_conv
+                    .entry(key)
+                    .or_default()
+                    .push(MessageTarget::Id(id.as_str().into()));
+            }
+        }
+        let mut found = Vec::new();
+        for (key, targets) in by_conv {
+            let user = user.clone();
+            found.extend(
+                self.call(&key, |reply| ConvOp::GetMessages {
+                    user,
+                    targets,
+                    reply,
+                })
+                .await?,
+            );
+        }
+        found.sort_by_key(|v| ids.iter().position(|i| *i == *v.message.id));
+        Ok(found)
+    }
+
+    /// Local search: store candidates, then each conversation keeps what `user` can see.
+    pub async fn search(&self, user: &UserId, query: SearchQuery) -> ConvResult<SearchResult> {
+        let started = Instant::now();
+        let candidates = self
+            .shared
+            .store
+            .read(|c| search::candidates(c, user, &query))
+            .map_err(store_err)?;
+        let mut matches = Vec::with_capacity(candidates.len());
+        for (key, (shared, local)) in candidates {
+            let u = user.clone();
+            let views = self
+                .call(&key, |reply| ConvOp::FilterVisible {
+                    user: u,
+                    shared,
+                    local,
+                    reply,
+                })
+                .await?;
+            matches.push((key.as_seen_by(user), views));
+        }
+        let result = crate::search::assemble(&query, matches);
+        metrics::histogram!("timsg_search_seconds").record(started.elapsed().as_secs_f64());
+        Ok(result)
+    }
+
+    /// Sets `owner`'s C2C receive option for `peers`; durable before it returns.
+    pub async fn set_c2c_receive_opt(
+        &self,
+        owner: &UserId,
+        peers: &[String],
+        opt: ReceiveOpt,
+    ) -> ConvResult<()> {
+        let ops = peers
+            .iter()
+            .map(|p| WriteOp::SetC2cReceiveOpt {
+                owner: owner.clone(),
+                peer: p.clone(),
+                opt: opt.number(),
+            })
+            .collect();
+        self.shared.store.write(ops).await.map_err(store_err)?;
+        self.shared
+            .users
+            .set_c2c_opts(&self.shared.store, owner, peers, opt)
+            .map_err(store_err)
+    }
+
+    pub fn c2c_receive_opt(&self, owner: &str, peer: &str) -> ReceiveOpt {
+        self.shared.users.c2c_opt(&self.shared.store, owner, peer)
+    }
+
+    /// Admits a call of a rate-limited API (`max_calls` per `window_ms` per user).
+    pub fn admit_call(
+        &self,
+        user: &UserId,
+        api: &'static str,
+        window_ms: u64,
+        max_calls: u32,
+    ) -> bool {
+        self.shared
+            .users
+            .admit_call(user, api, self.now_ms(), window_ms, max_calls)
+    }
+
+    pub async fn supervisor_stats(&self) -> SupervisorStats {
+        match self.shared.supervisor.get() {
+            Some(s) => s.send(GetSupervisorStats).await.unwrap_or_default(),
+            None => SupervisorStats::default(),
+        }
+    }
+
+    /// Conversations with a live actor.
+    pub fn active_conversations(&self) -> usize {
+        self.shared.table.len()
+    }
+
+    /// Whether the conversation type can be addressed by the message APIs.
+    pub fn is_addressable(conv_type: ConvType) -> bool {
+        matches!(conv_type, ConvType::C2c | ConvType::Group)
+    }
+
+    /// Stops every actor, lets the store writer commit what it holds, and waits for both.
+    pub fn shutdown(&self) {
+        self.shared.table.clear();
+        if let Some(st) = self.system.lock().take() {
+            st.system.stop();
+            let _ = st.thread.join();
+        }
+        self.shared.store.close();
+    }
+}
+
+fn store_err(e: StoreError) -> ConvError {
+    ConvError::Store(e.to_string())
+}

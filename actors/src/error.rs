@@ -1,0 +1,57 @@
+//! What can go wrong inside the runtime, as the domain sees it. The mapping to TIM
+//! `{code, desc}` lives at the boundary (`timsg::error`), never here.
+
+use thiserror::Error;
+
+use crate::ids::ConvType;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum ConvError {
+    #[error("invalid parameter: {0}")]
+    InvalidParam(String),
+    #[error("invalid user id {0:?}: 1 to 32 bytes of printable ascii")]
+    InvalidIdentifier(String),
+    #[error("message body is {size} bytes, over the {limit} byte limit")]
+    BodyTooLarge { size: usize, limit: usize },
+    #[error("element type {0} cannot be sent by a client")]
+    ElementNotSendable(i32),
+    #[error("group {0} does not exist or was dismissed")]
+    GroupNotFound(String),
+    #[error("group {0} already exists")]
+    GroupExists(String),
+    #[error("{user} is not a member of group {group}")]
+    NotMember { user: String, group: String },
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
+    #[error("message not found")]
+    MessageNotFound,
+    #[error("the revoke window of {window_secs} s has passed")]
+    RevokeWindowPassed {
+        conv_type: ConvType,
+        window_secs: u64,
+    },
+    #[error("message cannot be revoked: {0}")]
+    NotRevocable(String),
+    #[error("no message {0} is waiting to be sent")]
+    NothingToCancel(String),
+    #[error("a message with this id is already being sent")]
+    InProgress,
+    #[error("the send was cancelled")]
+    SendCancelled,
+    #[error("group send queue is full at the group's rate limit")]
+    GroupRateLimited,
+    #[error("api called too often: at most {0}")]
+    TooFrequent(String),
+    #[error("merged message nesting or size over the limit")]
+    MergeOverLimit,
+    #[error("the conversation is busy: its mailbox is full")]
+    Busy,
+    #[error("store failure: {0}")]
+    Store(String),
+    #[error("the runtime is shutting down")]
+    ShuttingDown,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type ConvResult<T> = Result<T, ConvError>;

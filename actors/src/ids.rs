@@ -1,0 +1,240 @@
+//! Identities: users, conversations and message IDs, and the rules that make them valid.
+//!
+//! A C2C conversation is the *unordered* pair of its two users, so both participants share one
+//! actor and one log; each of them names it by the other's user ID. A group conversation is its
+//! group ID. [`ConvKey`] is that shared identity; [`ConvRef`] is how one viewer names it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+/// A user ID. Cheap to clone: IDs are copied into every message and event.
+pub type UserId = Arc<str>;
+
+/// A message ID, opaque to clients.
+pub type MsgId = Arc<str>;
+
+/// Longest user ID the TIM rules allow, in bytes.
+pub const MAX_IDENTIFIER_BYTES: usize = 32;
+
+/// Sender name the backend uses for messages it generates (group tips, reports).
+pub const SYSTEM_SENDER: &str = "@TIM#SYSTEM";
+
+/// Conversation type, with the TIM numbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConvType {
+    C2c,
+    Group,
+    System,
+}
+
+impl ConvType {
+    /// The `TIMConvType` number.
+    pub fn number(self) -> u32 {
+        match self {
+            ConvType::C2c => 1,
+            ConvType::Group => 2,
+            ConvType::System => 3,
+        }
+    }
+
+    /// Parses a `TIMConvType` number; 0 (invalid) and unknown numbers give `None`.
+    pub fn from_number(n: u32) -> Option<ConvType> {
+        match n {
+            1 => Some(ConvType::C2c),
+            2 => Some(ConvType::Group),
+            3 => Some(ConvType::System),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a user ID against the TIM identifier rule: 1 to 32 bytes of printable ASCII.
+pub fn is_valid_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_IDENTIFIER_BYTES
+        && id.bytes().all(|b| (0x20..=0x7e).contains(&b))
+}
+
+/// The shared identity of a conversation, independent of who looks at it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ConvKey {
+    /// The two participants, smaller first. Both may be the same user (notes to self).
+    C2c(UserId, UserId),
+    Group(Arc<str>),
+}
+
+impl ConvKey {
+    /// The C2C conversation between two users, whatever their order.
+    pub fn c2c(a: &str, b: &str) -> ConvKey {
+        if a <= b {
+            ConvKey::C2c(a.into(), b.into())
+        } else {
+            ConvKey::C2c(b.into(), a.into())
+        }
+    }
+
+    pub fn group(id: &str) -> ConvKey {
+        ConvKey::Group(id.into())
+    }
+
+    pub fn conv_type(&self) -> ConvType {
+        match self {
+            ConvKey::C2c(..) => ConvType::C2c,
+            ConvKey::Group(_) => ConvType::Group,
+        }
+    }
+
+    /// The conversation as `viewer` names it: the peer for C2C, the group ID for groups.
+    pub fn as_seen_by(&self, viewer: &str) -> ConvRef {
+        match self {
+            ConvKey::C2c(a, b) => {
+                let peer = if &**a == viewer { b.clone() } else { a.clone() };
+                ConvRef {
+                    conv_type: ConvType::C2c,
+                    id: peer,
+                }
+            }
+            ConvKey::Group(g) => ConvRef {
+                conv_type: ConvType::Group,
+                id: g.clone(),
+            },
+        }
+    }
+
+    /// The stable text form used as the store key. User IDs are printable ASCII, so a newline
+    /// can separate the pair without ambiguity.
+    pub fn storage_key(&self) -> String {
+        match self {
+            ConvKey::C2c(a, b) => format!("c:{a}\n{b}"),
+            ConvKey::Group(g) => format!("g:{g}"),
+        }
+    }
+
+    /// Inverse of [`ConvKey::storage_key`].
+    pub fn from_storage_key(key: &str) -> Option<ConvKey> {
+        if let Some(rest) = key.strip_prefix("c:") {
+            let (a, b) = rest.split_once('\n')?;
+            Some(ConvKey::C2c(a.into(), b.into()))
+        } else {
+            key.strip_prefix("g:").map(|g| ConvKey::Group(g.into()))
+        }
+    }
+
+    /// A stable hash used to spread conversations over arbiters.
+    pub fn shard(&self, shards: usize) -> usize {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let h = BuildHasherDefault::<DefaultHasher>::default().hash_one(self);
+        (h % shards.max(1) as u64) as usize
+    }
+
+    /// The participants of a C2C conversation.
+    pub fn c2c_pair(&self) -> Option<(&UserId, &UserId)> {
+        match self {
+            ConvKey::C2c(a, b) => Some((a, b)),
+            ConvKey::Group(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for ConvKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConvKey::C2c(a, b) => write!(f, "c2c({a},{b})"),
+            ConvKey::Group(g) => write!(f, "group({g})"),
+        }
+    }
+}
+
+/// A conversation as one viewer names it: `(conv_type, conv_id)` in TIM terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConvRef {
+    pub conv_type: ConvType,
+    pub id: Arc<str>,
+}
+
+impl ConvRef {
+    pub fn c2c(peer: &str) -> ConvRef {
+        ConvRef {
+            conv_type: ConvType::C2c,
+            id: peer.into(),
+        }
+    }
+
+    pub fn group(id: &str) -> ConvRef {
+        ConvRef {
+            conv_type: ConvType::Group,
+            id: id.into(),
+        }
+    }
+
+    /// The shared identity, given who is looking.
+    pub fn key_for(&self, viewer: &str) -> Option<ConvKey> {
+        match self.conv_type {
+            ConvType::C2c => Some(ConvKey::c2c(viewer, &self.id)),
+            ConvType::Group => Some(ConvKey::group(&self.id)),
+            ConvType::System => None,
+        }
+    }
+}
+
+/// Makes message IDs: `<unix ms hex>-<process salt hex>-<counter hex>`.
+///
+/// The salt is random per generator, so IDs made by two processes (or before and after a
+/// restart) never collide, and the counter keeps IDs of one process unique without locking.
+#[derive(Debug)]
+pub struct MsgIdGenerator {
+    salt: u32,
+    counter: AtomicU64,
+}
+
+impl Default for MsgIdGenerator {
+    fn default() -> Self {
+        MsgIdGenerator {
+            salt: fastrand::u32(..),
+            counter: AtomicU64::new(0),
+        }
+    }
+}
+
+impl MsgIdGenerator {
+    pub fn next_id(&self, now_ms: u64) -> MsgId {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{now_ms:x}-{:08x}-{n:x}", self.salt).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn c2c_key_is_unordered_and_round_trips() {
+        let k = ConvKey::c2c("bob", "alice");
+        assert_eq!(k, ConvKey::c2c("alice", "bob"));
+        assert_eq!(ConvKey::from_storage_key(&k.storage_key()), Some(k.clone()));
+        assert_eq!(&*k.as_seen_by("alice").id, "bob");
+        assert_eq!(&*k.as_seen_by("bob").id, "alice");
+        let g = ConvKey::group("room:1");
+        assert_eq!(ConvKey::from_storage_key(&g.storage_key()), Some(g));
+    }
+
+    #[test]
+    fn identifier_rule() {
+        assert!(is_valid_identifier("user_1 x~"));
+        assert!(!is_valid_identifier(""));
+        assert!(!is_valid_identifier(&"a".repeat(33)));
+        assert!(!is_valid_identifier("tab\tno"));
+        assert!(!is_valid_identifier("名字"));
+    }
+
+    #[test]
+    fn message_ids_are_unique() {
+        let g = MsgIdGenerator::default();
+        let a = g.next_id(1);
+        let b = g.next_id(1);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,36 @@
+//! `timsg-actors`: the domain model, the conversation actors and the store of timsg.
+//!
+//! This crate knows nothing of TIM JSON keys, C types or HTTP; the `timsg` crate maps those
+//! onto the types here. Map of the modules:
+//!
+//! - Domain model: [`ids`] (users, conversations, message IDs), [`element`], [`message`],
+//!   [`member`] (one user's state in a conversation), [`group`], [`error`].
+//! - Pure logic: [`log`] (the conversation log and send queue), [`history`] (paging rules),
+//!   [`search`] (grouping and paging of search results), [`rate_limit`].
+//! - Actors: [`actors`] — `ConversationActor`, `SupervisorActor`, `BatchSendActor`.
+//! - Plumbing: [`engine`] (actor system, routing, the calls every way in uses), [`store`]
+//!   (SQLite, the group-commit writer, reads and search), [`events`] (per-user event streams),
+//!   [`users`] (per-user options), [`config`], [`clock`].
+
+pub mod actors;
+pub mod clock;
+pub mod config;
+pub mod element;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod group;
+pub mod history;
+pub mod ids;
+pub mod log;
+pub mod member;
+pub mod message;
+pub mod rate_limit;
+pub mod search;
+pub mod store;
+pub mod users;
+
+pub use clock::Clock;
+pub use config::{Durability, EngineConfig};
+pub use engine::{Engine, PendingSend};
+pub use error::{ConvError, ConvResult};

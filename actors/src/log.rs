@@ -1,0 +1,1103 @@
+//! The conversation log: the pure, synchronous core of a conversation.
+//!
+//! It owns the ordered shared messages (seq from 1, no gaps), the send queue of messages held by
+//! the group rate limit, every member's state, and for groups the group itself. The
+//! conversation actor is a thin shell that turns messages into calls on this type; everything
+//! here is plain code, tested without actors or a store.
+//!
+//! Mutations record what they changed in [`Changes`]; the actor drains them into store writes.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::element::{
+    Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement,
+};
+use crate::error::{ConvError, ConvResult};
+use crate::group::{GroupCommand, GroupInfo};
+use crate::history::{self, Anchor, HistoryAnchor, HistoryQuery, MessageTarget};
+use crate::ids::{ConvKey, ConvType, MsgId, SYSTEM_SENDER, UserId};
+use crate::member::{MemberState, ReceiveOpt, Role, ViewKind};
+use crate::message::{
+    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, ReadReceipt,
+    RevokeInfo, StoredMessage,
+};
+use crate::rate_limit::TokenBucket;
+
+/// What mutations changed since the last drain, for the store.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub inserted: Vec<Arc<StoredMessage>>,
+    pub updated: Vec<Arc<StoredMessage>>,
+    pub members: BTreeSet<UserId>,
+    pub group: bool,
+    pub local_added: Vec<(UserId, Arc<StoredMessage>)>,
+    pub local_removed: Vec<(UserId, u64)>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.inserted.is_empty()
+            && self.updated.is_empty()
+            && self.members.is_empty()
+            && !self.group
+            && self.local_added.is_empty()
+            && self.local_removed.is_empty()
+    }
+}
+
+/// A message waiting in the send queue.
+#[derive(Debug, Clone)]
+pub struct QueuedSend {
+    pub id: MsgId,
+    pub sender: UserId,
+    pub rand: u64,
+    pub content: Arc<MessageContent>,
+}
+
+/// What became of a submitted message.
+#[derive(Debug, Clone)]
+pub enum Submitted {
+    /// The ID was committed before: the original message, unchanged.
+    Duplicate(Arc<StoredMessage>),
+    /// Waiting in the send queue for the group rate limit.
+    Queued,
+    /// Took the next seq; acknowledged once durable.
+    Committed(Arc<StoredMessage>),
+    /// Online-only: never stored, delivered now.
+    Online(Arc<StoredMessage>),
+}
+
+/// Who gets a committed message, and whether to notify (push) them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub user: UserId,
+    pub notify: bool,
+}
+
+/// What a group command produced besides its tips.
+#[derive(Debug, Default)]
+pub struct GroupOutcome {
+    /// Tips committed to the group log (acknowledged once durable).
+    pub tips: Vec<Arc<StoredMessage>>,
+    /// Reports for single users (system conversation, not stored).
+    pub reports: Vec<(UserId, GroupReportElement)>,
+}
+
+#[derive(Debug)]
+pub struct ConversationLog {
+    key: ConvKey,
+    group: Option<GroupInfo>,
+    entries: Vec<Arc<StoredMessage>>,
+    by_id: HashMap<MsgId, u64>,
+    members: HashMap<UserId, MemberState>,
+    queue: VecDeque<QueuedSend>,
+    durable_seq: u64,
+    rate: TokenBucket,
+    changes: Changes,
+}
+
+impl ConversationLog {
+    /// A log restored from the store (or empty). C2C participants get their member state
+    /// even if nothing was ever stored for them.
+    pub fn restore(
+        key: ConvKey,
+        group: Option<GroupInfo>,
+        entries: Vec<Arc<StoredMessage>>,
+        mut members: HashMap<UserId, MemberState>,
+        group_rate_limit: u32,
+    ) -> ConversationLog {
+        if let Some((a, b)) = key.c2c_pair() {
+            for u in [a, b] {
+                members
+                    .entry(u.clone())
+                    .or_insert_with(|| MemberState::new(Role::Member, 1, 0));
+            }
+        }
+        let by_id = entries.iter().map(|m| (m.id.clone(), m.seq)).collect();
+        let durable_seq = entries.len() as u64;
+        let rate = match key.conv_type() {
+            ConvType::Group => TokenBucket::new(group_rate_limit),
+            _ => TokenBucket::new(0),
+        };
+        ConversationLog {
+            key,
+            group,
+            entries,
+            by_id,
+            members,
+            queue: VecDeque::new(),
+            durable_seq,
+            rate,
+            changes: Changes::default(),
+        }
+    }
+
+    pub fn key(&self) -> &ConvKey {
+        &self.key
+    }
+
+    pub fn group(&self) -> Option<&GroupInfo> {
+        self.group.as_ref()
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    pub fn durable_seq(&self) -> u64 {
+        self.durable_seq
+    }
+
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn member(&self, user: &str) -> Option<&MemberState> {
+        self.members.get(user)
+    }
+
+    pub fn members(&self) -> impl Iterator<Item = (&UserId, &MemberState)> {
+        self.members.iter()
+    }
+
+    /// Whether `user` takes part in this conversation right now.
+    pub fn is_active_member(&self, user: &str) -> bool {
+        self.members.get(user).is_some_and(|m| m.active)
+    }
+
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
+    }
+
+    fn entry(&self, seq: u64) -> Option<&Arc<StoredMessage>> {
+        seq.checked_sub(1)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    fn seq_of(&self, target: &MessageTarget) -> Option<u64> {
+        match target {
+            MessageTarget::Id(id) => self.by_id.get(id).copied(),
+            MessageTarget::Seq(seq) => self.entry(*seq).map(|m| m.seq),
+        }
+    }
+
+    fn require_group_alive(&self) -> ConvResult<&GroupInfo> {
+        match &self.group {
+            Some(g) if !g.dismissed => Ok(g),
+            _ => Err(ConvError::GroupNotFound(self.group_id())),
+        }
+    }
+
+    fn group_id(&self) -> String {
+        match &self.key {
+            ConvKey::Group(g) => g.to_string(),
+            ConvKey::C2c(..) => String::new(),
+        }
+    }
+
+    fn require_member(&self, user: &str) -> ConvResult<()> {
+        if self.key.conv_type() == ConvType::Group {
+            self.require_group_alive()?;
+        }
+        if self.is_active_member(user) {
+            Ok(())
+        } else {
+            Err(ConvError::NotMember {
+                user: user.to_string(),
+                group: self.group_id(),
+            })
+        }
+    }
+
+    /// A member that may have left: reads of history stay possible after quitting.
+    fn viewer(&self, user: &str) -> ConvResult<&MemberState> {
+        self.members.get(user).ok_or_else(|| ConvError::NotMember {
+            user: user.to_string(),
+            group: self.group_id(),
+        })
+    }
+
+    fn viewer_mut(&mut self, user: &str) -> ConvResult<&mut MemberState> {
+        let group = self.group_id();
+        match self.members.get_mut(user) {
+            Some(m) => Ok(m),
+            None => Err(ConvError::NotMember {
+                user: user.to_string(),
+                group,
+            }),
+        }
+    }
+
+    // ---- sending -------------------------------------------------------------------------
+
+    /// Takes a message into the conversation: duplicate check, membership, then commit or
+    /// queue behind the group rate limit.
+    pub fn submit(
+        &mut self,
+        sender: &UserId,
+        id: MsgId,
+        content: Arc<MessageContent>,
+        rand: u64,
+        now_ms: u64,
+        queue_limit: usize,
+    ) -> ConvResult<Submitted> {
+        if let Some(seq) = self.by_id.get(&id) {
+            return Ok(Submitted::Duplicate(
+                self.entries[(*seq - 1) as usize].clone(),
+            ));
+        }
+        if self.queue.iter().any(|q| q.id == id) {
+            return Err(ConvError::InProgress);
+        }
+        self.require_member(sender)?;
+        if content.is_online {
+            return Ok(Submitted::Online(Arc::new(StoredMessage {
+                id,
+                sender: sender.clone(),
+                seq: 0,
+                local_id: 0,
+                rand,
+                server_time: now_ms / 1000,
+                status: MessageStatus::SendSucc,
+                revoke: None,
+                content,
+            })));
+        }
+        if !self.queue.is_empty() || !self.rate.try_take(now_ms) {
+            if self.queue.len() >= queue_limit {
+                return Err(ConvError::GroupRateLimited);
+            }
+            self.queue.push_back(QueuedSend {
+                id,
+                sender: sender.clone(),
+                rand,
+                content,
+            });
+            return Ok(Submitted::Queued);
+        }
+        Ok(Submitted::Committed(self.commit(
+            sender.clone(),
+            id,
+            content,
+            rand,
+            now_ms,
+        )))
+    }
+
+    /// Assigns the next seq and server time. Server times never go backwards along the log.
+    fn commit(
+        &mut self,
+        sender: UserId,
+        id: MsgId,
+        content: Arc<MessageContent>,
+        rand: u64,
+        now_ms: u64,
+    ) -> Arc<StoredMessage> {
+        let seq = self.last_seq() + 1;
+        let floor = self.entries.last().map_or(0, |m| m.server_time);
+        let message = Arc::new(StoredMessage {
+            id: id.clone(),
+            sender,
+            seq,
+            local_id: 0,
+            rand,
+            server_time: (now_ms / 1000).max(floor),
+            status: MessageStatus::Sending,
+            revoke: None,
+            content,
+        });
+        self.entries.push(message.clone());
+        self.by_id.insert(id, seq);
+        self.changes.inserted.push(message.clone());
+        if seq == 1 && self.key.conv_type() == ConvType::C2c {
+            // The first message makes the conversation exist for both users.
+            self.changes.members.extend(self.members.keys().cloned());
+        }
+        message
+    }
+
+    /// Commits queued messages the rate limit now allows, in queue order.
+    pub fn release_queued(&mut self, now_ms: u64) -> Vec<Arc<StoredMessage>> {
+        let mut out = Vec::new();
+        while !self.queue.is_empty() && self.rate.try_take(now_ms) {
+            if let Some(q) = self.queue.pop_front() {
+                out.push(self.commit(q.sender, q.id, q.content, q.rand, now_ms));
+            }
+        }
+        out
+    }
+
+    /// Milliseconds until the next queued message may commit, if any wait.
+    pub fn next_release_in(&mut self, now_ms: u64) -> Option<u64> {
+        if self.queue.is_empty() {
+            None
+        } else {
+            Some(self.rate.wait_ms(now_ms).max(1))
+        }
+    }
+
+    /// Cancels a message still in the send queue. A committed or unknown one cannot be.
+    pub fn cancel(&mut self, by: &str, id: &str) -> ConvResult<QueuedSend> {
+        match self
+            .queue
+            .iter()
+            .position(|q| &*q.id == id && &*q.sender == by)
+        {
+            Some(pos) => Ok(self.queue.remove(pos).expect("position is in range")),
+            None => Err(ConvError::NothingToCancel(id.to_string())),
+        }
+    }
+
+    /// Marks every message up to `through` as sent; returns the newly durable ones in order.
+    pub fn mark_durable(&mut self, through: u64) -> Vec<Arc<StoredMessage>> {
+        let through = through.min(self.last_seq());
+        let mut out = Vec::new();
+        for seq in self.durable_seq + 1..=through {
+            let entry = &mut self.entries[(seq - 1) as usize];
+            if entry.status == MessageStatus::Sending {
+                Arc::make_mut(entry).status = MessageStatus::SendSucc;
+            }
+            out.push(entry.clone());
+        }
+        self.durable_seq = self.durable_seq.max(through);
+        out
+    }
+
+    /// Decides who receives a message and records who must not see it.
+    /// `c2c_opt(receiver, sender)` gives a C2C receiver's option for that sender.
+    pub fn deliveries(
+        &mut self,
+        message: &StoredMessage,
+        c2c_opt: impl Fn(&str, &str) -> ReceiveOpt,
+    ) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        let targets = &message.content.target_members;
+        for (user, member) in self.members.iter_mut() {
+            if !member.active || **user == *message.sender {
+                continue;
+            }
+            let opt = match self.key {
+                ConvKey::C2c(..) => c2c_opt(user, &message.sender),
+                ConvKey::Group(_) => member.recv_opt,
+            };
+            let targeted_away = !targets.is_empty() && !targets.iter().any(|t| **t == **user);
+            if opt == ReceiveOpt::NotReceive || targeted_away {
+                if message.seq > 0 && member.undelivered.insert(message.seq) {
+                    self.changes.members.insert(user.clone());
+                }
+                continue;
+            }
+            out.push(Delivery {
+                user: user.clone(),
+                notify: opt == ReceiveOpt::Receive,
+            });
+        }
+        out.sort_by(|a, b| a.user.cmp(&b.user));
+        out
+    }
+
+    // ---- revoke --------------------------------------------------------------------------
+
+    pub fn revoke(
+        &mut self,
+        by: &UserId,
+        target: &MessageTarget,
+        reason: String,
+        now_secs: u64,
+        window_secs: u64,
+    ) -> ConvResult<Arc<StoredMessage>> {
+        self.require_member(by)?;
+        let seq = self.seq_of(target).ok_or(ConvError::MessageNotFound)?;
+        let msg = &self.entries[(seq - 1) as usize];
+        if msg.status == MessageStatus::Revoked {
+            return Err(ConvError::NotRevocable("already revoked".into()));
+        }
+        if seq > self.durable_seq {
+            return Err(ConvError::NotRevocable("still being sent".into()));
+        }
+        if *msg.sender != **by {
+            let admin = self.key.conv_type() == ConvType::Group
+                && self.members.get(by).is_some_and(MemberState::is_admin);
+            if !admin {
+                return Err(ConvError::PermissionDenied(
+                    "only the sender, or a group owner or admin, may revoke".into(),
+                ));
+            }
+        }
+        if now_secs > msg.server_time.saturating_add(window_secs) {
+            return Err(ConvError::RevokeWindowPassed {
+                conv_type: self.key.conv_type(),
+                window_secs,
+            });
+        }
+        let entry = &mut self.entries[(seq - 1) as usize];
+        let m = Arc::make_mut(entry);
+        m.status = MessageStatus::Revoked;
+        m.revoke = Some(RevokeInfo {
+            by: by.clone(),
+            reason,
+        });
+        let out = entry.clone();
+        self.changes.updated.push(out.clone());
+        Ok(out)
+    }
+
+    /// Users a revoke is announced to: every member who could see the message.
+    pub fn revoke_audience(&self, message: &StoredMessage) -> Vec<UserId> {
+        let mut out: Vec<UserId> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.sees_shared(message.seq, ViewKind::Roaming))
+            .map(|(u, _)| u.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    // ---- read state ----------------------------------------------------------------------
+
+    /// Moves `user`'s read point to `target` (or the newest message). Returns the C2C peer
+    /// and the receipt it should get.
+    pub fn report_read(
+        &mut self,
+        user: &str,
+        target: Option<&MessageTarget>,
+        now_secs: u64,
+    ) -> ConvResult<Option<(UserId, ReadReceipt)>> {
+        let (seq, time) = match target {
+            Some(t) => {
+                if let Some(seq) = self.seq_of(t) {
+                    (seq, self.entries[(seq - 1) as usize].server_time)
+                } else {
+                    let MessageTarget::Id(id) = t else {
+                        return Err(ConvError::MessageNotFound);
+                    };
+                    let local = self
+                        .viewer(user)?
+                        .find_local(id)
+                        .ok_or(ConvError::MessageNotFound)?;
+                    let order = local.view_order();
+                    let seq = self.entries.partition_point(|m| m.view_order() <= order) as u64;
+                    (seq, local.server_time)
+                }
+            }
+            None => {
+                let seq = self.durable_seq;
+                (seq, self.entry(seq).map_or(now_secs, |m| m.server_time))
+            }
+        };
+        let member = self.viewer_mut(user)?;
+        member.read_seq = member.read_seq.max(seq);
+        member.read_time = member.read_time.max(time);
+        let read_time = member.read_time;
+        self.changes.members.insert(user.into());
+        Ok(match &self.key {
+            ConvKey::C2c(a, b) => {
+                let peer = if &**a == user { b.clone() } else { a.clone() };
+                (*peer != *user).then(|| {
+                    let receipt = ReadReceipt {
+                        conv: self.key.as_seen_by(&peer),
+                        time: read_time,
+                    };
+                    (peer, receipt)
+                })
+            }
+            ConvKey::Group(_) => None,
+        })
+    }
+
+    /// Messages after the read point that count as unread, derived, never stored.
+    pub fn unread_count(&self, user: &str) -> u64 {
+        let Some(m) = self.members.get(user) else {
+            return 0;
+        };
+        self.entries
+            .iter()
+            .skip(m.read_seq as usize)
+            .take_while(|e| e.seq <= self.durable_seq)
+            .filter(|e| {
+                *e.sender != *user
+                    && e.status != MessageStatus::Revoked
+                    && !e.content.excluded_from_unread
+                    && m.sees_shared(e.seq, ViewKind::Local)
+            })
+            .count() as u64
+    }
+
+    // ---- views ---------------------------------------------------------------------------
+
+    fn visible(&self, user: &str, m: &MemberState, msg: &StoredMessage, view: ViewKind) -> bool {
+        msg.is_local()
+            || ((msg.seq <= self.durable_seq || *msg.sender == *user)
+                && m.sees_shared(msg.seq, view))
+    }
+
+    /// `user`'s view of a stored message.
+    pub fn view_of(&self, user: &str, msg: &Arc<StoredMessage>) -> MessageView {
+        let member = self.members.get(user);
+        let is_self = *msg.sender == *user;
+        let custom = member
+            .and_then(|m| {
+                if msg.is_local() {
+                    m.local_custom.get(&msg.local_id)
+                } else {
+                    m.custom.get(&msg.seq)
+                }
+            })
+            .cloned()
+            .unwrap_or_default();
+        let is_read = is_self || msg.is_local() || member.is_some_and(|m| msg.seq <= m.read_seq);
+        let is_peer_read = match &self.key {
+            ConvKey::C2c(a, b) if is_self && !msg.is_local() => {
+                let peer = if &**a == user { b } else { a };
+                **peer != *user
+                    && self
+                        .members
+                        .get(peer)
+                        .is_some_and(|p| msg.seq <= p.read_seq)
+            }
+            _ => false,
+        };
+        MessageView {
+            conv: self.key.as_seen_by(user),
+            message: msg.clone(),
+            is_self,
+            is_read,
+            is_peer_read,
+            custom,
+        }
+    }
+
+    /// Finds a message `user` can see, by ID or seq.
+    pub fn find(&self, user: &str, target: &MessageTarget) -> Option<MessageView> {
+        let member = self.members.get(user)?;
+        let msg = match self.seq_of(target) {
+            Some(seq) => self.entries[(seq - 1) as usize].clone(),
+            None => match target {
+                MessageTarget::Id(id) => member.find_local(id)?.clone(),
+                MessageTarget::Seq(_) => return None,
+            },
+        };
+        self.visible(user, member, &msg, ViewKind::Roaming)
+            .then(|| self.view_of(user, &msg))
+    }
+
+    /// Finds a message by locator: seq (shared) or time and rand (local-only).
+    pub fn find_by_locator(&self, user: &str, loc: &MessageLocator) -> Option<MessageView> {
+        let member = self.members.get(user)?;
+        let msg = if loc.seq > 0 {
+            let m = self.entry(loc.seq)?;
+            let rand_ok = loc.rand == 0 || m.rand == loc.rand;
+            let time_ok = loc.time == 0 || m.server_time == loc.time;
+            (rand_ok && time_ok).then(|| m.clone())?
+        } else {
+            member
+                .local_messages
+                .iter()
+                .find(|m| m.rand == loc.rand && (loc.time == 0 || m.server_time == loc.time))?
+                .clone()
+        };
+        self.visible(user, member, &msg, ViewKind::Roaming)
+            .then(|| self.view_of(user, &msg))
+    }
+
+    /// One page of `user`'s history.
+    pub fn history(&self, user: &str, q: &HistoryQuery) -> ConvResult<Vec<MessageView>> {
+        let member = self.viewer(user)?;
+        let anchor = match &q.anchor {
+            HistoryAnchor::None if q.time_begin > 0 => {
+                let t = q.time_begin;
+                if q.forward {
+                    Anchor::At {
+                        order: (t, 0, 0),
+                        inclusive: true,
+                    }
+                } else {
+                    Anchor::At {
+                        order: (t, u8::MAX, u64::MAX),
+                        inclusive: true,
+                    }
+                }
+            }
+            HistoryAnchor::None => Anchor::Edge,
+            HistoryAnchor::Seq(seq) => match self.entry(*seq) {
+                Some(m) => Anchor::At {
+                    order: m.view_order(),
+                    inclusive: true,
+                },
+                None if *seq > self.last_seq() => Anchor::At {
+                    order: (u64::MAX, 0, *seq),
+                    inclusive: true,
+                },
+                None => Anchor::At {
+                    order: (0, 0, 0),
+                    inclusive: true,
+                },
+            },
+            HistoryAnchor::Message(target) => {
+                let msg = match self.seq_of(target) {
+                    Some(seq) => self.entries[(seq - 1) as usize].clone(),
+                    None => match target {
+                        MessageTarget::Id(id) => member
+                            .find_local(id)
+                            .cloned()
+                            .ok_or(ConvError::MessageNotFound)?,
+                        MessageTarget::Seq(_) => return Err(ConvError::MessageNotFound),
+                    },
+                };
+                Anchor::At {
+                    order: msg.view_order(),
+                    inclusive: false,
+                }
+            }
+        };
+        let (lo, hi) = history::time_window(q);
+        let types = &q.types;
+        let page = history::page(
+            &self.entries,
+            &member.local_messages,
+            anchor,
+            q.forward,
+            q.count,
+            |m| {
+                self.visible(user, member, m, q.view)
+                    && (lo..=hi).contains(&m.server_time)
+                    && (types.is_empty()
+                        || m.content
+                            .elements
+                            .iter()
+                            .any(|e| types.contains(&e.type_number())))
+            },
+            |m| {
+                if q.forward {
+                    m.server_time > hi
+                } else {
+                    m.server_time < lo
+                }
+            },
+        );
+        Ok(page.iter().map(|m| self.view_of(user, m)).collect())
+    }
+
+    /// Keeps the candidates (shared seqs or local ids) `user` can still see, as views.
+    pub fn filter_visible(&self, user: &str, shared: &[u64], local: &[u64]) -> Vec<MessageView> {
+        let Some(member) = self.members.get(user) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for seq in shared {
+            if let Some(m) = self.entry(*seq)
+                && m.status != MessageStatus::Revoked
+                && self.visible(user, member, m, ViewKind::Local)
+            {
+                out.push(self.view_of(user, m));
+            }
+        }
+        for id in local {
+            if let Some(m) = member.local_messages.iter().find(|m| m.local_id == *id) {
+                out.push(self.view_of(user, m));
+            }
+        }
+        out
+    }
+
+    // ---- deletion ------------------------------------------------------------------------
+
+    /// `TIMMsgDelete`: one message, or (with no target) the whole view of the given kind.
+    pub fn delete(
+        &mut self,
+        user: &str,
+        target: Option<&MessageTarget>,
+        view: ViewKind,
+    ) -> ConvResult<()> {
+        let last = self.last_seq();
+        let seq = target.map(|t| self.seq_of(t));
+        let member = self.viewer_mut(user)?;
+        match (target, seq) {
+            (None, _) => {
+                match view {
+                    ViewKind::Local => member.local_cleared = last,
+                    ViewKind::Roaming => member.roaming_cleared = last,
+                }
+                let removed: Vec<u64> = member
+                    .local_messages
+                    .drain(..)
+                    .map(|m| m.local_id)
+                    .collect();
+                member.local_custom.clear();
+                self.changes
+                    .local_removed
+                    .extend(removed.into_iter().map(|id| (user.into(), id)));
+            }
+            (Some(_), Some(Some(seq))) => {
+                match view {
+                    ViewKind::Local => member.local_deleted.insert(seq),
+                    ViewKind::Roaming => member.roaming_deleted.insert(seq),
+                };
+            }
+            (Some(MessageTarget::Id(id)), _) => {
+                let local_id = member.remove_local(id).ok_or(ConvError::MessageNotFound)?;
+                self.changes.local_removed.push((user.into(), local_id));
+            }
+            (Some(MessageTarget::Seq(_)), _) => return Err(ConvError::MessageNotFound),
+        }
+        self.changes.members.insert(user.into());
+        Ok(())
+    }
+
+    /// `TIMMsgListDelete`: deletes local and roaming copies of every target, all or nothing.
+    pub fn list_delete(&mut self, user: &str, targets: &[MessageTarget]) -> ConvResult<()> {
+        let member = self.viewer(user)?;
+        let mut shared = Vec::new();
+        let mut local = Vec::new();
+        for t in targets {
+            match (self.seq_of(t), t) {
+                (Some(seq), _) => shared.push(seq),
+                (None, MessageTarget::Id(id)) if member.find_local(id).is_some() => {
+                    local.push(id.clone())
+                }
+                _ => return Err(ConvError::MessageNotFound),
+            }
+        }
+        let member = self.viewer_mut(user)?;
+        member.roaming_deleted.extend(shared);
+        let mut removed = Vec::new();
+        for id in local {
+            removed.extend(member.remove_local(&id));
+        }
+        self.changes
+            .local_removed
+            .extend(removed.into_iter().map(|id| (user.into(), id)));
+        self.changes.members.insert(user.into());
+        Ok(())
+    }
+
+    /// `TIMMsgClearHistoryMessage`: empties both of `user`'s views of the conversation.
+    pub fn clear_history(&mut self, user: &str) -> ConvResult<()> {
+        self.delete(user, None, ViewKind::Roaming)?;
+        let last = self.last_seq();
+        let member = self.viewer_mut(user)?;
+        member.local_cleared = last;
+        Ok(())
+    }
+
+    // ---- local data ----------------------------------------------------------------------
+
+    pub fn set_custom_data(
+        &mut self,
+        user: &str,
+        target: &MessageTarget,
+        data: LocalCustomData,
+    ) -> ConvResult<()> {
+        let seq = self.seq_of(target);
+        let member = self.viewer_mut(user)?;
+        match (seq, target) {
+            (Some(seq), _) => {
+                member.custom.insert(seq, data);
+            }
+            (None, MessageTarget::Id(id)) => {
+                let local_id = member
+                    .find_local(id)
+                    .ok_or(ConvError::MessageNotFound)?
+                    .local_id;
+                member.local_custom.insert(local_id, data);
+            }
+            (None, MessageTarget::Seq(_)) => return Err(ConvError::MessageNotFound),
+        }
+        self.changes.members.insert(user.into());
+        Ok(())
+    }
+
+    /// Adds a local-only message (SaveMsg / ImportMsgList) to `user`'s view.
+    pub fn add_local(
+        &mut self,
+        user: &str,
+        message: StoredMessage,
+    ) -> ConvResult<Arc<StoredMessage>> {
+        if self.key.conv_type() == ConvType::Group {
+            self.require_member(user)?;
+        }
+        if self.by_id.contains_key(&message.id)
+            || self.viewer(user)?.find_local(&message.id).is_some()
+        {
+            return Err(ConvError::InvalidParam(format!(
+                "message id {} already exists",
+                message.id
+            )));
+        }
+        let member = self.viewer_mut(user)?;
+        let stored = member.insert_local(message);
+        self.changes.local_added.push((user.into(), stored.clone()));
+        self.changes.members.insert(user.into());
+        Ok(stored)
+    }
+
+    pub fn set_group_receive_opt(&mut self, user: &str, opt: ReceiveOpt) -> ConvResult<()> {
+        self.require_member(user)?;
+        self.viewer_mut(user)?.recv_opt = opt;
+        self.changes.members.insert(user.into());
+        Ok(())
+    }
+
+    // ---- groups --------------------------------------------------------------------------
+
+    /// Applies a group command by `by`, committing the group tips it causes.
+    pub fn apply_group(
+        &mut self,
+        by: &UserId,
+        cmd: GroupCommand,
+        now_ms: u64,
+    ) -> ConvResult<GroupOutcome> {
+        let ConvKey::Group(gid) = self.key.clone() else {
+            return Err(ConvError::InvalidParam("not a group conversation".into()));
+        };
+        let now_secs = now_ms / 1000;
+        let mut out = GroupOutcome::default();
+        match cmd {
+            GroupCommand::Create {
+                name,
+                kind,
+                members,
+            } => {
+                if self.group.is_some() {
+                    return Err(ConvError::GroupExists(gid.to_string()));
+                }
+                self.group = Some(GroupInfo {
+                    id: gid.to_string(),
+                    name,
+                    kind,
+                    owner: by.to_string(),
+                    created_at: now_secs,
+                    dismissed: false,
+                });
+                self.changes.group = true;
+                self.add_member(by, Role::Owner, now_secs);
+                out.reports
+                    .push((by.clone(), self.report(GroupReportType::Create, by)));
+                let invited = self.add_members(&members, now_secs);
+                if !invited.is_empty() {
+                    out.tips
+                        .push(self.tip(GroupTipType::Invite, by, invited, now_ms));
+                }
+            }
+            GroupCommand::Join => {
+                self.require_group_alive()?;
+                if self.is_active_member(by) {
+                    return Err(ConvError::InvalidParam(format!("{by} is already a member")));
+                }
+                self.add_member(by, Role::Member, now_secs);
+                out.tips
+                    .push(self.tip(GroupTipType::Invite, by, vec![by.to_string()], now_ms));
+            }
+            GroupCommand::Quit => {
+                self.require_member(by)?;
+                if self.members[by].role == Role::Owner {
+                    return Err(ConvError::PermissionDenied(
+                        "the owner cannot quit; dismiss the group".into(),
+                    ));
+                }
+                let tip = self.tip(GroupTipType::Quit, by, vec![by.to_string()], now_ms);
+                self.remove_member(by, tip.seq);
+                out.reports
+                    .push((by.clone(), self.report(GroupReportType::Quit, by)));
+                out.tips.push(tip);
+            }
+            GroupCommand::Invite(users) => {
+                self.require_member(by)?;
+                let invited = self.add_members(&users, now_secs);
+                if invited.is_empty() {
+                    return Err(ConvError::InvalidParam(
+                        "every invited user is already a member".into(),
+                    ));
+                }
+                for u in &invited {
+                    out.reports
+                        .push((u.as_str().into(), self.report(GroupReportType::Invite, by)));
+                }
+                out.tips
+                    .push(self.tip(GroupTipType::Invite, by, invited, now_ms));
+            }
+            GroupCommand::Kick(users) => {
+                self.require_member(by)?;
+                let by_role = self.members[by].role;
+                for u in &users {
+                    match self.members.get(u.as_str()) {
+                        Some(m) if m.active => {
+                            if by_role < Role::Admin || m.role >= by_role {
+                                return Err(ConvError::PermissionDenied(format!(
+                                    "{by} may not remove {u}"
+                                )));
+                            }
+                        }
+                        _ => {
+                            return Err(ConvError::NotMember {
+                                user: u.clone(),
+                                group: gid.to_string(),
+                            });
+                        }
+                    }
+                }
+                let tip = self.tip(GroupTipType::Kick, by, users.clone(), now_ms);
+                for u in &users {
+                    self.remove_member(u, tip.seq);
+                    out.reports.push((
+                        u.as_str().into(),
+                        self.report(GroupReportType::BeKicked, by),
+                    ));
+                }
+                out.tips.push(tip);
+            }
+            GroupCommand::Dismiss => {
+                self.require_member(by)?;
+                if self.members[by].role != Role::Owner {
+                    return Err(ConvError::PermissionDenied(
+                        "only the owner may dismiss the group".into(),
+                    ));
+                }
+                let last = self.last_seq();
+                let mut users: Vec<UserId> = self
+                    .members
+                    .iter()
+                    .filter(|(_, m)| m.active)
+                    .map(|(u, _)| u.clone())
+                    .collect();
+                users.sort();
+                for u in &users {
+                    self.remove_member(u, last);
+                    out.reports
+                        .push((u.clone(), self.report(GroupReportType::Delete, by)));
+                }
+                if let Some(g) = self.group.as_mut() {
+                    g.dismissed = true;
+                }
+                self.changes.group = true;
+            }
+            GroupCommand::SetAdmin { user, admin } => {
+                self.require_member(by)?;
+                if self.members[by].role != Role::Owner {
+                    return Err(ConvError::PermissionDenied(
+                        "only the owner may change admins".into(),
+                    ));
+                }
+                let member = self
+                    .members
+                    .get_mut(user.as_str())
+                    .filter(|m| m.active)
+                    .ok_or_else(|| ConvError::NotMember {
+                        user: user.clone(),
+                        group: gid.to_string(),
+                    })?;
+                if member.role == Role::Owner {
+                    return Err(ConvError::PermissionDenied(
+                        "the owner's role cannot change".into(),
+                    ));
+                }
+                member.role = if admin { Role::Admin } else { Role::Member };
+                self.changes.members.insert(user.as_str().into());
+                let (tip_type, report_type) = if admin {
+                    (GroupTipType::SetAdmin, GroupReportType::GrantAdmin)
+                } else {
+                    (GroupTipType::CancelAdmin, GroupReportType::CancelAdmin)
+                };
+                out.reports
+                    .push((user.as_str().into(), self.report(report_type, by)));
+                out.tips.push(self.tip(tip_type, by, vec![user], now_ms));
+            }
+        }
+        Ok(out)
+    }
+
+    fn add_members(&mut self, users: &[String], now_secs: u64) -> Vec<String> {
+        let mut added = Vec::new();
+        for u in users {
+            if !self.is_active_member(u) && !added.contains(u) {
+                self.add_member(&u.as_str().into(), Role::Member, now_secs);
+                added.push(u.clone());
+            }
+        }
+        added
+    }
+
+    fn add_member(&mut self, user: &UserId, role: Role, now_secs: u64) {
+        let before_join = self
+            .group
+            .as_ref()
+            .is_some_and(|g| g.kind.history_before_join());
+        let first_seq = if before_join { 1 } else { self.last_seq() + 1 };
+        let member = self
+            .members
+            .entry(user.clone())
+            .or_insert_with(|| MemberState::new(role, first_seq, now_secs));
+        // A returning member keeps its old view settings but sees only what follows its return.
+        member.role = role;
+        member.active = true;
+        member.last_seq = None;
+        member.first_seq = first_seq;
+        member.join_time = now_secs;
+        self.changes.members.insert(user.clone());
+    }
+
+    fn remove_member(&mut self, user: &str, last_seq: u64) {
+        if let Some(m) = self.members.get_mut(user) {
+            m.active = false;
+            m.last_seq = Some(last_seq);
+            self.changes.members.insert(user.into());
+        }
+    }
+
+    fn member_count(&self) -> u64 {
+        self.members.values().filter(|m| m.active).count() as u64
+    }
+
+    fn tip(
+        &mut self,
+        tip_type: GroupTipType,
+        op: &str,
+        users: Vec<String>,
+        now_ms: u64,
+    ) -> Arc<StoredMessage> {
+        let group = self
+            .group
+            .clone()
+            .expect("tips are only made for existing groups");
+        let content = MessageContent::with_elements(vec![Element::new(ElementBody::GroupTips(
+            GroupTipsElement {
+                tip_type: tip_type as u32,
+                op_user: op.to_string(),
+                group_name: group.name,
+                group_id: group.id,
+                time: now_ms / 1000,
+                user_array: users,
+                member_num: self.member_count(),
+                platform: String::new(),
+            },
+        ))]);
+        let id: MsgId = format!(
+            "tip-{}-{}",
+            self.key.storage_key().trim_start_matches("g:"),
+            self.last_seq() + 1
+        )
+        .into();
+        self.commit(
+            SYSTEM_SENDER.into(),
+            id,
+            Arc::new(content),
+            fastrand::u64(..u64::from(u32::MAX)),
+            now_ms,
+        )
+    }
+
+    fn report(&self, report_type: GroupReportType, op: &str) -> GroupReportElement {
+        let group = self.group.as_ref();
+        GroupReportElement {
+            report_type: report_type as u32,
+            group_id: self.group_id(),
+            group_name: group.map(|g| g.name.clone()).unwrap_or_default(),
+            op_user: op.to_string(),
+            msg: String::new(),
+            user_data: String::new(),
+            platform: String::new(),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Reads that rebuild state: a conversation's log and members, a user's conversations and
+//! receive options, and where a message ID lives.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::group::GroupInfo;
+use crate::ids::{ConvKey, UserId};
+use crate::member::{MemberState, ReceiveOpt};
+use crate::message::StoredMessage;
+
+use super::StoreError;
+
+/// Everything stored about one conversation.
+#[derive(Debug, Default)]
+pub struct LoadedConversation {
+    pub group: Option<GroupInfo>,
+    pub entries: Vec<Arc<StoredMessage>>,
+    pub members: HashMap<UserId, MemberState>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub fn load_conversation(
+    conn: &Connection,
+    key: &ConvKey,
+) -> Result<LoadedConversation, StoreError> {
+    let conv = key.storage_key();
+    let group = conn
+        .prepare_cached("SELECT info FROM groups WHERE conv = ?1")?
+        .query_row([&conv], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|s| decode::<GroupInfo>(&s))
+        .transpose()?;
+    let mut entries = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT record FROM messages WHERE conv = ?1 ORDER BY seq")?;
+    let mut rows = stmt.query([&conv])?;
+    while let Some(row) = rows.next()? {
+        let m: StoredMessage = decode(&row.get::<_, String>(0)?)?;
+        if m.seq != entries.len() as u64 + 1 {
+            return Err(StoreError::Corrupt(format!(
+                "{key}: seq {} follows {}",
+                m.seq,
+                entries.len()
+            )));
+        }
+        entries.push(Arc::new(m));
+    }
+    let mut members = HashMap::new();
+    let mut stmt = conn.prepare_cached("SELECT user, state FROM members WHERE conv = ?1")?;
+    let mut rows = stmt.query([&conv])?;
+    while let Some(row) = rows.next()? {
+        let user: String = row.get(0)?;
+        let state: MemberState = decode(&row.get::<_, String>(1)?)?;
+        members.insert(UserId::from(user), state);
+    }
+    let mut stmt =
+        conn.prepare_cached("SELECT owner, record FROM local_messages WHERE conv = ?1")?;
+    let mut rows = stmt.query([&conv])?;
+    while let Some(row) = rows.next()? {
+        let owner: String = row.get(0)?;
+        let m: StoredMessage = decode(&row.get::<_, String>(1)?)?;
+        if let Some(member) = members.get_mut(owner.as_str()) {
+            member.local_messages.push(Arc::new(m));
+        }
+    }
+    for member in members.values_mut() {
+        member.local_messages.sort_by_key(|m| m.view_order());
+    }
+    Ok(LoadedConversation {
+        group,
+        entries,
+        members,
+    })
+}
+
+/// Every conversation `user` has state in.
+pub fn conversations_of(conn: &Connection, user: &str) -> Result<Vec<ConvKey>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT conv FROM members WHERE user = ?1")?;
+    let rows = stmt.query_map([user], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for conv in rows {
+        if let Some(k) = ConvKey::from_storage_key(&conv?) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// `owner`'s C2C receive options, by peer.
+pub fn c2c_receive_opts(
+    conn: &Connection,
+    owner: &str,
+) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT peer, opt FROM c2c_receive_opts WHERE owner = ?1")?;
+    let rows = stmt.query_map([owner], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (peer, opt) = row?;
+        out.insert(
+            peer,
+            ReceiveOpt::from_number(opt as u32).unwrap_or_default(),
+        );
+    }
+    Ok(out)
+}
+
+/// Where a message ID lives for `user`: shared messages of their conversations, then their
+/// local-only messages.
+pub fn locate_message(
+    conn: &Connection,
+    user: &str,
+    msg_id: &str,
+) -> Result<Option<ConvKey>, StoreError> {
+    let shared: Option<String> = conn
+        .prepare_cached(
+            "SELECT m.conv FROM messages m JOIN members u ON u.conv = m.conv AND u.user = ?1
+             WHERE m.msg_id = ?2 LIMIT 1",
+        )?
+        .query_row(params![user, msg_id], |r| r.get(0))
+        .optional()?;
+    let conv = match shared {
+        Some(c) => Some(c),
+        None => conn
+            .prepare_cached(
+                "SELECT conv FROM local_messages WHERE owner = ?1 AND msg_id = ?2 LIMIT 1",
+            )?
+            .query_row(params![user, msg_id], |r| r.get(0))
+            .optional()?,
+    };
+    Ok(conv.and_then(|c| ConvKey::from_storage_key(&c)))
+}

@@ -1,0 +1,71 @@
+//! The SQLite schema and connection settings. One writer connection (the store writer thread)
+//! and any number of read connections; WAL lets reads run while the writer commits.
+
+use rusqlite::Connection;
+
+use crate::config::Durability;
+
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS messages (
+    rowid       INTEGER PRIMARY KEY,
+    conv        TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    msg_id      TEXT    NOT NULL,
+    sender      TEXT    NOT NULL,
+    server_time INTEGER NOT NULL,
+    type_mask   INTEGER NOT NULL,
+    record      TEXT    NOT NULL,
+    UNIQUE (conv, seq)
+);
+CREATE INDEX IF NOT EXISTS messages_by_id ON messages (msg_id);
+CREATE TABLE IF NOT EXISTS local_messages (
+    rowid       INTEGER PRIMARY KEY,
+    conv        TEXT    NOT NULL,
+    owner       TEXT    NOT NULL,
+    local_id    INTEGER NOT NULL,
+    msg_id      TEXT    NOT NULL,
+    sender      TEXT    NOT NULL,
+    server_time INTEGER NOT NULL,
+    type_mask   INTEGER NOT NULL,
+    record      TEXT    NOT NULL,
+    UNIQUE (conv, owner, local_id)
+);
+CREATE INDEX IF NOT EXISTS local_messages_by_id ON local_messages (owner, msg_id);
+CREATE TABLE IF NOT EXISTS members (
+    conv  TEXT NOT NULL,
+    user  TEXT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (conv, user)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user, conv);
+CREATE TABLE IF NOT EXISTS groups (
+    conv TEXT PRIMARY KEY,
+    info TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS c2c_receive_opts (
+    owner TEXT NOT NULL,
+    peer  TEXT NOT NULL,
+    opt   INTEGER NOT NULL,
+    PRIMARY KEY (owner, peer)
+) WITHOUT ROWID;
+-- Text of shared messages (rowid = messages.rowid) and local-only ones (rowid = -local_messages.rowid).
+CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5 (body, tokenize = 'trigram');
+"#;
+
+/// Settings of the writer connection for a durability level.
+pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    let sync = match durability {
+        Durability::Fsync => "FULL",
+        Durability::Os | Durability::Memory => "OFF",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.execute_batch(SCHEMA)
+}
+
+/// Settings of a read connection.
+pub fn configure_reader(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "query_only", "ON")
+}

@@ -1,0 +1,253 @@
+//! The store writer: the only thread that writes SQLite. It takes requests from a bounded
+//! `crossbeam-channel`, batches every request that is waiting (from all conversations) into one
+//! transaction — the group commit — and completes the requests in order once it is durable.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix::Recipient;
+use crossbeam_channel::Receiver;
+use rusqlite::{Connection, params};
+
+use crate::ids::UserId;
+use crate::message::{MessageStatus, StoredMessage};
+
+use super::StoreError;
+
+/// One change to the database.
+#[derive(Debug)]
+pub enum WriteOp {
+    InsertShared {
+        conv: Arc<str>,
+        message: Arc<StoredMessage>,
+    },
+    UpdateShared {
+        conv: Arc<str>,
+        message: Arc<StoredMessage>,
+    },
+    UpsertMember {
+        conv: Arc<str>,
+        user: UserId,
+        state: String,
+    },
+    InsertLocal {
+        conv: Arc<str>,
+        owner: UserId,
+        message: Arc<StoredMessage>,
+    },
+    DeleteLocal {
+        conv: Arc<str>,
+        owner: UserId,
+        local_id: u64,
+    },
+    UpsertGroup {
+        conv: Arc<str>,
+        info: String,
+    },
+    SetC2cReceiveOpt {
+        owner: UserId,
+        peer: String,
+        opt: u32,
+    },
+}
+
+/// Tells a conversation actor that its write `token` is durable (or failed).
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct WriteCompleted {
+    pub token: u64,
+    pub result: Result<(), StoreError>,
+}
+
+/// Whom to tell when a request is durable.
+pub enum Completion {
+    None,
+    Actor {
+        to: Recipient<WriteCompleted>,
+        token: u64,
+    },
+    Channel(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+}
+
+impl std::fmt::Debug for Completion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Completion::None => f.write_str("None"),
+            Completion::Actor { token, .. } => write!(f, "Actor({token})"),
+            Completion::Channel(_) => f.write_str("Channel"),
+        }
+    }
+}
+
+impl Completion {
+    fn complete(self, result: Result<(), StoreError>) {
+        match self {
+            Completion::None => {}
+            Completion::Actor { to, token } => to.do_send(WriteCompleted { token, result }),
+            Completion::Channel(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
+
+/// A batch of ops committed together, then completed.
+#[derive(Debug)]
+pub struct WriteRequest {
+    pub ops: Vec<WriteOp>,
+    pub done: Completion,
+}
+
+/// Runs until every sender is gone, then returns after the last commit.
+pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
+    let mut batch: Vec<WriteRequest> = Vec::new();
+    while let Ok(first) = rx.recv() {
+        let mut ops = first.ops.len();
+        batch.push(first);
+        while ops < max_batch_ops {
+            match rx.try_recv() {
+                Ok(req) => {
+                    ops += req.ops.len();
+                    batch.push(req);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let result = commit(&mut conn, &batch).map_err(|e| StoreError::Sqlite(e.to_string()));
+        if let Err(e) = &result {
+            tracing::error!(error = %e, requests = batch.len(), "group commit failed");
+            metrics::counter!("timsg_store_errors_total").increment(1);
+        }
+        metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("timsg_store_group_commit_size").record(ops as f64);
+        for req in batch.drain(..) {
+            req.done.complete(result.clone());
+        }
+    }
+}
+
+fn commit(conn: &mut Connection, batch: &[WriteRequest]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    for req in batch {
+        for op in &req.ops {
+            apply(&tx, op)?;
+        }
+    }
+    tx.commit()
+}
+
+/// Shared messages are stored as sent: durability is what makes them so.
+fn record_of(message: &StoredMessage) -> String {
+    let mut m = message.clone();
+    if m.status == MessageStatus::Sending {
+        m.status = MessageStatus::SendSucc;
+    }
+    serde_json::to_string(&m).expect("stored messages always serialize")
+}
+
+fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
+    match op {
+        WriteOp::InsertShared { conv, message } => {
+            tx.prepare_cached(
+                "INSERT INTO messages (conv, seq, msg_id, sender, server_time, type_mask, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                &**conv,
+                message.seq as i64,
+                &*message.id,
+                &*message.sender,
+                message.server_time as i64,
+                i64::from(message.content.type_mask()),
+                record_of(message),
+            ])?;
+            let rowid = tx.last_insert_rowid();
+            index_text(tx, rowid, message)?;
+        }
+        WriteOp::UpdateShared { conv, message } => {
+            let rowid: i64 = tx
+                .prepare_cached("SELECT rowid FROM messages WHERE conv = ?1 AND seq = ?2")?
+                .query_row(params![&**conv, message.seq as i64], |r| r.get(0))?;
+            tx.prepare_cached("UPDATE messages SET record = ?1 WHERE rowid = ?2")?
+                .execute(params![record_of(message), rowid])?;
+            if message.status == MessageStatus::Revoked {
+                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
+                    .execute([rowid])?;
+            }
+        }
+        WriteOp::UpsertMember { conv, user, state } => {
+            tx.prepare_cached(
+                "INSERT INTO members (conv, user, state) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (conv, user) DO UPDATE SET state = excluded.state",
+            )?
+            .execute(params![&**conv, &**user, state])?;
+        }
+        WriteOp::InsertLocal {
+            conv,
+            owner,
+            message,
+        } => {
+            tx.prepare_cached(
+                "INSERT INTO local_messages (conv, owner, local_id, msg_id, sender, server_time, type_mask, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                &**conv,
+                &**owner,
+                message.local_id as i64,
+                &*message.id,
+                &*message.sender,
+                message.server_time as i64,
+                i64::from(message.content.type_mask()),
+                serde_json::to_string(&**message).expect("stored messages always serialize"),
+            ])?;
+            let rowid = tx.last_insert_rowid();
+            index_text(tx, -rowid, message)?;
+        }
+        WriteOp::DeleteLocal {
+            conv,
+            owner,
+            local_id,
+        } => {
+            let rowid: Option<i64> = tx
+                .prepare_cached("SELECT rowid FROM local_messages WHERE conv = ?1 AND owner = ?2 AND local_id = ?3")?
+                .query_row(params![&**conv, &**owner, *local_id as i64], |r| r.get(0))
+                .ok();
+            if let Some(rowid) = rowid {
+                tx.prepare_cached("DELETE FROM local_messages WHERE rowid = ?1")?
+                    .execute([rowid])?;
+                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
+                    .execute([-rowid])?;
+            }
+        }
+        WriteOp::UpsertGroup { conv, info } => {
+            tx.prepare_cached(
+                "INSERT INTO groups (conv, info) VALUES (?1, ?2)
+                 ON CONFLICT (conv) DO UPDATE SET info = excluded.info",
+            )?
+            .execute(params![&**conv, info])?;
+        }
+        WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
+            tx.prepare_cached(
+                "INSERT INTO c2c_receive_opts (owner, peer, opt) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (owner, peer) DO UPDATE SET opt = excluded.opt",
+            )?
+            .execute(params![&**owner, peer, i64::from(*opt)])?;
+        }
+    }
+    Ok(())
+}
+
+fn index_text(
+    tx: &rusqlite::Transaction<'_>,
+    rowid: i64,
+    message: &StoredMessage,
+) -> rusqlite::Result<()> {
+    let text = message.content.searchable_text();
+    if !text.is_empty() {
+        tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?
+            .execute(params![rowid, text])?;
+    }
+    Ok(())
+}
