@@ -1,0 +1,21 @@
+//! `TIMMsgRevoke`: revokes a message given as its Message JSON (as the send callback returned it).
+
+use std::sync::Arc;
+
+use super::{Accepted, ApiCall, empty_result, parse};
+use crate::error::TimError;
+use crate::session::Session;
+use crate::wire::WireMessage;
+
+pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
+    let conv = parse::conv(call.conv_id, call.conv_type)?;
+    let m: WireMessage = parse::json(
+        parse::required(call.json, "json_msg_param")?,
+        "json_msg_param",
+    )?;
+    let target = parse::target(&m)?;
+    let s = session.clone();
+    Ok(Accepted::later(async move {
+        empty_result(s.revoke(&conv, target).await)
+    }))
+}

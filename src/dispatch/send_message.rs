@@ -1,0 +1,37 @@
+//! `TIMMsgSendMessage` / `TIMMsgSendNewMsg`: sends a message; the message ID is known when the
+//! call returns, and the callback gets the sent message (status 2, with seq and server time).
+
+use std::sync::Arc;
+
+use super::{Accepted, ApiCall, DispatchResult, parse};
+use crate::error::TimError;
+use crate::session::Session;
+use crate::wire::{WireMessage, view_to_json};
+
+pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
+    let conv = parse::conv(call.conv_id, call.conv_type)?;
+    let msg: WireMessage = parse::json(
+        parse::required(call.json, "json_msg_param")?,
+        "json_msg_param",
+    )?;
+    let id = msg.message_msg_id.clone().filter(|i| !i.is_empty());
+    let pending = session.send_message_with_id(&conv, msg.to_content(), id.as_deref());
+    let pending = match pending {
+        Ok(p) => p,
+        // Content rules (size, element types, receiver ID) answer through the callback.
+        Err(e) if !e.is_synchronous() => {
+            return Ok(Accepted::later(async move { DispatchResult::from(e) }));
+        }
+        Err(e) => return Err(e),
+    };
+    let message_id = pending.id.to_string();
+    Ok(Accepted {
+        message_id: Some(message_id),
+        completion: Box::pin(async move {
+            match pending.outcome().await {
+                Ok(view) => DispatchResult::ok(view_to_json(&view).to_string()),
+                Err(e) => TimError::from(e).into(),
+            }
+        }),
+    })
+}

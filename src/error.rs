@@ -1,0 +1,114 @@
+//! TIM result codes and the one mapping from domain errors to TIM `{code, desc}`.
+//!
+//! Synchronous `TIMResult` codes (negative) say the call was refused before it started: bad
+//! JSON, a bad parameter, no login. Everything else arrives as the callback `code`.
+
+use timsg_actors::ConvError;
+use timsg_actors::ids::ConvType;
+
+/// `TIMResult` and `TIMErrCode` values used by the message APIs.
+pub mod code {
+    pub const TIM_SUCC: i32 = 0;
+    pub const TIM_ERR_SDKUNINIT: i32 = -1;
+    pub const TIM_ERR_NOTLOGIN: i32 = -2;
+    pub const TIM_ERR_JSON: i32 = -3;
+    pub const TIM_ERR_PARAM: i32 = -4;
+    pub const TIM_ERR_CONV: i32 = -5;
+    pub const TIM_ERR_GROUP: i32 = -6;
+
+    pub const ERR_SUCC: i32 = 0;
+    pub const ERR_IN_PROGESS: i32 = 6015;
+    pub const ERR_INVALID_MSG_ELEM: i32 = 6016;
+    pub const ERR_INVALID_PARAMETERS: i32 = 6017;
+    pub const ERR_DATABASE_OPERATE_FAILED: i32 = 6019;
+    pub const ERR_INVALID_CONVERSATION: i32 = 6004;
+    pub const ERR_SDK_COMM_INVALID_IDENTIFIER: i32 = 7003;
+    pub const ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT: i32 = 7008;
+    pub const ERR_SDK_COMM_INTERRUPT: i32 = 7009;
+    pub const ERR_SDK_COMM_DATABASE_NOTFOUND: i32 = 7011;
+    pub const ERR_SDK_INTERNAL_ERROR: i32 = 7012;
+    pub const ERR_SDK_MSG_BODY_SIZE_LIMIT: i32 = 8001;
+    pub const ERR_MERGER_MSG_LAYERS_OVER_LIMIT: i32 = 8005;
+    pub const ERR_SDK_INVALID_CANCEL_MESSAGE: i32 = 8020;
+    pub const ERR_SDK_SEND_MESSAGE_FAILED_WITH_CANCEL: i32 = 8021;
+    pub const ERR_SDK_NET_REQ_COUNT_LIMIT: i32 = 9507;
+    pub const ERR_SVR_MSG_REVOKE_TIME_LIMIT: i32 = 20016;
+    pub const ERR_SVR_GROUP_PERMISSION_DENY: i32 = 10007;
+    pub const ERR_SVR_GROUP_NOT_FOUND: i32 = 10010;
+    pub const ERR_SVR_GROUP_INVALID_GROUPID: i32 = 10015;
+    pub const ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT: i32 = 10023;
+    pub const ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND: i32 = 10030;
+    pub const ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT: i32 = 10031;
+    pub const ERR_SVR_GROUP_REVOKE_MSG_DENY: i32 = 10032;
+    /// Group already exists (TIM server code for a taken group ID).
+    pub const ERR_SVR_GROUP_GROUPID_IN_USED: i32 = 10025;
+}
+
+/// A TIM error: the code and a description that says what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {desc}")]
+pub struct TimError {
+    pub code: i32,
+    pub desc: String,
+}
+
+impl TimError {
+    pub fn new(code: i32, desc: impl Into<String>) -> TimError {
+        TimError {
+            code,
+            desc: desc.into(),
+        }
+    }
+
+    /// Malformed JSON or a key of the wrong type (synchronous).
+    pub fn json(desc: impl Into<String>) -> TimError {
+        TimError::new(code::TIM_ERR_JSON, desc)
+    }
+
+    /// A parameter the API cannot take (synchronous).
+    pub fn param(desc: impl Into<String>) -> TimError {
+        TimError::new(code::TIM_ERR_PARAM, desc)
+    }
+
+    /// Whether the call was refused synchronously (its callback never fires).
+    pub fn is_synchronous(&self) -> bool {
+        self.code < 0
+    }
+}
+
+impl From<ConvError> for TimError {
+    fn from(e: ConvError) -> TimError {
+        use code::*;
+        let c = match &e {
+            ConvError::InvalidParam(_) => ERR_INVALID_PARAMETERS,
+            ConvError::InvalidIdentifier(_) => ERR_SDK_COMM_INVALID_IDENTIFIER,
+            ConvError::BodyTooLarge { .. } => ERR_SDK_MSG_BODY_SIZE_LIMIT,
+            ConvError::ElementNotSendable(_) => ERR_INVALID_MSG_ELEM,
+            ConvError::GroupNotFound(_) => ERR_SVR_GROUP_NOT_FOUND,
+            ConvError::GroupExists(_) => ERR_SVR_GROUP_GROUPID_IN_USED,
+            ConvError::NotMember { .. } | ConvError::PermissionDenied(_) => {
+                ERR_SVR_GROUP_PERMISSION_DENY
+            }
+            ConvError::MessageNotFound => ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND,
+            ConvError::RevokeWindowPassed {
+                conv_type: ConvType::Group,
+                ..
+            } => ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT,
+            ConvError::RevokeWindowPassed { .. } => ERR_SVR_MSG_REVOKE_TIME_LIMIT,
+            ConvError::NotRevocable(_) => ERR_SVR_GROUP_REVOKE_MSG_DENY,
+            ConvError::NothingToCancel(_) => ERR_SDK_INVALID_CANCEL_MESSAGE,
+            ConvError::InProgress => ERR_IN_PROGESS,
+            ConvError::SendCancelled => ERR_SDK_SEND_MESSAGE_FAILED_WITH_CANCEL,
+            ConvError::GroupRateLimited => ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT,
+            ConvError::TooFrequent(_) => ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
+            ConvError::MergeOverLimit => ERR_MERGER_MSG_LAYERS_OVER_LIMIT,
+            ConvError::Busy => ERR_SDK_NET_REQ_COUNT_LIMIT,
+            ConvError::Store(_) => ERR_DATABASE_OPERATE_FAILED,
+            ConvError::ShuttingDown => ERR_SDK_COMM_INTERRUPT,
+            ConvError::Internal(_) => ERR_SDK_INTERNAL_ERROR,
+        };
+        TimError::new(c, e.to_string())
+    }
+}
+
+pub type TimResult<T> = Result<T, TimError>;

@@ -1,0 +1,72 @@
+//! Events as the JSON the TIM listeners receive: new messages (`TIMRecvNewMsgCallback`, an
+//! array of Message), revokes (`TIMMsgRevokeCallback`, an array of MsgLocator), read receipts
+//! (`TIMMsgReadedReceiptCallback`, an array of MessageReceipt) and updates
+//! (`TIMMsgUpdateCallback`, an array of Message).
+
+use serde_json::{Value, json};
+use timsg_actors::events::Event;
+
+use crate::wire::params::MessageReceipt;
+use crate::wire::view_to_json;
+
+/// Which listener an event goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    RecvNewMsg,
+    MsgRevoke,
+    MsgReadedReceipt,
+    MsgUpdate,
+}
+
+/// The listener and the JSON array it receives for `event`.
+pub fn to_listener_json(event: &Event) -> (Listener, Value) {
+    match event {
+        Event::NewMessages { messages, .. } => (
+            Listener::RecvNewMsg,
+            Value::Array(messages.iter().map(view_to_json).collect()),
+        ),
+        Event::MessagesUpdated(messages) => (
+            Listener::MsgUpdate,
+            Value::Array(messages.iter().map(view_to_json).collect()),
+        ),
+        Event::Revoked {
+            locators,
+            by,
+            reason,
+        } => (
+            Listener::MsgRevoke,
+            Value::Array(
+                locators
+                    .iter()
+                    .map(|l| {
+                        json!({
+                            "message_locator_conv_id": &*l.conv.id,
+                            "message_locator_conv_type": l.conv.conv_type.number(),
+                            "message_locator_is_revoked": l.is_revoked,
+                            "message_locator_time": l.time,
+                            "message_locator_seq": l.seq,
+                            "message_locator_is_self": l.is_self,
+                            "message_locator_rand": l.rand,
+                            "message_revoker_user_id": &**by,
+                            "message_revoke_reason": reason,
+                        })
+                    })
+                    .collect(),
+            ),
+        ),
+        Event::ReadReceipts(receipts) => (
+            Listener::MsgReadedReceipt,
+            serde_json::to_value(
+                receipts
+                    .iter()
+                    .map(|r| MessageReceipt {
+                        msg_receipt_conv_id: r.conv.id.to_string(),
+                        msg_receipt_conv_type: r.conv.conv_type.number(),
+                        msg_receipt_time_stamp: r.time,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or(Value::Null),
+        ),
+    }
+}

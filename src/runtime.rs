@@ -1,0 +1,60 @@
+//! `Runtime`: the embedded timsg runtime. Open it on a data directory, log users in, and each
+//! [`Session`] speaks the TIM message API as that user.
+
+use std::path::PathBuf;
+
+use timsg_actors::ids::{UserId, is_valid_identifier};
+use timsg_actors::{Engine, EngineConfig};
+
+use crate::error::{TimError, TimResult, code};
+use crate::session::Session;
+
+/// Configuration of a runtime; every field has the TIM default.
+pub type RuntimeConfig = EngineConfig;
+
+/// A running timsg: the actor system, the store, and every logged-in user.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    engine: Engine,
+}
+
+impl Runtime {
+    /// Opens (or creates) the store and starts the actors.
+    pub fn open(config: RuntimeConfig) -> TimResult<Runtime> {
+        let engine = Engine::open(config).map_err(|e| {
+            TimError::new(
+                code::ERR_DATABASE_OPERATE_FAILED,
+                format!("cannot open the store: {e}"),
+            )
+        })?;
+        Ok(Runtime { engine })
+    }
+
+    /// Opens a runtime on `dir` with the default (fsync) durability.
+    pub fn open_dir(dir: impl Into<PathBuf>) -> TimResult<Runtime> {
+        Runtime::open(RuntimeConfig {
+            data_dir: dir.into(),
+            ..Default::default()
+        })
+    }
+
+    /// Logs `user_id` in: a session that acts as that user and hears its events.
+    pub fn login(&self, user_id: &str) -> TimResult<Session> {
+        if !is_valid_identifier(user_id) {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                format!("invalid user id {user_id:?}: 1 to 32 bytes of printable ascii"),
+            ));
+        }
+        Ok(Session::new(self.engine.clone(), UserId::from(user_id)))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Stops the actors and flushes the store.
+    pub fn shutdown(&self) {
+        self.engine.shutdown();
+    }
+}

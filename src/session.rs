@@ -1,0 +1,599 @@
+//! `Session`: one logged-in user and the typed TIM message API — one async method per
+//! `TIMMsg*` function, plus the group calls that hold group conversations together.
+//!
+//! The typed API never touches JSON. Limits the SDK applies on the client (ID rules, array
+//! sizes, call rates) are checked here; conversation rules are checked by the conversation
+//! actors.
+
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use timsg_actors::actors::{BatchRecipientResult, ConvOp};
+use timsg_actors::events::EventStream;
+use timsg_actors::group::{GroupCommand, GroupKind};
+use timsg_actors::history::{HistoryQuery, MessageTarget};
+use timsg_actors::ids::{ConvKey, ConvRef, ConvType, MsgId, UserId, is_valid_identifier};
+use timsg_actors::member::{ReceiveOpt, ViewKind};
+use timsg_actors::message::{
+    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage,
+};
+use timsg_actors::search::{MAX_KEYWORDS, MAX_SENDERS, SearchQuery, SearchResult};
+use timsg_actors::{ConvError, Engine, PendingSend};
+
+use crate::error::{TimError, TimResult, code};
+
+/// IDs per `SetC2CReceiveMessageOpt` / `GetC2CReceiveMessageOpt` call.
+pub const MAX_RECV_OPT_IDS: usize = 30;
+/// Messages per `ListDelete` call.
+pub const MAX_LIST_DELETE: usize = 30;
+/// Longest group ID, in bytes.
+pub const MAX_GROUP_ID_BYTES: usize = 48;
+
+/// A message to put into a view without sending it (`SaveMsg`, `ImportMsgList`).
+#[derive(Debug, Clone, Default)]
+pub struct LocalMessage {
+    /// Kept if given (and unused in the conversation), generated otherwise.
+    pub id: Option<String>,
+    /// Defaults to the saving user.
+    pub sender: Option<String>,
+    /// Defaults to now.
+    pub server_time: u64,
+    /// Random if 0.
+    pub rand: u64,
+    pub seq: u64,
+    pub content: MessageContent,
+}
+
+pub struct Session {
+    engine: Engine,
+    user: UserId,
+    generation: u64,
+    events: Mutex<Option<EventStream>>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("user", &self.user).finish()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.engine.unsubscribe(&self.user, self.generation);
+    }
+}
+
+fn tim(e: ConvError) -> TimError {
+    TimError::from(e)
+}
+
+impl Session {
+    pub(crate) fn new(engine: Engine, user: UserId) -> Session {
+        let (generation, events) = engine.subscribe(&user);
+        Session {
+            engine,
+            user,
+            generation,
+            events: Mutex::new(Some(events)),
+        }
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The user's event stream (new messages, revokes, read receipts, updates). It can be
+    /// taken once; later calls return `None`.
+    pub fn take_events(&self) -> Option<EventStream> {
+        self.events.lock().take()
+    }
+
+    /// The shared identity of a conversation this user names, after the ID rules.
+    pub fn conv_key(&self, conv: &ConvRef) -> TimResult<ConvKey> {
+        match conv.conv_type {
+            ConvType::C2c => {
+                if !is_valid_identifier(&conv.id) {
+                    return Err(TimError::new(
+                        code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                        format!(
+                            "invalid user id {:?}: 1 to 32 bytes of printable ascii",
+                            conv.id
+                        ),
+                    ));
+                }
+            }
+            ConvType::Group => {
+                if conv.id.is_empty() || conv.id.len() > MAX_GROUP_ID_BYTES {
+                    return Err(TimError::new(
+                        code::ERR_SVR_GROUP_INVALID_GROUPID,
+                        format!(
+                            "invalid group id {:?}: 1 to {MAX_GROUP_ID_BYTES} bytes",
+                            conv.id
+                        ),
+                    ));
+                }
+            }
+            ConvType::System => {
+                return Err(TimError::new(
+                    code::TIM_ERR_CONV,
+                    "system conversations take no message calls",
+                ));
+            }
+        }
+        conv.key_for(&self.user)
+            .ok_or_else(|| TimError::new(code::TIM_ERR_CONV, "invalid conversation"))
+    }
+
+    async fn call<T>(
+        &self,
+        key: &ConvKey,
+        make: impl FnOnce(timsg_actors::actors::Reply<T>) -> ConvOp,
+    ) -> TimResult<T> {
+        self.engine.call(key, make).await.map_err(tim)
+    }
+
+    // ---- TIMMsgSendMessage / TIMMsgSendNewMsg ---------------------------------------------
+
+    /// Starts a send. The message ID is known when this returns; the outcome (the sent message,
+    /// status 2, with its seq and server time) comes from [`PendingSend::outcome`].
+    pub fn send_message(&self, conv: &ConvRef, content: MessageContent) -> TimResult<PendingSend> {
+        self.send_message_with_id(conv, content, None)
+    }
+
+    /// As [`Session::send_message`], with the caller's message ID: re-sending an ID that was
+    /// already committed returns the original message instead of a duplicate.
+    pub fn send_message_with_id(
+        &self,
+        conv: &ConvRef,
+        content: MessageContent,
+        id: Option<&str>,
+    ) -> TimResult<PendingSend> {
+        let key = self.conv_key(conv)?;
+        let id: Option<MsgId> = match id {
+            Some(i) if i.is_empty() || i.len() > 127 => {
+                return Err(TimError::param("message id must be 1 to 127 bytes"));
+            }
+            Some(i) => Some(i.into()),
+            None => None,
+        };
+        self.engine
+            .send_message(&self.user, key, Arc::new(content), id)
+            .map_err(tim)
+    }
+
+    /// Sends and waits for the outcome.
+    pub async fn send(&self, conv: &ConvRef, content: MessageContent) -> TimResult<MessageView> {
+        self.send_message(conv, content)?
+            .outcome()
+            .await
+            .map_err(tim)
+    }
+
+    // ---- TIMMsgCancelSend -----------------------------------------------------------------
+
+    pub async fn cancel_send(&self, conv: &ConvRef, message_id: &str) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let (user, id) = (self.user.clone(), MsgId::from(message_id));
+        self.call(&key, |reply| ConvOp::CancelSend { user, id, reply })
+            .await
+    }
+
+    // ---- TIMMsgFindMessages ---------------------------------------------------------------
+
+    pub async fn find_messages(&self, message_ids: &[String]) -> TimResult<Vec<MessageView>> {
+        self.engine
+            .find_messages(&self.user, message_ids)
+            .await
+            .map_err(tim)
+    }
+
+    // ---- TIMMsgReportReaded / TIMMsgMarkAllMessageAsRead ----------------------------------
+
+    /// Reports `conv` read up to `target` (or its newest message).
+    pub async fn report_readed(
+        &self,
+        conv: &ConvRef,
+        target: Option<MessageTarget>,
+    ) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::ReportRead {
+            user,
+            target,
+            reply,
+        })
+        .await
+    }
+
+    /// Reports every conversation of one type read (`conv_id` empty in the C API); `None`
+    /// reports all conversations of every type.
+    pub async fn report_readed_all(&self, conv_type: Option<ConvType>) -> TimResult<()> {
+        let keys = self.engine.conversations_of(&self.user).map_err(tim)?;
+        for key in keys
+            .into_iter()
+            .filter(|k| conv_type.is_none_or(|t| k.conv_type() == t))
+        {
+            let user = self.user.clone();
+            self.call(&key, |reply| ConvOp::ReportRead {
+                user,
+                target: None,
+                reply,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn mark_all_message_as_read(&self) -> TimResult<()> {
+        self.report_readed_all(None).await
+    }
+
+    /// Unread messages in `conv`, derived from the read point.
+    pub async fn unread_count(&self, conv: &ConvRef) -> TimResult<u64> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::GetUnreadCount { user, reply })
+            .await
+    }
+
+    // ---- TIMMsgRevoke ---------------------------------------------------------------------
+
+    pub async fn revoke(&self, conv: &ConvRef, target: MessageTarget) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::Revoke {
+            user,
+            target,
+            reason: String::new(),
+            reply,
+        })
+        .await
+    }
+
+    // ---- TIMMsgFindByMsgLocatorList -------------------------------------------------------
+
+    pub async fn find_by_msg_locator_list(
+        &self,
+        conv: &ConvRef,
+        locators: Vec<MessageLocator>,
+    ) -> TimResult<Vec<MessageView>> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::GetByLocators {
+            user,
+            locators,
+            reply,
+        })
+        .await
+    }
+
+    // ---- TIMMsgImportMsgList / TIMMsgSaveMsg ----------------------------------------------
+
+    /// Puts local-only messages (status 5, no shared seq, never delivered) into this user's view.
+    pub async fn import_msg_list(
+        &self,
+        conv: &ConvRef,
+        messages: Vec<LocalMessage>,
+    ) -> TimResult<Vec<MessageView>> {
+        let key = self.conv_key(conv)?;
+        let now = self.engine.now_ms() / 1000;
+        let mut stored = Vec::with_capacity(messages.len());
+        for m in messages {
+            if m.content.elements.is_empty() {
+                return Err(TimError::new(
+                    code::ERR_INVALID_PARAMETERS,
+                    "message_elem_array is empty",
+                ));
+            }
+            let sender = m.sender.unwrap_or_else(|| self.user.to_string());
+            if !is_valid_identifier(&sender) {
+                return Err(TimError::new(
+                    code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                    format!("invalid sender {sender:?}"),
+                ));
+            }
+            stored.push(StoredMessage {
+                id: m
+                    .id
+                    .map(MsgId::from)
+                    .unwrap_or_else(|| self.engine.next_message_id()),
+                sender: sender.into(),
+                seq: m.seq,
+                local_id: 0,
+                rand: if m.rand == 0 {
+                    u64::from(fastrand::u32(..))
+                } else {
+                    m.rand
+                },
+                server_time: if m.server_time == 0 {
+                    now
+                } else {
+                    m.server_time
+                },
+                status: MessageStatus::LocalImported,
+                revoke: None,
+                content: Arc::new(m.content),
+            });
+        }
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::SaveLocal {
+            user,
+            messages: stored,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn save_msg(&self, conv: &ConvRef, message: LocalMessage) -> TimResult<MessageView> {
+        let mut saved = self.import_msg_list(conv, vec![message]).await?;
+        saved
+            .pop()
+            .ok_or_else(|| TimError::new(code::ERR_SDK_INTERNAL_ERROR, "nothing was saved"))
+    }
+
+    // ---- TIMMsgGetMsgList -----------------------------------------------------------------
+
+    pub async fn get_msg_list(
+        &self,
+        conv: &ConvRef,
+        query: HistoryQuery,
+    ) -> TimResult<Vec<MessageView>> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::GetHistory { user, query, reply })
+            .await
+    }
+
+    // ---- TIMMsgDelete / TIMMsgListDelete / TIMMsgClearHistoryMessage ----------------------
+
+    pub async fn delete(
+        &self,
+        conv: &ConvRef,
+        target: Option<MessageTarget>,
+        view: ViewKind,
+    ) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::Delete {
+            user,
+            target,
+            view,
+            reply,
+        })
+        .await
+    }
+
+    /// Deletes local and roaming copies: at most 30 messages, at most once per second.
+    pub async fn list_delete(&self, conv: &ConvRef, targets: Vec<MessageTarget>) -> TimResult<()> {
+        if targets.is_empty() || targets.len() > MAX_LIST_DELETE {
+            return Err(TimError::param(format!(
+                "list delete takes 1 to {MAX_LIST_DELETE} messages, got {}",
+                targets.len()
+            )));
+        }
+        let key = self.conv_key(conv)?;
+        if !self.engine.admit_call(&self.user, "ListDelete", 1000, 1) {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
+                "list delete may be called once per second",
+            ));
+        }
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::ListDelete {
+            user,
+            targets,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn clear_history_message(&self, conv: &ConvRef) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::ClearHistory { user, reply })
+            .await
+    }
+
+    // ---- receive options ------------------------------------------------------------------
+
+    fn check_recv_opt_ids(ids: &[String]) -> TimResult<()> {
+        if ids.is_empty() || ids.len() > MAX_RECV_OPT_IDS {
+            return Err(TimError::param(format!(
+                "takes 1 to {MAX_RECV_OPT_IDS} user ids, got {}",
+                ids.len()
+            )));
+        }
+        if let Some(bad) = ids.iter().find(|i| !is_valid_identifier(i)) {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                format!("invalid user id {bad:?}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sets this user's option for C2C messages from each of `ids` (≤ 30, ≤ 5 calls/s).
+    pub async fn set_c2c_receive_message_opt(
+        &self,
+        ids: &[String],
+        opt: ReceiveOpt,
+    ) -> TimResult<()> {
+        Self::check_recv_opt_ids(ids)?;
+        if !self
+            .engine
+            .admit_call(&self.user, "SetC2CReceiveMessageOpt", 1000, 5)
+        {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
+                "set c2c receive option may be called 5 times per second",
+            ));
+        }
+        self.engine
+            .set_c2c_receive_opt(&self.user, ids, opt)
+            .await
+            .map_err(tim)
+    }
+
+    pub async fn get_c2c_receive_message_opt(
+        &self,
+        ids: &[String],
+    ) -> TimResult<Vec<(String, ReceiveOpt)>> {
+        Self::check_recv_opt_ids(ids)?;
+        Ok(ids
+            .iter()
+            .map(|i| (i.clone(), self.engine.c2c_receive_opt(&self.user, i)))
+            .collect())
+    }
+
+    pub async fn set_group_receive_message_opt(
+        &self,
+        group_id: &str,
+        opt: ReceiveOpt,
+    ) -> TimResult<()> {
+        let key = self.conv_key(&ConvRef::group(group_id))?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::SetGroupReceiveOpt {
+            user,
+            opt,
+            reply,
+        })
+        .await
+    }
+
+    // ---- TIMMsgSearchLocalMessages --------------------------------------------------------
+
+    pub async fn search_local_messages(&self, query: SearchQuery) -> TimResult<SearchResult> {
+        if query.keywords.len() > MAX_KEYWORDS {
+            return Err(TimError::param(format!("at most {MAX_KEYWORDS} keywords")));
+        }
+        if query.senders.len() > MAX_SENDERS {
+            return Err(TimError::param(format!("at most {MAX_SENDERS} senders")));
+        }
+        if query.keywords.iter().any(|k| k.is_empty()) {
+            return Err(TimError::param("keywords must not be empty"));
+        }
+        if query.keywords.is_empty() && query.senders.is_empty() && query.types.is_empty() {
+            return Err(TimError::param(
+                "give keywords, senders or element types to search for",
+            ));
+        }
+        self.engine.search(&self.user, query).await.map_err(tim)
+    }
+
+    // ---- TIMMsgSetLocalCustomData ---------------------------------------------------------
+
+    pub async fn set_local_custom_data(
+        &self,
+        conv: &ConvRef,
+        target: MessageTarget,
+        data: LocalCustomData,
+    ) -> TimResult<()> {
+        let key = self.conv_key(conv)?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::SetLocalCustomData {
+            user,
+            target,
+            data,
+            reply,
+        })
+        .await
+    }
+
+    // ---- TIMMsgBatchSend ------------------------------------------------------------------
+
+    pub async fn batch_send(
+        &self,
+        receivers: Vec<String>,
+        content: MessageContent,
+    ) -> TimResult<Vec<BatchRecipientResult>> {
+        let max = self.engine.config().batch_send_max;
+        if receivers.is_empty() || receivers.len() > max {
+            return Err(TimError::param(format!(
+                "batch send takes 1 to {max} receivers, got {}",
+                receivers.len()
+            )));
+        }
+        self.engine
+            .batch_send(&self.user, receivers, Arc::new(content))
+            .await
+            .map_err(tim)
+    }
+
+    // ---- groups ---------------------------------------------------------------------------
+
+    async fn group(&self, group_id: &str, command: GroupCommand) -> TimResult<()> {
+        let key = self.conv_key(&ConvRef::group(group_id))?;
+        let user = self.user.clone();
+        self.call(&key, |reply| ConvOp::ApplyGroup {
+            user,
+            command,
+            reply,
+        })
+        .await
+    }
+
+    pub async fn create_group(
+        &self,
+        group_id: &str,
+        name: &str,
+        kind: GroupKind,
+        members: Vec<String>,
+    ) -> TimResult<()> {
+        if let Some(bad) = members.iter().find(|m| !is_valid_identifier(m)) {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                format!("invalid user id {bad:?}"),
+            ));
+        }
+        self.group(
+            group_id,
+            GroupCommand::Create {
+                name: name.to_string(),
+                kind,
+                members,
+            },
+        )
+        .await
+    }
+
+    pub async fn join_group(&self, group_id: &str) -> TimResult<()> {
+        self.group(group_id, GroupCommand::Join).await
+    }
+
+    pub async fn quit_group(&self, group_id: &str) -> TimResult<()> {
+        self.group(group_id, GroupCommand::Quit).await
+    }
+
+    pub async fn invite_to_group(&self, group_id: &str, users: Vec<String>) -> TimResult<()> {
+        if let Some(bad) = users.iter().find(|m| !is_valid_identifier(m)) {
+            return Err(TimError::new(
+                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
+                format!("invalid user id {bad:?}"),
+            ));
+        }
+        self.group(group_id, GroupCommand::Invite(users)).await
+    }
+
+    pub async fn kick_from_group(&self, group_id: &str, users: Vec<String>) -> TimResult<()> {
+        self.group(group_id, GroupCommand::Kick(users)).await
+    }
+
+    pub async fn dismiss_group(&self, group_id: &str) -> TimResult<()> {
+        self.group(group_id, GroupCommand::Dismiss).await
+    }
+
+    pub async fn set_group_admin(&self, group_id: &str, user: &str, admin: bool) -> TimResult<()> {
+        self.group(
+            group_id,
+            GroupCommand::SetAdmin {
+                user: user.to_string(),
+                admin,
+            },
+        )
+        .await
+    }
+}
