@@ -1,0 +1,104 @@
+//! Sending through the JSON dispatcher: the sent message, delivery to the peer, idempotent
+//! re-send, and the errors a bad send gets.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use timsg::Event;
+
+#[tokio::test]
+async fn c2c_send_is_acknowledged_and_delivered() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    let bob = h.login("bob");
+    let mut bob_events = bob.take_events().unwrap();
+
+    let sent = send_text(&alice, "bob", 1, "hello bob").await;
+    assert_eq!(sent["message_status"], 2);
+    assert_eq!(sent["message_seq"], 1);
+    assert_eq!(sent["message_sender"], "alice");
+    assert_eq!(sent["message_conv_id"], "bob");
+    assert_eq!(sent["message_is_from_self"], true);
+    assert_eq!(sent["message_server_time"], T0_MS / 1000);
+    assert!(!sent["message_msg_id"].as_str().unwrap().is_empty());
+
+    match next_event(&mut bob_events).await {
+        Event::NewMessages { messages, notify } => {
+            assert!(notify);
+            assert_eq!(messages.len(), 1);
+            let m = timsg::wire::view_to_json(&messages[0]);
+            assert_eq!(m["message_conv_id"], "alice");
+            assert_eq!(m["message_is_from_self"], false);
+            assert_eq!(m["message_is_read"], false);
+            assert_eq!(m["message_elem_array"][0]["text_elem_content"], "hello bob");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let second = send_text(&bob, "alice", 1, "hi alice").await;
+    assert_eq!(second["message_seq"], 2, "both users share one log");
+}
+
+#[tokio::test]
+async fn message_id_is_known_synchronously_and_resend_is_idempotent() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    let api_call = timsg::dispatch::ApiCall {
+        api: "TIMMsgSendMessage",
+        conv_id: Some("bob"),
+        conv_type: 1,
+        json: r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"once"}]}"#,
+        opt: 0,
+    };
+    let accepted = timsg::dispatch::begin(&alice, &api_call).expect("accepted");
+    let id = accepted.message_id.clone().expect("id assigned synchronously");
+    let first = accepted.completion.await;
+    assert_eq!(first.code, 0);
+    let first: serde_json::Value = serde_json::from_str(&first.json_params).unwrap();
+    assert_eq!(first["message_msg_id"], id.as_str());
+
+    let again = json!({"message_msg_id": id, "message_elem_array": [{"elem_type": 0, "text_elem_content": "once"}]});
+    let r = call_json(&alice, &again).await;
+    assert_eq!(r.code, 0);
+    assert_eq!(r.json["message_seq"], first["message_seq"]);
+    let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, r#"{"msg_getmsglist_param_count":10}"#).await;
+    assert_eq!(history.json.as_array().unwrap().len(), 1, "no duplicate");
+}
+
+async fn call_json(s: &std::sync::Arc<timsg::Session>, msg: &serde_json::Value) -> Res {
+    call(s, "TIMMsgSendMessage", Some("bob"), 1, &msg.to_string()).await
+}
+
+#[tokio::test]
+async fn bad_sends_get_tim_codes() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    let text = r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#;
+    // Malformed JSON and wrong types: TIM_ERR_JSON, synchronously.
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{not json").await.code, -3);
+    let r = call(&alice, "TIMMsgSendMessage", Some("bob"), 1, r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":5}]}"#).await;
+    assert_eq!(r.code, -3);
+    assert!(r.desc.contains("json_msg_param"), "{}", r.desc);
+    // Unknown conversation type, missing conversation, missing parameter.
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 7, text).await.code, -5);
+    assert_eq!(call(&alice, "TIMMsgSendMessage", None, 1, text).await.code, -4);
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "").await.code, -4);
+    // Bad receiver ID: 7003.
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("b\tob"), 1, text).await.code, 7003);
+    // Group tips cannot be sent: 6016.
+    let tips = r#"{"message_elem_array":[{"elem_type":5,"group_tips_elem_tip_type":1}]}"#;
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, tips).await.code, 6016);
+    let report = r#"{"message_elem_array":[{"elem_type":8}]}"#;
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, report).await.code, 6016);
+    // Over 12 KB: 8001.
+    let big = json!({"message_elem_array": [{"elem_type": 0, "text_elem_content": "x".repeat(12 * 1024 + 1)}]});
+    let r = call(&alice, "TIMMsgSendMessage", Some("bob"), 1, &big.to_string()).await;
+    assert_eq!(r.code, 8001, "{}", r.desc);
+    // No elements.
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{}").await.code, 6017);
+    // Unknown API.
+    assert_eq!(call(&alice, "TIMMsgNoSuchThing", Some("bob"), 1, text).await.code, -4);
+    // Nothing was stored by any of that.
+    let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await;
+    assert_eq!(history.json, json!([]));
+}
