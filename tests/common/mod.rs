@@ -162,3 +162,8 @@ pub fn texts(v: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Throws away every event waiting in the stream.
+pub fn drain(events: &mut EventStream) {
+    while events.try_recv().is_ok() {}
+}

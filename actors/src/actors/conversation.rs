@@ -308,17 +308,21 @@ impl ConversationActor {
                     .or_insert_with(|| (Vec::new(), d.notify));
                 slot.0.push(view);
             }
+        }
+        // Receivers hear of a message before its sender's send completes, so a sender that
+        // has its answer knows every receiver's stream already holds the message.
+        for (user, (messages, notify)) in per_user {
+            self.shared
+                .events
+                .publish(&user, Event::NewMessages { messages, notify });
+        }
+        for msg in &committed {
             if let Some(replies) = self.pending_sends.remove(&msg.id) {
                 let view = self.log().view_of(&msg.sender, msg);
                 for r in replies {
                     let _ = r.send(Ok(view.clone()));
                 }
             }
-        }
-        for (user, (messages, notify)) in per_user {
-            self.shared
-                .events
-                .publish(&user, Event::NewMessages { messages, notify });
         }
         // Undelivered marks made by the receive options.
         self.flush(ctx, None);
