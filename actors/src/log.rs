@@ -170,6 +170,11 @@ impl ConversationLog {
         std::mem::take(&mut self.changes)
     }
 
+    /// A committed shared message by ID.
+    pub fn committed(&self, id: &str) -> Option<&Arc<StoredMessage>> {
+        self.by_id.get(id).and_then(|seq| self.entry(*seq))
+    }
+
     fn entry(&self, seq: u64) -> Option<&Arc<StoredMessage>> {
         seq.checked_sub(1)
             .and_then(|i| self.entries.get(i as usize))

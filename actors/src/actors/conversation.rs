@@ -147,6 +147,9 @@ pub struct ConversationActor {
     pending_sends: HashMap<MsgId, Vec<Reply<MessageView>>>,
     release_scheduled: bool,
     last_activity: Instant,
+    /// Between a crash and the reload: ops are held, not run.
+    restarting: bool,
+    held: Vec<ConvOp>,
 }
 
 impl ConversationActor {
@@ -162,6 +165,8 @@ impl ConversationActor {
             pending_sends: HashMap::new(),
             release_scheduled: false,
             last_activity: Instant::now(),
+            restarting: false,
+            held: Vec::new(),
         }
     }
 
@@ -347,16 +352,101 @@ impl ConversationActor {
         metrics::gauge!("timsg_conversation_send_queue_depth").set(self.log().queue_len() as f64);
     }
 
+    /// Something went wrong (a panic, a failed write): stop taking ops and ask the supervisor
+    /// for a restart. Ops that arrive meanwhile are held and run after the reload.
     fn crash(&mut self, ctx: &mut Context<Self>) {
-        self.shared
-            .table
-            .remove_if(&self.key, |_, a| *a == ctx.address());
-        if let Some(sup) = self.shared.supervisor.get() {
-            sup.do_send(ConversationCrashed {
-                key: self.key.clone(),
-            });
+        if self.restarting {
+            return;
         }
-        ctx.stop();
+        self.restarting = true;
+        // Continuations of writes in flight belong to the state being thrown away; their
+        // callers learn the outcome from the reloaded log (sends) or see the call fail.
+        self.awaiting.clear();
+        match self.shared.supervisor.get() {
+            Some(sup) => sup.do_send(ConversationCrashed {
+                key: self.key.clone(),
+                addr: ctx.address(),
+            }),
+            None => self.reload_after_writes(ctx),
+        }
+    }
+
+    /// Waits until every write this actor submitted is done (the writer is FIFO, so an empty
+    /// request behind them is a barrier), then reloads the state from the store.
+    fn reload_after_writes(&mut self, ctx: &mut Context<Self>) {
+        self.next_token += 1;
+        let token = self.next_token;
+        self.awaiting.insert(
+            token,
+            Box::new(|act: &mut Self, ctx: &mut Context<Self>, _| act.reload(ctx)),
+        );
+        let barrier = WriteRequest {
+            ops: Vec::new(),
+            done: Completion::Actor {
+                to: ctx.address().recipient(),
+                token,
+            },
+        };
+        if self.shared.store.submit(barrier).is_err() {
+            self.reload(ctx);
+        }
+    }
+
+    fn reload(&mut self, ctx: &mut Context<Self>) {
+        let key = self.key.clone();
+        match self.shared.store.read(|c| read::load_conversation(c, &key)) {
+            Ok(loaded) => {
+                self.log = Some(ConversationLog::restore(
+                    key,
+                    loaded.group,
+                    loaded.entries,
+                    loaded.members,
+                    self.shared.config.group_rate_limit,
+                ));
+            }
+            Err(e) => {
+                tracing::error!(conv = %self.key, error = %e, "cannot reload conversation; stopping it");
+                self.shared
+                    .table
+                    .remove_if(&self.key, |_, a| *a == ctx.address());
+                ctx.stop();
+                return;
+            }
+        }
+        self.restarting = false;
+        self.release_scheduled = false;
+        // A send whose write became durable before the crash succeeded; the others did not.
+        for (id, replies) in std::mem::take(&mut self.pending_sends) {
+            let outcome = match self.log().committed(&id) {
+                Some(m) => {
+                    let m = m.clone();
+                    Ok(self.log().view_of(&m.sender, &m))
+                }
+                None => Err(ConvError::Internal(
+                    "the conversation restarted before the message was stored; send it again"
+                        .into(),
+                )),
+            };
+            for r in replies {
+                let _ = r.send(outcome.clone());
+            }
+        }
+        tracing::info!(conv = %self.key, held = self.held.len(), "conversation reloaded");
+        for op in std::mem::take(&mut self.held) {
+            self.run_guarded(op, ctx);
+        }
+    }
+
+    fn run_guarded(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
+        if self.restarting {
+            self.held.push(op);
+            return;
+        }
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle_op(op, ctx)));
+        if outcome.is_err() {
+            tracing::error!(conv = %self.key, "conversation actor panicked; restarting from the store");
+            self.crash(ctx);
+        }
     }
 
     fn publish_report(&self, user: &UserId, report: GroupReportElement) {
@@ -698,6 +788,7 @@ impl ConversationActor {
     fn is_idle(&self) -> bool {
         self.awaiting.is_empty()
             && self.pending_sends.is_empty()
+            && !self.restarting
             && self.log.as_ref().is_none_or(|l| l.queue_len() == 0)
     }
 }
@@ -766,11 +857,20 @@ impl Handler<ConvCommand> for ConversationActor {
             return; // failed to load and is stopping; the caller sees its reply dropped
         }
         self.last_activity = Instant::now();
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| self.handle_op(op, ctx)));
-        if outcome.is_err() {
-            tracing::error!(conv = %self.key, "conversation actor panicked; restarting from the store");
-            self.crash(ctx);
-        }
+        self.run_guarded(op, ctx);
+    }
+}
+
+/// The supervisor's answer to a crash: reload the state and carry on.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct ReloadState;
+
+impl Handler<ReloadState> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, _: ReloadState, ctx: &mut Context<Self>) {
+        self.reload_after_writes(ctx);
     }
 }
 

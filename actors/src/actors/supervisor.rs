@@ -1,12 +1,13 @@
 //! `SupervisorActor`: watches the conversation actors. The routing table it governs
 //! ([`crate::engine::Shared::table`]) activates conversations lazily on first use; the
 //! supervisor hears when one passivates (idle) or crashes (a panic, a failed write), restarts
-//! crashed ones with their state reloaded from the store, and keeps the counts.
+//! crashed ones in place with their state reloaded from the store, and keeps the counts.
 
 use std::sync::Weak;
 
 use actix::prelude::*;
 
+use super::conversation::{ConversationActor, ReloadState};
 use crate::engine::Shared;
 use crate::ids::ConvKey;
 
@@ -17,11 +18,12 @@ pub struct ConversationPassivated {
     pub key: ConvKey,
 }
 
-/// A conversation actor stopped after a panic or a failed write.
+/// A conversation actor panicked or lost a write; it holds its ops until told to reload.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct ConversationCrashed {
     pub key: ConvKey,
+    pub addr: Addr<ConversationActor>,
 }
 
 /// A conversation actor was started.
@@ -94,10 +96,9 @@ impl Handler<ConversationCrashed> for SupervisorActor {
     fn handle(&mut self, msg: ConversationCrashed, _: &mut Context<Self>) {
         self.stats.restarted += 1;
         metrics::counter!("timsg_conversations_restarted_total").increment(1);
-        if let Some(shared) = self.shared.upgrade() {
-            // Restart at once so the next caller finds the state already reloaded.
-            shared.route(&msg.key);
-        }
+        // Restart in place: the actor keeps its mailbox, so no caller's op is lost, and
+        // reloads its state from the store once its writes in flight are done.
+        msg.addr.do_send(ReloadState);
         tracing::warn!(conv = %msg.key, "conversation restarted");
         self.publish();
     }

@@ -1,0 +1,172 @@
+//! The minimal group module: create, join, quit, invite, kick, dismiss, set admin, with the
+//! GroupTips and GroupReport messages the backend would emit, and the permission rules.
+
+mod common;
+
+use common::*;
+use timsg::{Event, TimError};
+use timsg_actors::group::GroupKind;
+
+fn tips_of(v: &serde_json::Value) -> Vec<(u64, Vec<String>)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["message_elem_array"][0]["elem_type"] == 5)
+        .map(|m| {
+            let e = &m["message_elem_array"][0];
+            let users = e["group_tips_elem_user_array"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_str().unwrap().to_string())
+                .collect();
+            (e["group_tips_elem_tip_type"].as_u64().unwrap(), users)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn membership_changes_emit_tips_in_order() {
+    let h = Harness::default();
+    let owner = h.login("owner");
+    let bob = h.login("bob");
+    let carol = h.login("carol");
+    owner
+        .create_group("club", "Club", GroupKind::Public, vec!["bob".into()])
+        .await
+        .unwrap();
+    carol.join_group("club").await.unwrap();
+    owner.set_group_admin("club", "bob", true).await.unwrap();
+    bob.kick_from_group("club", vec!["carol".into()])
+        .await
+        .unwrap();
+    owner.set_group_admin("club", "bob", false).await.unwrap();
+    bob.quit_group("club").await.unwrap();
+
+    let all = call(
+        &owner,
+        "TIMMsgGetMsgList",
+        Some("club"),
+        2,
+        r#"{"msg_getmsglist_param_is_forward":true,"msg_getmsglist_param_count":50}"#,
+    )
+    .await;
+    assert_eq!(
+        tips_of(&all.json),
+        vec![
+            (1, vec!["bob".to_string()]),
+            (1, vec!["carol".to_string()]),
+            (4, vec!["bob".to_string()]),
+            (3, vec!["carol".to_string()]),
+            (5, vec!["bob".to_string()]),
+            (2, vec!["bob".to_string()]),
+        ]
+    );
+    assert_eq!(all.json[0]["message_sender"], "@TIM#SYSTEM");
+    assert_eq!(
+        all.json[0]["message_elem_array"][0]["group_tips_elem_group_id"],
+        "club"
+    );
+    // Carol, kicked, can no longer send, but still reads what she saw.
+    let r = call(
+        &carol,
+        "TIMMsgSendMessage",
+        Some("club"),
+        2,
+        r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#,
+    )
+    .await;
+    assert_eq!(r.code, 10007);
+    let hers = call(&carol, "TIMMsgGetMsgList", Some("club"), 2, "").await;
+    assert_eq!(
+        tips_of(&hers.json).len(),
+        3,
+        "her join, the admin change and her kick"
+    );
+}
+
+#[tokio::test]
+async fn permissions_and_dismiss() {
+    let h = Harness::default();
+    let owner = h.login("owner");
+    let member = h.login("member");
+    owner
+        .create_group("g", "G", GroupKind::Private, vec!["member".into()])
+        .await
+        .unwrap();
+    let mut member_events = member.take_events().unwrap();
+    drain(&mut member_events);
+    let code = |r: Result<(), TimError>| r.err().map_or(0, |e| e.code);
+    assert_eq!(
+        code(
+            owner
+                .create_group("g", "again", GroupKind::Private, vec![])
+                .await
+        ),
+        10025
+    );
+    assert_eq!(
+        code(member.kick_from_group("g", vec!["owner".into()]).await),
+        10007
+    );
+    assert_eq!(
+        code(member.set_group_admin("g", "member", true).await),
+        10007
+    );
+    assert_eq!(code(member.dismiss_group("g").await), 10007);
+    assert_eq!(code(owner.quit_group("g").await), 10007);
+    assert_eq!(code(member.join_group("nope").await), 10010);
+    owner.dismiss_group("g").await.unwrap();
+    match next_event(&mut member_events).await {
+        Event::NewMessages { messages, .. } => {
+            let m = timsg::wire::view_to_json(&messages[0]);
+            assert_eq!(m["message_conv_type"], 3);
+            assert_eq!(m["message_conv_id"], "");
+            assert_eq!(m["message_elem_array"][0]["elem_type"], 8);
+            assert_eq!(
+                m["message_elem_array"][0]["group_report_elem_report_type"],
+                5
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let r = call(
+        &owner,
+        "TIMMsgSendMessage",
+        Some("g"),
+        2,
+        r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#,
+    )
+    .await;
+    assert_eq!(r.code, 10010);
+    // Sending to a group one never joined, or that never existed.
+    let stranger = h.login("stranger");
+    owner
+        .create_group("g2", "G2", GroupKind::Private, vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        call(
+            &stranger,
+            "TIMMsgSendMessage",
+            Some("g2"),
+            2,
+            r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#
+        )
+        .await
+        .code,
+        10007
+    );
+    assert_eq!(
+        call(
+            &stranger,
+            "TIMMsgSendMessage",
+            Some("g3"),
+            2,
+            r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#
+        )
+        .await
+        .code,
+        10010
+    );
+}
