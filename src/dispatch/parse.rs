@@ -9,7 +9,7 @@ use crate::wire::WireMessage;
 
 /// Parses `json` as `T`; malformed JSON or a key of the wrong type is `TIM_ERR_JSON`.
 pub fn json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, TimError> {
-    serde_json::from_str(json).map_err(|e| TimError::json(format!("{what}: {e}")))
+    crate::wire::lenient::from_str(json).map_err(|e| TimError::json(format!("{what}: {e}")))
 }
 
 /// `None` for a missing parameter (`NULL` or `""` in the C API).

@@ -4,10 +4,12 @@
 //! - [`message`]: the Message object; [`elem`]: every element type;
 //! - [`params`]: parameter and result objects of the message APIs;
 //! - [`profile`]: profiles and push settings carried by messages;
-//! - [`extension`]: how unmodelled keys survive a round trip.
+//! - [`extension`]: how unmodelled keys survive a round trip;
+//! - [`lenient`]: reading JSON as the SDK's JSON library does (trailing commas).
 
 pub mod elem;
 pub mod extension;
+pub mod lenient;
 pub mod message;
 pub mod params;
 pub mod profile;
