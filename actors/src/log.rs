@@ -1106,3 +1106,157 @@ impl ConversationLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::element::Element;
+    use crate::group::GroupKind;
+
+    fn content() -> Arc<MessageContent> {
+        Arc::new(MessageContent::with_elements(vec![Element::text("x")]))
+    }
+
+    fn group_log(rate: u32) -> ConversationLog {
+        let mut log =
+            ConversationLog::restore(ConvKey::group("g"), None, Vec::new(), HashMap::new(), rate);
+        let create = GroupCommand::Create {
+            name: "g".into(),
+            kind: GroupKind::ChatRoom,
+            members: vec!["b".into()],
+        };
+        log.apply_group(&"a".into(), create, 0).unwrap();
+        log.mark_durable(log.last_seq());
+        log
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Send,
+        Cancel(usize),
+        Tick(u64),
+        Durable,
+        Revoke(usize),
+        Delete(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => Just(Op::Send),
+            2 => (0..40usize).prop_map(Op::Cancel),
+            2 => (0..1500u64).prop_map(Op::Tick),
+            2 => Just(Op::Durable),
+            1 => (0..40usize).prop_map(Op::Revoke),
+            1 => (0..40usize).prop_map(Op::Delete),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the interleaving of sends, cancels, clock ticks, durability, revokes and
+        /// deletes: every message is in exactly one place, cancel succeeds exactly for queued
+        /// messages, seqs are gap-free, and durability never runs ahead of the log.
+        #[test]
+        fn log_and_send_queue_state_machine(ops in proptest::collection::vec(op(), 1..120)) {
+            let mut log = group_log(3);
+            let sender: UserId = "a".into();
+            let (mut now, mut next) = (0u64, 0usize);
+            let mut queued: Vec<String> = Vec::new();
+            let mut committed: HashSet<String> = HashSet::new();
+            let mut cancelled: HashSet<String> = HashSet::new();
+            for op in ops {
+                match op {
+                    Op::Send => {
+                        let id = format!("m{next}");
+                        next += 1;
+                        match log.submit(&sender, id.as_str().into(), content(), 1, now, 5) {
+                            Ok(Submitted::Queued) => queued.push(id),
+                            Ok(Submitted::Committed(m)) => {
+                                prop_assert!(queued.is_empty(), "nothing overtakes the queue");
+                                prop_assert_eq!(m.seq, log.last_seq());
+                                committed.insert(id);
+                            }
+                            Err(ConvError::GroupRateLimited) => prop_assert_eq!(queued.len(), 5),
+                            other => prop_assert!(false, "unexpected {:?}", other),
+                        }
+                    }
+                    Op::Cancel(i) => {
+                        let id = format!("m{i}");
+                        let was_queued = queued.contains(&id);
+                        let r = log.cancel("a", &id);
+                        prop_assert_eq!(r.is_ok(), was_queued);
+                        if was_queued {
+                            queued.retain(|q| *q != id);
+                            cancelled.insert(id);
+                        }
+                    }
+                    Op::Tick(ms) => {
+                        now += ms;
+                        for m in log.release_queued(now) {
+                            prop_assert_eq!(queued.remove(0), m.id.to_string(), "queue order kept");
+                            committed.insert(m.id.to_string());
+                        }
+                    }
+                    Op::Durable => {
+                        log.mark_durable(log.last_seq());
+                    }
+                    Op::Revoke(i) => {
+                        let id: Arc<str> = format!("m{i}").into();
+                        let r = log.revoke(&sender, &MessageTarget::Id(id.clone()), String::new(), now / 1000, 120);
+                        if r.is_ok() {
+                            prop_assert!(committed.contains(&*id));
+                            prop_assert!(log.committed(&id).unwrap().status == MessageStatus::Revoked);
+                        }
+                    }
+                    Op::Delete(i) => {
+                        let id: Arc<str> = format!("m{i}").into();
+                        let r = log.delete("b", Some(&MessageTarget::Id(id.clone())), ViewKind::Local);
+                        prop_assert_eq!(r.is_ok(), committed.contains(&*id));
+                    }
+                }
+                prop_assert!(log.durable_seq() <= log.last_seq());
+                prop_assert_eq!(log.queue_len(), queued.len());
+                for (i, e) in log.entries.iter().enumerate() {
+                    prop_assert_eq!(e.seq, i as u64 + 1);
+                }
+                for id in &cancelled {
+                    prop_assert!(log.committed(id).is_none(), "a cancelled message never commits");
+                }
+            }
+            let in_log: HashSet<String> =
+                log.entries.iter().filter(|m| *m.sender == *"a").map(|m| m.id.to_string()).collect();
+            prop_assert_eq!(in_log, committed);
+        }
+    }
+
+    #[test]
+    fn unread_counts_are_derived_from_the_read_point() {
+        let mut log =
+            ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
+        for i in 0..5 {
+            log.submit(&"a".into(), format!("m{i}").into(), content(), 1, 1000, 10)
+                .unwrap();
+        }
+        assert_eq!(
+            log.unread_count("b"),
+            0,
+            "nothing is unread before it is durable"
+        );
+        log.mark_durable(5);
+        assert_eq!(log.unread_count("b"), 5);
+        assert_eq!(log.unread_count("a"), 0, "own messages are never unread");
+        log.report_read("b", Some(&MessageTarget::Seq(3)), 1)
+            .unwrap();
+        assert_eq!(log.unread_count("b"), 2);
+        log.revoke(&"a".into(), &MessageTarget::Seq(5), String::new(), 1, 120)
+            .unwrap();
+        assert_eq!(log.unread_count("b"), 1, "revoked messages do not count");
+        let (peer, receipt) = log.report_read("b", None, 2).unwrap().unwrap();
+        assert_eq!(&*peer, "a");
+        assert_eq!(&*receipt.conv.id, "b");
+        assert_eq!(log.unread_count("b"), 0);
+    }
+}
