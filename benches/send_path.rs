@@ -1,1 +1,126 @@
-fn main() {}
+//! The send path, against a raw actix request/reply baseline measured in the same run.
+//!
+//! Workload: 2,000 messages in flight at once, spread over 200 C2C conversations, each sent
+//! through the typed API and awaited until durable (in-memory store: SQLite with no fsync).
+//! Baseline: the same number of request/reply round trips to 200 plain actix actors spread
+//! over the same number of arbiters. The ratio printed at the end is timsg throughput divided
+//! by baseline throughput.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use criterion::{Criterion, Throughput, criterion_group};
+use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig};
+
+const MESSAGES: usize = 2_000;
+const CONVERSATIONS: usize = 200;
+const ARBITERS: usize = 2;
+
+struct Counter(u64);
+impl Actor for Counter {
+    type Context = Context<Self>;
+}
+
+#[derive(Message)]
+#[rtype(result = "u64")]
+struct Bump(Arc<str>);
+
+impl Handler<Bump> for Counter {
+    type Result = u64;
+    fn handle(&mut self, msg: Bump, _: &mut Context<Self>) -> u64 {
+        self.0 += msg.0.len() as u64;
+        self.0
+    }
+}
+
+/// Raw actix: actors on their own arbiters, driven from a tokio runtime.
+fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let system = std::thread::spawn(move || {
+        let sys = System::new();
+        let arbiters: Vec<Arbiter> = (0..ARBITERS).map(|_| Arbiter::new()).collect();
+        let addrs: Vec<Addr<Counter>> = (0..CONVERSATIONS)
+            .map(|i| Counter::start_in_arbiter(&arbiters[i % ARBITERS].handle(), |_| Counter(0)))
+            .collect();
+        tx.send((System::current(), addrs)).unwrap();
+        sys.run().unwrap();
+    });
+    let (sys, addrs) = rx.recv().unwrap();
+    let mut group = c.benchmark_group("send_path");
+    group.throughput(Throughput::Elements(MESSAGES as u64));
+    group.bench_function("raw_actix_round_trip", |b| {
+        b.to_async(rt).iter(|| {
+            let addrs = addrs.clone();
+            async move {
+                let futs: Vec<_> = (0..MESSAGES).map(|i| addrs[i % CONVERSATIONS].send(Bump("hello".into()))).collect();
+                for f in futs {
+                    f.await.unwrap();
+                }
+            }
+        })
+    });
+    group.finish();
+    sys.stop();
+    system.join().unwrap();
+}
+
+fn timsg_typed(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let runtime = Runtime::open(RuntimeConfig {
+        durability: Durability::Memory,
+        arbiters: ARBITERS,
+        group_commit_max: 8192,
+        ..Default::default()
+    })
+    .unwrap();
+    let alice = runtime.login("alice").unwrap();
+    let convs: Vec<ConvRef> = (0..CONVERSATIONS).map(|i| ConvRef::c2c(&format!("peer{i}"))).collect();
+    let content = MessageContent::with_elements(vec![Element::text("hello")]);
+    let mut group = c.benchmark_group("send_path");
+    group.throughput(Throughput::Elements(MESSAGES as u64));
+    group.bench_function("timsg_typed_send_memory", |b| {
+        b.to_async(rt).iter(|| async {
+            let pending: Vec<_> =
+                (0..MESSAGES).map(|i| alice.send_message(&convs[i % CONVERSATIONS], content.clone()).unwrap()).collect();
+            for p in pending {
+                p.outcome().await.unwrap();
+            }
+        })
+    });
+    group.finish();
+    runtime.shutdown();
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    baseline(c, &rt);
+    timsg_typed(c, &rt);
+}
+
+criterion_group! {
+    name = send_path;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(8)).warm_up_time(Duration::from_secs(2));
+    targets = benches
+}
+
+/// Mean time per iteration of a finished benchmark, from criterion's own estimates.
+fn mean_ns(bench: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    let text = std::fs::read_to_string(format!("{dir}/criterion/send_path/{bench}/new/estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn main() {
+    send_path();
+    Criterion::default().configure_from_args().final_summary();
+    if let (Some(base), Some(ours)) = (mean_ns("raw_actix_round_trip"), mean_ns("timsg_typed_send_memory")) {
+        let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
+        println!(
+            "send_path: raw actix {:.0} msg/s, timsg typed send {:.0} msg/s, ratio {:.3}",
+            per_sec(base),
+            per_sec(ours),
+            base / ours
+        );
+    }
+}

@@ -10,7 +10,9 @@
 //!   `(code, desc, json_params)`, one file per function; every other way in calls it.
 //! - [`events`]: events as the JSON the TIM listeners receive.
 //! - [`error`]: TIM codes and the mapping from domain errors.
+//! - [`cli`]: the `timsg` command.
 
+pub mod cli;
 pub mod dispatch;
 pub mod error;
 pub mod events;

@@ -1,0 +1,56 @@
+//! The command line: `timsg dispatch` (the JSON dispatcher over standard input and output).
+
+pub mod dispatch;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use timsg_actors::config::Durability;
+
+#[derive(Debug, Parser)]
+#[command(name = "timsg", version, about = "An actor-based runtime for the Tencent Cloud IM message API")]
+pub struct Cli {
+    /// Log format on standard error: `text` or `json`. Filter with RUST_LOG.
+    #[arg(long, global = true, default_value = "text")]
+    pub log_format: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Runs TIM calls read as JSON lines from standard input, answering each (and every event
+    /// of the logged-in user) as a JSON line on standard output.
+    Dispatch(DispatchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DispatchArgs {
+    /// The user to act as.
+    #[arg(long)]
+    pub user: String,
+    /// Where the store lives.
+    #[arg(long, env = "TIMSG_DATA_DIR", default_value = "timsg-data")]
+    pub data_dir: PathBuf,
+    /// `fsync` (default), `os` or `memory`.
+    #[arg(long, default_value = "fsync")]
+    pub durability: Durability,
+}
+
+/// Structured logs on standard error, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Dispatch(args) => dispatch::run(args),
+    }
+}
