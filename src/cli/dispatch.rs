@@ -50,7 +50,11 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     })
     .map_err(|e| e.to_string())?;
     let session = Arc::new(runtime.login(&args.user).map_err(|e| e.to_string())?);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     let (out_tx, mut out_rx) = mpsc::channel::<Value>(1024);
     let writer = std::thread::spawn(move || {
         let stdout = std::io::stdout();
@@ -66,7 +70,11 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     let event_task = rt.spawn(async move {
         while let Some(event) = events.recv().await {
             let (listener, body) = to_listener_json(&event);
-            if events_out.send(json!({"event": listener_name(listener), "json": body})).await.is_err() {
+            if events_out
+                .send(json!({"event": listener_name(listener), "json": body}))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
