@@ -6,6 +6,11 @@
 //! over the same number of arbiters. The ratio printed at the end is timsg throughput divided
 //! by baseline throughput.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a bench reports its ratio on standard output"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
