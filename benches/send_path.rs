@@ -6,10 +6,7 @@
 //! over the same number of arbiters. The ratio printed at the end is timsg throughput divided
 //! by baseline throughput.
 
-#![allow(
-    clippy::print_stdout,
-    reason = "a bench reports its ratio on standard output"
-)]
+#![allow(clippy::print_stdout, reason = "a bench reports its ratio on standard output")]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,9 +55,7 @@ fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
         b.to_async(rt).iter(|| {
             let addrs = addrs.clone();
             async move {
-                let futs: Vec<_> = (0..MESSAGES)
-                    .map(|i| addrs[i % CONVERSATIONS].send(Bump("hello".into())))
-                    .collect();
+                let futs: Vec<_> = (0..MESSAGES).map(|i| addrs[i % CONVERSATIONS].send(Bump("hello".into()))).collect();
                 for f in futs {
                     f.await.unwrap();
                 }
@@ -81,20 +76,14 @@ fn timsg_typed(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     })
     .unwrap();
     let alice = runtime.login("alice").unwrap();
-    let convs: Vec<ConvRef> = (0..CONVERSATIONS)
-        .map(|i| ConvRef::c2c(&format!("peer{i}")))
-        .collect();
+    let convs: Vec<ConvRef> = (0..CONVERSATIONS).map(|i| ConvRef::c2c(&format!("peer{i}"))).collect();
     let content = MessageContent::with_elements(vec![Element::text("hello")]);
     let mut group = c.benchmark_group("send_path");
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("timsg_typed_send_memory", |b| {
         b.to_async(rt).iter(|| async {
             let pending: Vec<_> = (0..MESSAGES)
-                .map(|i| {
-                    alice
-                        .send_message(&convs[i % CONVERSATIONS], content.clone())
-                        .unwrap()
-                })
+                .map(|i| alice.send_message(&convs[i % CONVERSATIONS], content.clone()).unwrap())
                 .collect();
             for p in pending {
                 p.outcome().await.unwrap();
@@ -106,11 +95,7 @@ fn timsg_typed(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     baseline(c, &rt);
     timsg_typed(c, &rt);
 }
@@ -123,12 +108,8 @@ criterion_group! {
 
 /// Mean time per iteration of a finished benchmark, from criterion's own estimates.
 fn mean_ns(bench: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
-    let text = std::fs::read_to_string(format!(
-        "{dir}/criterion/send_path/{bench}/new/estimates.json"
-    ))
-    .ok()?;
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    let text = std::fs::read_to_string(format!("{dir}/criterion/send_path/{bench}/new/estimates.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
@@ -136,10 +117,7 @@ fn mean_ns(bench: &str) -> Option<f64> {
 fn main() {
     send_path();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(base), Some(ours)) = (
-        mean_ns("raw_actix_round_trip"),
-        mean_ns("timsg_typed_send_memory"),
-    ) {
+    if let (Some(base), Some(ours)) = (mean_ns("raw_actix_round_trip"), mean_ns("timsg_typed_send_memory")) {
         let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
         println!(
             "send_path: raw actix {:.0} msg/s, timsg typed send {:.0} msg/s, ratio {:.3}",

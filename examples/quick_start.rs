@@ -5,19 +5,14 @@ use timsg::{ConvRef, Element, MessageContent, Runtime, RuntimeConfig};
 #[tokio::main]
 async fn main() -> Result<(), timsg::TimError> {
     let dir = std::env::temp_dir().join(format!("timsg-quick-start-{}", std::process::id()));
-    let runtime = Runtime::open(RuntimeConfig {
-        data_dir: dir.clone(),
-        ..Default::default()
-    })?;
+    let runtime = Runtime::open(RuntimeConfig { data_dir: dir.clone(), ..Default::default() })?;
     let alice = runtime.login("alice")?;
     let bob = runtime.login("bob")?;
     let mut bob_events = bob.take_events().expect("first take");
 
     // The message ID is known at once; the outcome arrives once the message is durable.
-    let pending = alice.send_message(
-        &ConvRef::c2c("bob"),
-        MessageContent::with_elements(vec![Element::text("hello")]),
-    )?;
+    let pending =
+        alice.send_message(&ConvRef::c2c("bob"), MessageContent::with_elements(vec![Element::text("hello")]))?;
     eprintln!("sending {}", pending.id);
     let sent = pending.outcome().await.map_err(timsg::TimError::from)?;
     assert_eq!(sent.message.seq, 1);

@@ -40,6 +40,15 @@ pub mod code {
     pub const ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND: i32 = 10030;
     pub const ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT: i32 = 10031;
     pub const ERR_SVR_GROUP_REVOKE_MSG_DENY: i32 = 10032;
+    pub const ERR_FILE_TRANS_UPLOAD_FAILED: i32 = 6008;
+    pub const ERR_FILE_TRANS_DOWNLOAD_FAILED: i32 = 6009;
+    pub const ERR_HTTP_REQ_FAILED: i32 = 6010;
+    pub const ERR_IMAGE_UPLOAD_FAILED_NOTIMAGE: i32 = 6031;
+    pub const ERR_SDK_COMM_FILE_NOT_FOUND: i32 = 7004;
+    pub const ERR_SDK_COMM_FILE_TOO_LARGE: i32 = 7005;
+    pub const ERR_SDK_COMM_FILE_SIZE_EMPTY: i32 = 7006;
+    pub const ERR_SDK_COMM_FILE_OPEN_FAILED: i32 = 7007;
+    pub const ERR_SVR_RES_SEND_CANCEL: i32 = 114003;
     /// Group already exists (TIM server code for a taken group ID).
     pub const ERR_SVR_GROUP_GROUPID_IN_USED: i32 = 10025;
 }
@@ -54,10 +63,7 @@ pub struct TimError {
 
 impl TimError {
     pub fn new(code: i32, desc: impl Into<String>) -> TimError {
-        TimError {
-            code,
-            desc: desc.into(),
-        }
+        TimError { code, desc: desc.into() }
     }
 
     /// Malformed JSON or a key of the wrong type (synchronous).
@@ -86,14 +92,9 @@ impl From<ConvError> for TimError {
             ConvError::ElementNotSendable(_) => ERR_INVALID_MSG_ELEM,
             ConvError::GroupNotFound(_) => ERR_SVR_GROUP_NOT_FOUND,
             ConvError::GroupExists(_) => ERR_SVR_GROUP_GROUPID_IN_USED,
-            ConvError::NotMember { .. } | ConvError::PermissionDenied(_) => {
-                ERR_SVR_GROUP_PERMISSION_DENY
-            }
+            ConvError::NotMember { .. } | ConvError::PermissionDenied(_) => ERR_SVR_GROUP_PERMISSION_DENY,
             ConvError::MessageNotFound => ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND,
-            ConvError::RevokeWindowPassed {
-                conv_type: ConvType::Group,
-                ..
-            } => ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT,
+            ConvError::RevokeWindowPassed { conv_type: ConvType::Group, .. } => ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT,
             ConvError::RevokeWindowPassed { .. } => ERR_SVR_MSG_REVOKE_TIME_LIMIT,
             ConvError::NotRevocable(_) => ERR_SVR_GROUP_REVOKE_MSG_DENY,
             ConvError::NothingToCancel(_) => ERR_SDK_INVALID_CANCEL_MESSAGE,
@@ -102,6 +103,15 @@ impl From<ConvError> for TimError {
             ConvError::GroupRateLimited => ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT,
             ConvError::TooFrequent(_) => ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
             ConvError::MergeOverLimit => ERR_MERGER_MSG_LAYERS_OVER_LIMIT,
+            ConvError::FileNotFound(_) => ERR_SDK_COMM_FILE_NOT_FOUND,
+            ConvError::FileTooLarge { .. } => ERR_SDK_COMM_FILE_TOO_LARGE,
+            ConvError::FileEmpty(_) => ERR_SDK_COMM_FILE_SIZE_EMPTY,
+            ConvError::FileUnreadable(_) => ERR_SDK_COMM_FILE_OPEN_FAILED,
+            ConvError::NotAnImage(_) => ERR_IMAGE_UPLOAD_FAILED_NOTIMAGE,
+            ConvError::UploadFailed(_) => ERR_FILE_TRANS_UPLOAD_FAILED,
+            ConvError::DownloadFailed(_) => ERR_FILE_TRANS_DOWNLOAD_FAILED,
+            ConvError::HttpFailed(_) => ERR_HTTP_REQ_FAILED,
+            ConvError::TransferCancelled => ERR_SVR_RES_SEND_CANCEL,
             ConvError::Busy => ERR_SDK_NET_REQ_COUNT_LIMIT,
             ConvError::Store(_) => ERR_DATABASE_OPERATE_FAILED,
             ConvError::ShuttingDown => ERR_SDK_COMM_INTERRUPT,

@@ -1,7 +1,8 @@
 //! Events as the JSON the TIM listeners receive: new messages (`TIMRecvNewMsgCallback`, an
 //! array of Message), revokes (`TIMMsgRevokeCallback`, an array of MsgLocator), read receipts
-//! (`TIMMsgReadedReceiptCallback`, an array of MessageReceipt) and updates
-//! (`TIMMsgUpdateCallback`, an array of Message).
+//! (`TIMMsgReadedReceiptCallback`, an array of MessageReceipt), updates
+//! (`TIMMsgUpdateCallback`, an array of Message) and upload progress
+//! (`TIMMsgElemUploadProgressCallback`).
 
 use serde_json::{Value, json};
 use timsg_actors::events::Event;
@@ -16,24 +17,21 @@ pub enum Listener {
     MsgRevoke,
     MsgReadedReceipt,
     MsgUpdate,
+    /// `TIMMsgElemUploadProgressCallback`: the JSON is `{"message", "index", "current", "total"}`
+    /// (the C callback takes the message JSON and the three numbers as arguments).
+    MsgElemUploadProgress,
 }
 
 /// The listener and the JSON array it receives for `event`.
 pub fn to_listener_json(event: &Event) -> (Listener, Value) {
     match event {
-        Event::NewMessages { messages, .. } => (
-            Listener::RecvNewMsg,
-            Value::Array(messages.iter().map(view_to_json).collect()),
-        ),
-        Event::MessagesUpdated(messages) => (
-            Listener::MsgUpdate,
-            Value::Array(messages.iter().map(view_to_json).collect()),
-        ),
-        Event::Revoked {
-            locators,
-            by,
-            reason,
-        } => (
+        Event::NewMessages { messages, .. } => {
+            (Listener::RecvNewMsg, Value::Array(messages.iter().map(view_to_json).collect()))
+        }
+        Event::MessagesUpdated(messages) => {
+            (Listener::MsgUpdate, Value::Array(messages.iter().map(view_to_json).collect()))
+        }
+        Event::Revoked { locators, by, reason } => (
             Listener::MsgRevoke,
             Value::Array(
                 locators
@@ -53,6 +51,10 @@ pub fn to_listener_json(event: &Event) -> (Listener, Value) {
                     })
                     .collect(),
             ),
+        ),
+        Event::UploadProgress { message, index, current, total } => (
+            Listener::MsgElemUploadProgress,
+            json!({"message": view_to_json(message), "index": index, "current": current, "total": total}),
         ),
         Event::ReadReceipts(receipts) => (
             Listener::MsgReadedReceipt,

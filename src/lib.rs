@@ -30,7 +30,5 @@ pub use timsg_actors::events::{Event, EventStream};
 pub use timsg_actors::history::{HistoryAnchor, HistoryQuery, MessageTarget};
 pub use timsg_actors::ids::{ConvRef, ConvType};
 pub use timsg_actors::member::{ReceiveOpt, ViewKind};
-pub use timsg_actors::message::{
-    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView,
-};
+pub use timsg_actors::message::{LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView};
 pub use timsg_actors::search::{SearchQuery, SearchResult};

@@ -21,21 +21,14 @@ pub struct Runtime {
 impl Runtime {
     /// Opens (or creates) the store and starts the actors.
     pub fn open(config: RuntimeConfig) -> TimResult<Runtime> {
-        let engine = Engine::open(config).map_err(|e| {
-            TimError::new(
-                code::ERR_DATABASE_OPERATE_FAILED,
-                format!("cannot open the store: {e}"),
-            )
-        })?;
+        let engine = Engine::open(config)
+            .map_err(|e| TimError::new(code::ERR_DATABASE_OPERATE_FAILED, format!("cannot open the store: {e}")))?;
         Ok(Runtime { engine })
     }
 
     /// Opens a runtime on `dir` with the default (fsync) durability.
     pub fn open_dir(dir: impl Into<PathBuf>) -> TimResult<Runtime> {
-        Runtime::open(RuntimeConfig {
-            data_dir: dir.into(),
-            ..Default::default()
-        })
+        Runtime::open(RuntimeConfig { data_dir: dir.into(), ..Default::default() })
     }
 
     /// Logs `user_id` in: a session that acts as that user and hears its events.

@@ -58,8 +58,44 @@ impl std::fmt::Debug for Session {
 }
 
 impl Drop for Session {
+    /// Logging out: the user's downloads stop (114003) and its event stream closes, unless a
+    /// newer login of the same user replaced this one.
     fn drop(&mut self) {
+        if self.engine.is_current_login(&self.user, self.generation) {
+            self.engine.cancel_downloads(&self.user);
+        }
         self.engine.unsubscribe(&self.user, self.generation);
+    }
+}
+
+/// A download in progress: its progress reports, then its outcome.
+#[derive(Debug)]
+pub struct Download {
+    /// `(current, total)` bytes, increasing, at most ~20 per second; the end is reported by
+    /// [`Download::finished`], not here.
+    pub progress: tokio::sync::mpsc::Receiver<(u64, u64)>,
+    done: tokio::sync::oneshot::Receiver<Result<u64, ConvError>>,
+}
+
+impl Download {
+    /// Waits for the download; the file's size once it is in place.
+    pub async fn finished(self) -> TimResult<u64> {
+        self.split().1.await
+    }
+
+    /// The progress reports and the outcome, to be awaited apart.
+    pub fn split(
+        self,
+    ) -> (tokio::sync::mpsc::Receiver<(u64, u64)>, impl std::future::Future<Output = TimResult<u64>> + Send + 'static)
+    {
+        let done = self.done;
+        let finished = async move {
+            match done.await {
+                Ok(r) => r.map_err(tim),
+                Err(_) => Err(TimError::new(code::ERR_SDK_COMM_INTERRUPT, "the download manager stopped")),
+            }
+        };
+        (self.progress, finished)
     }
 }
 
@@ -70,12 +106,7 @@ fn tim(e: ConvError) -> TimError {
 impl Session {
     pub(crate) fn new(engine: Engine, user: UserId) -> Session {
         let (generation, events) = engine.subscribe(&user);
-        Session {
-            engine,
-            user,
-            generation,
-            events: Mutex::new(Some(events)),
-        }
+        Session { engine, user, generation, events: Mutex::new(Some(events)) }
     }
 
     pub fn user_id(&self) -> &str {
@@ -99,10 +130,7 @@ impl Session {
                 if !is_valid_identifier(&conv.id) {
                     return Err(TimError::new(
                         code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                        format!(
-                            "invalid user id {:?}: 1 to 32 bytes of printable ascii",
-                            conv.id
-                        ),
+                        format!("invalid user id {:?}: 1 to 32 bytes of printable ascii", conv.id),
                     ));
                 }
             }
@@ -110,22 +138,15 @@ impl Session {
                 if conv.id.is_empty() || conv.id.len() > MAX_GROUP_ID_BYTES {
                     return Err(TimError::new(
                         code::ERR_SVR_GROUP_INVALID_GROUPID,
-                        format!(
-                            "invalid group id {:?}: 1 to {MAX_GROUP_ID_BYTES} bytes",
-                            conv.id
-                        ),
+                        format!("invalid group id {:?}: 1 to {MAX_GROUP_ID_BYTES} bytes", conv.id),
                     ));
                 }
             }
             ConvType::System => {
-                return Err(TimError::new(
-                    code::TIM_ERR_CONV,
-                    "system conversations take no message calls",
-                ));
+                return Err(TimError::new(code::TIM_ERR_CONV, "system conversations take no message calls"));
             }
         }
-        conv.key_for(&self.user)
-            .ok_or_else(|| TimError::new(code::TIM_ERR_CONV, "invalid conversation"))
+        conv.key_for(&self.user).ok_or_else(|| TimError::new(code::TIM_ERR_CONV, "invalid conversation"))
     }
 
     async fn call<T>(
@@ -160,17 +181,12 @@ impl Session {
             Some(i) => Some(i.into()),
             None => None,
         };
-        self.engine
-            .send_message(&self.user, key, Arc::new(content), id)
-            .map_err(tim)
+        self.engine.send_message(&self.user, key, Arc::new(content), id).map_err(tim)
     }
 
     /// Sends and waits for the outcome.
     pub async fn send(&self, conv: &ConvRef, content: MessageContent) -> TimResult<MessageView> {
-        self.send_message(conv, content)?
-            .outcome()
-            .await
-            .map_err(tim)
+        self.send_message(conv, content)?.outcome().await.map_err(tim)
     }
 
     // ---- TIMMsgCancelSend -----------------------------------------------------------------
@@ -178,52 +194,31 @@ impl Session {
     pub async fn cancel_send(&self, conv: &ConvRef, message_id: &str) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let (user, id) = (self.user.clone(), MsgId::from(message_id));
-        self.call(&key, |reply| ConvOp::CancelSend { user, id, reply })
-            .await
+        self.call(&key, |reply| ConvOp::CancelSend { user, id, reply }).await
     }
 
     // ---- TIMMsgFindMessages ---------------------------------------------------------------
 
     pub async fn find_messages(&self, message_ids: &[String]) -> TimResult<Vec<MessageView>> {
-        self.engine
-            .find_messages(&self.user, message_ids)
-            .await
-            .map_err(tim)
+        self.engine.find_messages(&self.user, message_ids).await.map_err(tim)
     }
 
     // ---- TIMMsgReportReaded / TIMMsgMarkAllMessageAsRead ----------------------------------
 
     /// Reports `conv` read up to `target` (or its newest message).
-    pub async fn report_readed(
-        &self,
-        conv: &ConvRef,
-        target: Option<MessageTarget>,
-    ) -> TimResult<()> {
+    pub async fn report_readed(&self, conv: &ConvRef, target: Option<MessageTarget>) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::ReportRead {
-            user,
-            target,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::ReportRead { user, target, reply }).await
     }
 
     /// Reports every conversation of one type read (`conv_id` empty in the C API); `None`
     /// reports all conversations of every type.
     pub async fn report_readed_all(&self, conv_type: Option<ConvType>) -> TimResult<()> {
         let keys = self.engine.conversations_of(&self.user).map_err(tim)?;
-        for key in keys
-            .into_iter()
-            .filter(|k| conv_type.is_none_or(|t| k.conv_type() == t))
-        {
+        for key in keys.into_iter().filter(|k| conv_type.is_none_or(|t| k.conv_type() == t)) {
             let user = self.user.clone();
-            self.call(&key, |reply| ConvOp::ReportRead {
-                user,
-                target: None,
-                reply,
-            })
-            .await?;
+            self.call(&key, |reply| ConvOp::ReportRead { user, target: None, reply }).await?;
         }
         Ok(())
     }
@@ -236,8 +231,7 @@ impl Session {
     pub async fn unread_count(&self, conv: &ConvRef) -> TimResult<u64> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::GetUnreadCount { user, reply })
-            .await
+        self.call(&key, |reply| ConvOp::GetUnreadCount { user, reply }).await
     }
 
     // ---- TIMMsgRevoke ---------------------------------------------------------------------
@@ -245,13 +239,7 @@ impl Session {
     pub async fn revoke(&self, conv: &ConvRef, target: MessageTarget) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::Revoke {
-            user,
-            target,
-            reason: String::new(),
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::Revoke { user, target, reason: String::new(), reply }).await
     }
 
     // ---- TIMMsgFindByMsgLocatorList -------------------------------------------------------
@@ -263,108 +251,59 @@ impl Session {
     ) -> TimResult<Vec<MessageView>> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::GetByLocators {
-            user,
-            locators,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::GetByLocators { user, locators, reply }).await
     }
 
     // ---- TIMMsgImportMsgList / TIMMsgSaveMsg ----------------------------------------------
 
     /// Puts local-only messages (status 5, no shared seq, never delivered) into this user's view.
-    pub async fn import_msg_list(
-        &self,
-        conv: &ConvRef,
-        messages: Vec<LocalMessage>,
-    ) -> TimResult<Vec<MessageView>> {
+    pub async fn import_msg_list(&self, conv: &ConvRef, messages: Vec<LocalMessage>) -> TimResult<Vec<MessageView>> {
         let key = self.conv_key(conv)?;
         let now = self.engine.now_ms() / 1000;
         let mut stored = Vec::with_capacity(messages.len());
         for m in messages {
             if m.content.elements.is_empty() {
-                return Err(TimError::new(
-                    code::ERR_INVALID_PARAMETERS,
-                    "message_elem_array is empty",
-                ));
+                return Err(TimError::new(code::ERR_INVALID_PARAMETERS, "message_elem_array is empty"));
             }
             let sender = m.sender.unwrap_or_else(|| self.user.to_string());
             if !is_valid_identifier(&sender) {
-                return Err(TimError::new(
-                    code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                    format!("invalid sender {sender:?}"),
-                ));
+                return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid sender {sender:?}")));
             }
             stored.push(StoredMessage {
-                id: m
-                    .id
-                    .map(MsgId::from)
-                    .unwrap_or_else(|| self.engine.next_message_id()),
+                id: m.id.map(MsgId::from).unwrap_or_else(|| self.engine.next_message_id()),
                 sender: sender.into(),
                 seq: m.seq,
                 local_id: 0,
-                rand: if m.rand == 0 {
-                    u64::from(fastrand::u32(..))
-                } else {
-                    m.rand
-                },
-                server_time: if m.server_time == 0 {
-                    now
-                } else {
-                    m.server_time
-                },
+                rand: if m.rand == 0 { u64::from(fastrand::u32(..)) } else { m.rand },
+                server_time: if m.server_time == 0 { now } else { m.server_time },
                 status: MessageStatus::LocalImported,
                 revoke: None,
                 content: Arc::new(m.content),
             });
         }
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::SaveLocal {
-            user,
-            messages: stored,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::SaveLocal { user, messages: stored, reply }).await
     }
 
     pub async fn save_msg(&self, conv: &ConvRef, message: LocalMessage) -> TimResult<MessageView> {
         let mut saved = self.import_msg_list(conv, vec![message]).await?;
-        saved
-            .pop()
-            .ok_or_else(|| TimError::new(code::ERR_SDK_INTERNAL_ERROR, "nothing was saved"))
+        saved.pop().ok_or_else(|| TimError::new(code::ERR_SDK_INTERNAL_ERROR, "nothing was saved"))
     }
 
     // ---- TIMMsgGetMsgList -----------------------------------------------------------------
 
-    pub async fn get_msg_list(
-        &self,
-        conv: &ConvRef,
-        query: HistoryQuery,
-    ) -> TimResult<Vec<MessageView>> {
+    pub async fn get_msg_list(&self, conv: &ConvRef, query: HistoryQuery) -> TimResult<Vec<MessageView>> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::GetHistory { user, query, reply })
-            .await
+        self.call(&key, |reply| ConvOp::GetHistory { user, query, reply }).await
     }
 
     // ---- TIMMsgDelete / TIMMsgListDelete / TIMMsgClearHistoryMessage ----------------------
 
-    pub async fn delete(
-        &self,
-        conv: &ConvRef,
-        target: Option<MessageTarget>,
-        view: ViewKind,
-    ) -> TimResult<()> {
+    pub async fn delete(&self, conv: &ConvRef, target: Option<MessageTarget>, view: ViewKind) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::Delete {
-            user,
-            target,
-            view,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::Delete { user, target, view, reply }).await
     }
 
     /// Deletes local and roaming copies: at most 30 messages, at most once per second.
@@ -383,85 +322,48 @@ impl Session {
             ));
         }
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::ListDelete {
-            user,
-            targets,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::ListDelete { user, targets, reply }).await
     }
 
     pub async fn clear_history_message(&self, conv: &ConvRef) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::ClearHistory { user, reply })
-            .await
+        self.call(&key, |reply| ConvOp::ClearHistory { user, reply }).await
     }
 
     // ---- receive options ------------------------------------------------------------------
 
     fn check_recv_opt_ids(ids: &[String]) -> TimResult<()> {
         if ids.is_empty() || ids.len() > MAX_RECV_OPT_IDS {
-            return Err(TimError::param(format!(
-                "takes 1 to {MAX_RECV_OPT_IDS} user ids, got {}",
-                ids.len()
-            )));
+            return Err(TimError::param(format!("takes 1 to {MAX_RECV_OPT_IDS} user ids, got {}", ids.len())));
         }
         if let Some(bad) = ids.iter().find(|i| !is_valid_identifier(i)) {
-            return Err(TimError::new(
-                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                format!("invalid user id {bad:?}"),
-            ));
+            return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
         Ok(())
     }
 
     /// Sets this user's option for C2C messages from each of `ids` (≤ 30, ≤ 5 calls/s).
-    pub async fn set_c2c_receive_message_opt(
-        &self,
-        ids: &[String],
-        opt: ReceiveOpt,
-    ) -> TimResult<()> {
+    pub async fn set_c2c_receive_message_opt(&self, ids: &[String], opt: ReceiveOpt) -> TimResult<()> {
         Self::check_recv_opt_ids(ids)?;
-        if !self
-            .engine
-            .admit_call(&self.user, "SetC2CReceiveMessageOpt", 1000, 5)
-        {
+        if !self.engine.admit_call(&self.user, "SetC2CReceiveMessageOpt", 1000, 5) {
             return Err(TimError::new(
                 code::ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
                 "set c2c receive option may be called 5 times per second",
             ));
         }
-        self.engine
-            .set_c2c_receive_opt(&self.user, ids, opt)
-            .await
-            .map_err(tim)
+        self.engine.set_c2c_receive_opt(&self.user, ids, opt).await.map_err(tim)
     }
 
-    pub async fn get_c2c_receive_message_opt(
-        &self,
-        ids: &[String],
-    ) -> TimResult<Vec<(String, ReceiveOpt)>> {
+    pub async fn get_c2c_receive_message_opt(&self, ids: &[String]) -> TimResult<Vec<(String, ReceiveOpt)>> {
         Self::check_recv_opt_ids(ids)?;
-        Ok(ids
-            .iter()
-            .map(|i| (i.clone(), self.engine.c2c_receive_opt(&self.user, i)))
-            .collect())
+        Ok(ids.iter().map(|i| (i.clone(), self.engine.c2c_receive_opt(&self.user, i))).collect())
     }
 
-    pub async fn set_group_receive_message_opt(
-        &self,
-        group_id: &str,
-        opt: ReceiveOpt,
-    ) -> TimResult<()> {
+    pub async fn set_group_receive_message_opt(&self, group_id: &str, opt: ReceiveOpt) -> TimResult<()> {
         let key = self.conv_key(&ConvRef::group(group_id))?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::SetGroupReceiveOpt {
-            user,
-            opt,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::SetGroupReceiveOpt { user, opt, reply }).await
     }
 
     // ---- TIMMsgSearchLocalMessages --------------------------------------------------------
@@ -477,9 +379,7 @@ impl Session {
             return Err(TimError::param("keywords must not be empty"));
         }
         if query.keywords.is_empty() && query.senders.is_empty() && query.types.is_empty() {
-            return Err(TimError::param(
-                "give keywords, senders or element types to search for",
-            ));
+            return Err(TimError::param("give keywords, senders or element types to search for"));
         }
         self.engine.search(&self.user, query).await.map_err(tim)
     }
@@ -494,13 +394,7 @@ impl Session {
     ) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::SetLocalCustomData {
-            user,
-            target,
-            data,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::SetLocalCustomData { user, target, data, reply }).await
     }
 
     // ---- TIMMsgBatchSend ------------------------------------------------------------------
@@ -512,15 +406,30 @@ impl Session {
     ) -> TimResult<Vec<BatchRecipientResult>> {
         let max = self.engine.config().batch_send_max;
         if receivers.is_empty() || receivers.len() > max {
-            return Err(TimError::param(format!(
-                "batch send takes 1 to {max} receivers, got {}",
-                receivers.len()
-            )));
+            return Err(TimError::param(format!("batch send takes 1 to {max} receivers, got {}", receivers.len())));
         }
-        self.engine
-            .batch_send(&self.user, receivers, Arc::new(content))
-            .await
-            .map_err(tim)
+        self.engine.batch_send(&self.user, receivers, Arc::new(content)).await.map_err(tim)
+    }
+
+    // ---- TIMMsgDownloadElemToPath / TIMMsgDownloadMergerMessage --------------------------
+
+    /// Downloads an element's media (by URL, or by its stored media ID) to `path`.
+    pub fn download_elem_to_path(&self, url: &str, id: &str, path: &std::path::Path) -> TimResult<Download> {
+        let source = self.engine.download_source(url, id).map_err(|e| TimError::param(e.to_string()))?;
+        let (progress, done) = self.engine.download(&self.user, source, path.to_path_buf()).map_err(tim)?;
+        Ok(Download { progress, done })
+    }
+
+    /// The messages a merged message carries, as a JSON array text.
+    pub async fn download_merger_message(&self, merge: &timsg_actors::element::MergeElement) -> TimResult<String> {
+        use timsg_actors::element::{MAX_MERGE_DEPTH, MAX_MERGED_MESSAGES};
+        if merge.layer_over_limit || merge.depth > MAX_MERGE_DEPTH || merge.message_count > MAX_MERGED_MESSAGES {
+            return Err(tim(ConvError::MergeOverLimit));
+        }
+        if let Some(inline) = &merge.messages {
+            return Ok(inline.to_string());
+        }
+        self.engine.read_merged(&merge.relay_json_key).map_err(tim)
     }
 
     // ---- groups ---------------------------------------------------------------------------
@@ -528,12 +437,7 @@ impl Session {
     async fn group(&self, group_id: &str, command: GroupCommand) -> TimResult<()> {
         let key = self.conv_key(&ConvRef::group(group_id))?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::ApplyGroup {
-            user,
-            command,
-            reply,
-        })
-        .await
+        self.call(&key, |reply| ConvOp::ApplyGroup { user, command, reply }).await
     }
 
     pub async fn create_group(
@@ -544,20 +448,9 @@ impl Session {
         members: Vec<String>,
     ) -> TimResult<()> {
         if let Some(bad) = members.iter().find(|m| !is_valid_identifier(m)) {
-            return Err(TimError::new(
-                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                format!("invalid user id {bad:?}"),
-            ));
+            return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
-        self.group(
-            group_id,
-            GroupCommand::Create {
-                name: name.to_string(),
-                kind,
-                members,
-            },
-        )
-        .await
+        self.group(group_id, GroupCommand::Create { name: name.to_string(), kind, members }).await
     }
 
     pub async fn join_group(&self, group_id: &str) -> TimResult<()> {
@@ -570,10 +463,7 @@ impl Session {
 
     pub async fn invite_to_group(&self, group_id: &str, users: Vec<String>) -> TimResult<()> {
         if let Some(bad) = users.iter().find(|m| !is_valid_identifier(m)) {
-            return Err(TimError::new(
-                code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                format!("invalid user id {bad:?}"),
-            ));
+            return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
         self.group(group_id, GroupCommand::Invite(users)).await
     }
@@ -587,13 +477,6 @@ impl Session {
     }
 
     pub async fn set_group_admin(&self, group_id: &str, user: &str, admin: bool) -> TimResult<()> {
-        self.group(
-            group_id,
-            GroupCommand::SetAdmin {
-                user: user.to_string(),
-                admin,
-            },
-        )
-        .await
+        self.group(group_id, GroupCommand::SetAdmin { user: user.to_string(), admin }).await
     }
 }

@@ -27,10 +27,7 @@ async fn per_receiver_results() {
     assert_eq!(results.len(), 3);
     assert_eq!(results[0]["msg_batch_send_result_identifier"], "user2");
     assert_eq!(results[0]["msg_batch_send_result_code"], 0);
-    assert_eq!(
-        results[0]["msg_batch_send_result_msg"]["message_sender"], "alice",
-        "the sender is the caller"
-    );
+    assert_eq!(results[0]["msg_batch_send_result_msg"]["message_sender"], "alice", "the sender is the caller");
     assert_eq!(results[1]["msg_batch_send_result_code"], 0);
     assert_eq!(results[2]["msg_batch_send_result_code"], 7003);
     let _ = next_event(&mut bob_events).await;
@@ -52,16 +49,7 @@ async fn receiver_limit_is_configurable() {
         })
         .to_string()
     };
-    assert_eq!(
-        call(&alice, "TIMMsgBatchSend", None, 0, &p(3)).await.code,
-        0
-    );
-    assert_eq!(
-        call(&alice, "TIMMsgBatchSend", None, 0, &p(4)).await.code,
-        -4
-    );
-    assert_eq!(
-        call(&alice, "TIMMsgBatchSend", None, 0, &p(0)).await.code,
-        -4
-    );
+    assert_eq!(call(&alice, "TIMMsgBatchSend", None, 0, &p(3)).await.code, 0);
+    assert_eq!(call(&alice, "TIMMsgBatchSend", None, 0, &p(4)).await.code, -4);
+    assert_eq!(call(&alice, "TIMMsgBatchSend", None, 0, &p(0)).await.code, -4);
 }

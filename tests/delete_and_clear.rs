@@ -14,66 +14,24 @@ async fn delete_roaming_and_whole_conversation() {
     let m1 = send_text(&alice, "bob", 1, "a").await;
     send_text(&alice, "bob", 1, "b").await;
     let del = json!({"msg_delete_param_msg": m1, "msg_delete_param_is_remble": true});
-    assert_eq!(
-        call(&bob, "TIMMsgDelete", Some("alice"), 1, &del.to_string())
-            .await
-            .code,
-        0
-    );
-    let roaming = call(
-        &bob,
-        "TIMMsgGetMsgList",
-        Some("alice"),
-        1,
-        r#"{"msg_getmsglist_param_is_remble": true}"#,
-    )
-    .await;
+    assert_eq!(call(&bob, "TIMMsgDelete", Some("alice"), 1, &del.to_string()).await.code, 0);
+    let roaming = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, r#"{"msg_getmsglist_param_is_remble": true}"#).await;
     assert_eq!(texts(&roaming.json), ["b"]);
     // The seed's sample: an empty message deletes the whole local view.
     let sample = r#"{"msg_delete_param_is_remble": false, "msg_delete_param_msg": {}}"#;
-    assert_eq!(
-        call(&bob, "TIMMsgDelete", Some("alice"), 1, sample)
-            .await
-            .code,
-        0
-    );
-    assert_eq!(
-        call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "")
-            .await
-            .json,
-        json!([])
-    );
+    assert_eq!(call(&bob, "TIMMsgDelete", Some("alice"), 1, sample).await.code, 0);
+    assert_eq!(call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "").await.json, json!([]));
     assert_eq!(
         texts(
-            &call(
-                &bob,
-                "TIMMsgGetMsgList",
-                Some("alice"),
-                1,
-                r#"{"msg_getmsglist_param_is_remble": true}"#
-            )
-            .await
-            .json
+            &call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, r#"{"msg_getmsglist_param_is_remble": true}"#).await.json
         ),
         ["b"]
     );
     // Unknown message.
     let bad = json!({"msg_delete_param_msg": {"message_msg_id": "nope"}});
-    assert_eq!(
-        call(&bob, "TIMMsgDelete", Some("alice"), 1, &bad.to_string())
-            .await
-            .code,
-        10030
-    );
+    assert_eq!(call(&bob, "TIMMsgDelete", Some("alice"), 1, &bad.to_string()).await.code, 10030);
     // Alice still has both.
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "")
-                .await
-                .json
-        ),
-        ["b", "a"]
-    );
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json), ["b", "a"]);
 }
 
 #[tokio::test]
@@ -89,63 +47,21 @@ async fn list_delete_limits_and_effect() {
     assert_eq!(r.code, 0, "{}", r.desc);
     assert_eq!(
         texts(
-            &call(
-                &alice,
-                "TIMMsgGetMsgList",
-                Some("bob"),
-                1,
-                r#"{"msg_getmsglist_param_is_remble": true}"#
-            )
-            .await
-            .json
+            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, r#"{"msg_getmsglist_param_is_remble": true}"#).await.json
         ),
         ["m1"]
     );
     // Twice in one second: 7008.
     let one = json!([sent[1]]);
-    assert_eq!(
-        call(&alice, "TIMMsgListDelete", Some("bob"), 1, &one.to_string())
-            .await
-            .code,
-        7008
-    );
+    assert_eq!(call(&alice, "TIMMsgListDelete", Some("bob"), 1, &one.to_string()).await.code, 7008);
     h.clock.advance_ms(1000);
     // More than 30: a parameter error, synchronously.
     let many: Vec<_> = (0..31).map(|_| sent[1].clone()).collect();
-    assert_eq!(
-        call(
-            &alice,
-            "TIMMsgListDelete",
-            Some("bob"),
-            1,
-            &json!(many).to_string()
-        )
-        .await
-        .code,
-        -4
-    );
+    assert_eq!(call(&alice, "TIMMsgListDelete", Some("bob"), 1, &json!(many).to_string()).await.code, -4);
     // One unknown message: nothing deleted.
     let mixed = json!([sent[1], {"message_msg_id": "nope"}]);
-    assert_eq!(
-        call(
-            &alice,
-            "TIMMsgListDelete",
-            Some("bob"),
-            1,
-            &mixed.to_string()
-        )
-        .await
-        .code,
-        10030
-    );
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "")
-                .await
-                .json
-        ),
-        ["m1"]
-    );
+    assert_eq!(call(&alice, "TIMMsgListDelete", Some("bob"), 1, &mixed.to_string()).await.code, 10030);
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json), ["m1"]);
 }
 
 #[tokio::test]
@@ -154,36 +70,12 @@ async fn clear_history_empties_both_views_for_the_caller_only() {
     let alice = h.login("alice");
     let bob = h.login("bob");
     send_text(&alice, "bob", 1, "x").await;
-    assert_eq!(
-        call(&bob, "TIMMsgClearHistoryMessage", Some("alice"), 1, "")
-            .await
-            .code,
-        0
-    );
+    assert_eq!(call(&bob, "TIMMsgClearHistoryMessage", Some("alice"), 1, "").await.code, 0);
     for remble in [false, true] {
         let p = json!({"msg_getmsglist_param_is_remble": remble}).to_string();
-        assert_eq!(
-            call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, &p)
-                .await
-                .json,
-            json!([])
-        );
+        assert_eq!(call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, &p).await.json, json!([]));
     }
     send_text(&alice, "bob", 1, "y").await;
-    assert_eq!(
-        texts(
-            &call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "")
-                .await
-                .json
-        ),
-        ["y"]
-    );
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "")
-                .await
-                .json
-        ),
-        ["y", "x"]
-    );
+    assert_eq!(texts(&call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "").await.json), ["y"]);
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json), ["y", "x"]);
 }

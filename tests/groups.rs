@@ -31,15 +31,10 @@ async fn membership_changes_emit_tips_in_order() {
     let owner = h.login("owner");
     let bob = h.login("bob");
     let carol = h.login("carol");
-    owner
-        .create_group("club", "Club", GroupKind::Public, vec!["bob".into()])
-        .await
-        .unwrap();
+    owner.create_group("club", "Club", GroupKind::Public, vec!["bob".into()]).await.unwrap();
     carol.join_group("club").await.unwrap();
     owner.set_group_admin("club", "bob", true).await.unwrap();
-    bob.kick_from_group("club", vec!["carol".into()])
-        .await
-        .unwrap();
+    bob.kick_from_group("club", vec!["carol".into()]).await.unwrap();
     owner.set_group_admin("club", "bob", false).await.unwrap();
     bob.quit_group("club").await.unwrap();
 
@@ -63,10 +58,7 @@ async fn membership_changes_emit_tips_in_order() {
         ]
     );
     assert_eq!(all.json[0]["message_sender"], "@TIM#SYSTEM");
-    assert_eq!(
-        all.json[0]["message_elem_array"][0]["group_tips_elem_group_id"],
-        "club"
-    );
+    assert_eq!(all.json[0]["message_elem_array"][0]["group_tips_elem_group_id"], "club");
     // Carol, kicked, can no longer send, but still reads what she saw.
     let r = call(
         &carol,
@@ -78,11 +70,7 @@ async fn membership_changes_emit_tips_in_order() {
     .await;
     assert_eq!(r.code, 10007);
     let hers = call(&carol, "TIMMsgGetMsgList", Some("club"), 2, "").await;
-    assert_eq!(
-        tips_of(&hers.json).len(),
-        3,
-        "her join, the admin change and her kick"
-    );
+    assert_eq!(tips_of(&hers.json).len(), 3, "her join, the admin change and her kick");
 }
 
 #[tokio::test]
@@ -90,29 +78,13 @@ async fn permissions_and_dismiss() {
     let h = Harness::default();
     let owner = h.login("owner");
     let member = h.login("member");
-    owner
-        .create_group("g", "G", GroupKind::Private, vec!["member".into()])
-        .await
-        .unwrap();
+    owner.create_group("g", "G", GroupKind::Private, vec!["member".into()]).await.unwrap();
     let mut member_events = member.take_events().unwrap();
     drain(&mut member_events);
     let code = |r: Result<(), TimError>| r.err().map_or(0, |e| e.code);
-    assert_eq!(
-        code(
-            owner
-                .create_group("g", "again", GroupKind::Private, vec![])
-                .await
-        ),
-        10025
-    );
-    assert_eq!(
-        code(member.kick_from_group("g", vec!["owner".into()]).await),
-        10007
-    );
-    assert_eq!(
-        code(member.set_group_admin("g", "member", true).await),
-        10007
-    );
+    assert_eq!(code(owner.create_group("g", "again", GroupKind::Private, vec![]).await), 10025);
+    assert_eq!(code(member.kick_from_group("g", vec!["owner".into()]).await), 10007);
+    assert_eq!(code(member.set_group_admin("g", "member", true).await), 10007);
     assert_eq!(code(member.dismiss_group("g").await), 10007);
     assert_eq!(code(owner.quit_group("g").await), 10007);
     assert_eq!(code(member.join_group("nope").await), 10010);
@@ -123,10 +95,7 @@ async fn permissions_and_dismiss() {
             assert_eq!(m["message_conv_type"], 3);
             assert_eq!(m["message_conv_id"], "");
             assert_eq!(m["message_elem_array"][0]["elem_type"], 8);
-            assert_eq!(
-                m["message_elem_array"][0]["group_report_elem_report_type"],
-                5
-            );
+            assert_eq!(m["message_elem_array"][0]["group_report_elem_report_type"], 5);
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -141,10 +110,7 @@ async fn permissions_and_dismiss() {
     assert_eq!(r.code, 10010);
     // Sending to a group one never joined, or that never existed.
     let stranger = h.login("stranger");
-    owner
-        .create_group("g2", "G2", GroupKind::Private, vec![])
-        .await
-        .unwrap();
+    owner.create_group("g2", "G2", GroupKind::Private, vec![]).await.unwrap();
     assert_eq!(
         call(
             &stranger,

@@ -9,10 +9,7 @@ use timsg_actors::group::GroupKind;
 
 async fn seed_group(h: &Harness) -> (std::sync::Arc<timsg::Session>, Vec<serde_json::Value>) {
     let alice = h.login("alice");
-    alice
-        .create_group("hist", "h", GroupKind::ChatRoom, vec![])
-        .await
-        .unwrap();
+    alice.create_group("hist", "h", GroupKind::ChatRoom, vec![]).await.unwrap();
     let mut sent = Vec::new();
     for i in 1..=6 {
         h.clock.advance_ms(10_000);
@@ -27,25 +24,13 @@ async fn anchors_directions_and_order() {
     let (alice, sent) = seed_group(&h).await;
     let get = |p: serde_json::Value| {
         let alice = alice.clone();
-        async move {
-            texts(
-                &call(&alice, "TIMMsgGetMsgList", Some("hist"), 2, &p.to_string())
-                    .await
-                    .json,
-            )
-        }
+        async move { texts(&call(&alice, "TIMMsgGetMsgList", Some("hist"), 2, &p.to_string()).await.json) }
     };
     // No anchor: from the newest, newest first.
-    assert_eq!(
-        get(json!({"msg_getmsglist_param_count": 3})).await,
-        ["m6", "m5", "m4"]
-    );
+    assert_eq!(get(json!({"msg_getmsglist_param_count": 3})).await, ["m6", "m5", "m4"]);
     // last_msg excluded, backward.
     let m4 = &sent[3];
-    assert_eq!(
-        get(json!({"msg_getmsglist_param_last_msg": m4, "msg_getmsglist_param_count": 2})).await,
-        ["m3", "m2"]
-    );
+    assert_eq!(get(json!({"msg_getmsglist_param_last_msg": m4, "msg_getmsglist_param_count": 2})).await, ["m3", "m2"]);
     // Forward from last_msg: newer ones, oldest first.
     assert_eq!(
         get(json!({"msg_getmsglist_param_last_msg": m4, "msg_getmsglist_param_is_forward": true, "msg_getmsglist_param_count": 5})).await,
@@ -54,8 +39,7 @@ async fn anchors_directions_and_order() {
     // last_msg_seq (group) is included. Seq 1 is nothing here (ChatRoom create has no tip), m1 is seq 1.
     let seq3 = sent[2]["message_seq"].as_u64().unwrap();
     assert_eq!(
-        get(json!({"msg_getmsglist_param_last_msg_seq": seq3, "msg_getmsglist_param_count": 2}))
-            .await,
+        get(json!({"msg_getmsglist_param_last_msg_seq": seq3, "msg_getmsglist_param_count": 2})).await,
         ["m3", "m2"]
     );
     assert_eq!(
@@ -91,20 +75,11 @@ async fn time_windows() {
     let t = |i: usize| sent[i]["message_server_time"].as_u64().unwrap();
     let get = |p: serde_json::Value| {
         let alice = alice.clone();
-        async move {
-            texts(
-                &call(&alice, "TIMMsgGetMsgList", Some("hist"), 2, &p.to_string())
-                    .await
-                    .json,
-            )
-        }
+        async move { texts(&call(&alice, "TIMMsgGetMsgList", Some("hist"), 2, &p.to_string()).await.json) }
     };
     // Backward from time_begin, period seconds back.
     assert_eq!(
-        get(
-            json!({"msg_getmsglist_param_time_begin": t(3), "msg_getmsglist_param_time_period": 10})
-        )
-        .await,
+        get(json!({"msg_getmsglist_param_time_begin": t(3), "msg_getmsglist_param_time_period": 10})).await,
         ["m4", "m3"]
     );
     // Forward from time_begin.
@@ -114,7 +89,13 @@ async fn time_windows() {
     );
     // V7 spelling of the roaming flag and the seq array are accepted.
     let seq = |i: usize| sent[i]["message_seq"].as_u64().unwrap();
-    assert_eq!(get(json!({"msg_getmsglist_param_message_seq_array": [seq(0), seq(5)], "msg_getmsglist_param_is_ramble": true})).await, ["m1", "m6"]);
+    assert_eq!(
+        get(
+            json!({"msg_getmsglist_param_message_seq_array": [seq(0), seq(5)], "msg_getmsglist_param_is_ramble": true})
+        )
+        .await,
+        ["m1", "m6"]
+    );
 }
 
 #[tokio::test]
@@ -125,40 +106,13 @@ async fn local_view_and_roaming_view_differ_after_a_local_delete() {
     let m1 = send_text(&alice, "bob", 1, "keep").await;
     let m2 = send_text(&alice, "bob", 1, "drop locally").await;
     let del = json!({"msg_delete_param_msg": m2, "msg_delete_param_is_remble": false});
-    assert_eq!(
-        call(&bob, "TIMMsgDelete", Some("alice"), 1, &del.to_string())
-            .await
-            .code,
-        0
-    );
-    let local = call(
-        &bob,
-        "TIMMsgGetMsgList",
-        Some("alice"),
-        1,
-        r#"{"msg_getmsglist_param_is_remble": false}"#,
-    )
-    .await;
+    assert_eq!(call(&bob, "TIMMsgDelete", Some("alice"), 1, &del.to_string()).await.code, 0);
+    let local = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, r#"{"msg_getmsglist_param_is_remble": false}"#).await;
     assert_eq!(texts(&local.json), ["keep"]);
-    let roaming = call(
-        &bob,
-        "TIMMsgGetMsgList",
-        Some("alice"),
-        1,
-        r#"{"msg_getmsglist_param_is_remble": true}"#,
-    )
-    .await;
+    let roaming = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, r#"{"msg_getmsglist_param_is_remble": true}"#).await;
     assert_eq!(texts(&roaming.json), ["drop locally", "keep"]);
     // Alice's views are hers alone.
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "")
-                .await
-                .json
-        )
-        .len(),
-        2
-    );
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json).len(), 2);
     let _ = m1;
 }
 
@@ -167,24 +121,11 @@ async fn members_see_history_from_their_join_except_in_meeting_groups() {
     let h = Harness::default();
     let alice = h.login("alice");
     let bob = h.login("bob");
-    alice
-        .create_group("work", "w", GroupKind::Private, vec![])
-        .await
-        .unwrap();
+    alice.create_group("work", "w", GroupKind::Private, vec![]).await.unwrap();
     send_text(&alice, "work", 2, "before bob").await;
-    alice
-        .invite_to_group("work", vec!["bob".into()])
-        .await
-        .unwrap();
+    alice.invite_to_group("work", vec!["bob".into()]).await.unwrap();
     send_text(&alice, "work", 2, "after bob").await;
-    let seen = call(
-        &bob,
-        "TIMMsgGetMsgList",
-        Some("work"),
-        2,
-        r#"{"msg_getmsglist_param_is_remble": true}"#,
-    )
-    .await;
+    let seen = call(&bob, "TIMMsgGetMsgList", Some("work"), 2, r#"{"msg_getmsglist_param_is_remble": true}"#).await;
     let t = texts(&seen.json);
     assert_eq!(t.len(), 2, "the invite tip and the later message: {t:?}");
     assert_eq!(t[0], "after bob");

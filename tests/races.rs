@@ -16,10 +16,7 @@ fn text(t: String) -> MessageContent {
 async fn cancel_against_commit_is_all_or_nothing() {
     let h = Harness::new(|c| c.group_rate_limit = 20);
     let alice = h.login("alice");
-    alice
-        .create_group("race", "r", GroupKind::Private, vec![])
-        .await
-        .unwrap();
+    alice.create_group("race", "r", GroupKind::Private, vec![]).await.unwrap();
     let conv = ConvRef::group("race");
     let mut tasks = Vec::new();
     for i in 0..60 {
@@ -56,34 +53,16 @@ async fn cancel_against_commit_is_all_or_nothing() {
         }
     }
     ticker.abort();
-    assert!(
-        !committed.is_empty() && committed.len() < 60,
-        "both outcomes happened: {}",
-        committed.len()
-    );
+    assert!(!committed.is_empty() && committed.len() < 60, "both outcomes happened: {}", committed.len());
     let history = alice
-        .get_msg_list(
-            &conv,
-            timsg::HistoryQuery {
-                count: 1000,
-                forward: true,
-                ..Default::default()
-            },
-        )
+        .get_msg_list(&conv, timsg::HistoryQuery { count: 1000, forward: true, ..Default::default() })
         .await
         .unwrap();
-    let ids: HashSet<String> = history
-        .iter()
-        .filter(|v| v.message.sender.as_ref() == "alice")
-        .map(|v| v.message.id.to_string())
-        .collect();
+    let ids: HashSet<String> =
+        history.iter().filter(|v| v.message.sender.as_ref() == "alice").map(|v| v.message.id.to_string()).collect();
     assert_eq!(ids, committed, "history holds exactly the committed sends");
     let seqs: Vec<u64> = history.iter().map(|v| v.message.seq).collect();
-    assert_eq!(
-        seqs,
-        (1..=seqs.len() as u64).collect::<Vec<_>>(),
-        "gap-free"
-    );
+    assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "gap-free");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -97,27 +76,12 @@ async fn revoke_delete_and_read_from_many_tasks() {
     let target = MessageTarget::Id(sent.message.id.clone());
     let mut tasks = Vec::new();
     for i in 0..30 {
-        let (alice, bob, a, b, t) = (
-            alice.clone(),
-            bob.clone(),
-            conv_ab.clone(),
-            conv_ba.clone(),
-            target.clone(),
-        );
+        let (alice, bob, a, b, t) = (alice.clone(), bob.clone(), conv_ab.clone(), conv_ba.clone(), target.clone());
         tasks.push(tokio::spawn(async move {
             match i % 3 {
                 0 => ("revoke", alice.revoke(&a, t).await.err().map(|e| e.code)),
-                1 => (
-                    "delete",
-                    bob.delete(&b, Some(t), ViewKind::Local)
-                        .await
-                        .err()
-                        .map(|e| e.code),
-                ),
-                _ => (
-                    "read",
-                    bob.report_readed(&b, Some(t)).await.err().map(|e| e.code),
-                ),
+                1 => ("delete", bob.delete(&b, Some(t), ViewKind::Local).await.err().map(|e| e.code)),
+                _ => ("read", bob.report_readed(&b, Some(t)).await.err().map(|e| e.code)),
             }
         }));
     }
@@ -133,22 +97,11 @@ async fn revoke_delete_and_read_from_many_tasks() {
     assert_eq!(revoked, 1, "exactly one revoke wins");
     assert_eq!(bob.unread_count(&conv_ba).await.unwrap(), 0);
     let roaming = bob
-        .get_msg_list(
-            &conv_ba,
-            timsg::HistoryQuery {
-                view: ViewKind::Roaming,
-                ..Default::default()
-            },
-        )
+        .get_msg_list(&conv_ba, timsg::HistoryQuery { view: ViewKind::Roaming, ..Default::default() })
         .await
         .unwrap();
     assert_eq!(roaming[0].message.status, timsg::MessageStatus::Revoked);
-    assert!(
-        bob.get_msg_list(&conv_ba, timsg::HistoryQuery::default())
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(bob.get_msg_list(&conv_ba, timsg::HistoryQuery::default()).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -156,10 +109,7 @@ async fn concurrent_senders_leave_a_gap_free_seq() {
     let h = Harness::new(|c| c.group_rate_limit = 0);
     let owner = h.login("owner");
     let members: Vec<String> = (0..8).map(|i| format!("s{i}")).collect();
-    owner
-        .create_group("busy", "b", GroupKind::ChatRoom, members.clone())
-        .await
-        .unwrap();
+    owner.create_group("busy", "b", GroupKind::ChatRoom, members.clone()).await.unwrap();
     let conv = ConvRef::group("busy");
     let mut tasks = Vec::new();
     for m in &members {
@@ -168,13 +118,7 @@ async fn concurrent_senders_leave_a_gap_free_seq() {
         tasks.push(tokio::spawn(async move {
             let mut seqs = Vec::new();
             for i in 0..40 {
-                seqs.push(
-                    s.send(&conv, text(format!("{i}")))
-                        .await
-                        .unwrap()
-                        .message
-                        .seq,
-                );
+                seqs.push(s.send(&conv, text(format!("{i}"))).await.unwrap().message.seq);
             }
             seqs
         }));
@@ -182,10 +126,7 @@ async fn concurrent_senders_leave_a_gap_free_seq() {
     let mut all = Vec::new();
     for t in tasks {
         let seqs = t.await.unwrap();
-        assert!(
-            seqs.windows(2).all(|w| w[0] < w[1]),
-            "each sender's messages in order"
-        );
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "each sender's messages in order");
         all.extend(seqs);
     }
     all.sort();

@@ -20,14 +20,7 @@ async fn report_up_to_a_message_then_all_and_receipts() {
     let peer = ConvRef::c2c("alice");
     assert_eq!(bob.unread_count(&peer).await.unwrap(), 3);
 
-    let r = call(
-        &bob,
-        "TIMMsgReportReaded",
-        Some("alice"),
-        1,
-        &m1.to_string(),
-    )
-    .await;
+    let r = call(&bob, "TIMMsgReportReaded", Some("alice"), 1, &m1.to_string()).await;
     assert_eq!(r.code, 0, "{}", r.desc);
     assert_eq!(bob.unread_count(&peer).await.unwrap(), 2);
     match next_event(&mut alice_events).await {
@@ -38,35 +31,15 @@ async fn report_up_to_a_message_then_all_and_receipts() {
         other => panic!("unexpected {other:?}"),
     }
     let mine = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await;
-    let peer_read: Vec<bool> = mine
-        .json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["message_is_peer_read"].as_bool().unwrap())
-        .collect();
-    assert_eq!(
-        peer_read,
-        vec![false, false, true],
-        "newest first; only the first is read by bob"
-    );
+    let peer_read: Vec<bool> =
+        mine.json.as_array().unwrap().iter().map(|m| m["message_is_peer_read"].as_bool().unwrap()).collect();
+    assert_eq!(peer_read, vec![false, false, true], "newest first; only the first is read by bob");
 
     // No message: up to the newest.
-    assert_eq!(
-        call(&bob, "TIMMsgReportReaded", Some("alice"), 1, "")
-            .await
-            .code,
-        0
-    );
+    assert_eq!(call(&bob, "TIMMsgReportReaded", Some("alice"), 1, "").await.code, 0);
     assert_eq!(bob.unread_count(&peer).await.unwrap(), 0);
     let seen = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "").await;
-    assert!(
-        seen.json
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|m| m["message_is_read"] == true)
-    );
+    assert!(seen.json.as_array().unwrap().iter().all(|m| m["message_is_read"] == true));
 }
 
 #[tokio::test]
@@ -75,57 +48,24 @@ async fn empty_conv_id_and_mark_all() {
     let alice = h.login("alice");
     let carol = h.login("carol");
     let bob = h.login("bob");
-    alice
-        .create_group("room", "r", GroupKind::Private, vec!["bob".into()])
-        .await
-        .unwrap();
+    alice.create_group("room", "r", GroupKind::Private, vec!["bob".into()]).await.unwrap();
     send_text(&alice, "bob", 1, "c2c").await;
     send_text(&carol, "bob", 1, "c2c too").await;
     send_text(&alice, "room", 2, "group").await;
-    let (a, c, g) = (
-        ConvRef::c2c("alice"),
-        ConvRef::c2c("carol"),
-        ConvRef::group("room"),
-    );
-    assert_eq!(
-        bob.unread_count(&g).await.unwrap(),
-        2,
-        "the invite tip and the message"
-    );
+    let (a, c, g) = (ConvRef::c2c("alice"), ConvRef::c2c("carol"), ConvRef::group("room"));
+    assert_eq!(bob.unread_count(&g).await.unwrap(), 2, "the invite tip and the message");
 
     // Empty conv_id with conv_type 1: every C2C conversation, groups untouched.
-    assert_eq!(
-        call(&bob, "TIMMsgReportReaded", Some(""), 1, "").await.code,
-        0
-    );
-    assert_eq!(
-        bob.unread_count(&a).await.unwrap() + bob.unread_count(&c).await.unwrap(),
-        0
-    );
+    assert_eq!(call(&bob, "TIMMsgReportReaded", Some(""), 1, "").await.code, 0);
+    assert_eq!(bob.unread_count(&a).await.unwrap() + bob.unread_count(&c).await.unwrap(), 0);
     assert_eq!(bob.unread_count(&g).await.unwrap(), 2);
     send_text(&alice, "bob", 1, "again").await;
-    assert_eq!(
-        call(&bob, "TIMMsgMarkAllMessageAsRead", None, 0, "")
-            .await
-            .code,
-        0
-    );
+    assert_eq!(call(&bob, "TIMMsgMarkAllMessageAsRead", None, 0, "").await.code, 0);
     for conv in [&a, &c, &g] {
         assert_eq!(bob.unread_count(conv).await.unwrap(), 0);
     }
     // Excluded messages never count.
     let excluded = serde_json::json!({"message_is_excluded_from_unread_count": true, "message_elem_array": [{"elem_type": 0, "text_elem_content": "quiet"}]});
-    assert_eq!(
-        call(
-            &alice,
-            "TIMMsgSendMessage",
-            Some("bob"),
-            1,
-            &excluded.to_string()
-        )
-        .await
-        .code,
-        0
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, &excluded.to_string()).await.code, 0);
     assert_eq!(bob.unread_count(&a).await.unwrap(), 0);
 }

@@ -16,74 +16,31 @@ async fn reopening_the_data_directory_keeps_everything() {
     {
         let alice = h.login("alice");
         let bob = h.login("bob");
-        alice
-            .create_group("g", "G", GroupKind::Private, vec!["bob".into()])
-            .await
-            .unwrap();
+        alice.create_group("g", "G", GroupKind::Private, vec!["bob".into()]).await.unwrap();
         let m1 = send_text(&alice, "bob", 1, "one").await;
         send_text(&alice, "bob", 1, "two").await;
         send_text(&alice, "g", 2, "group msg").await;
-        call(
-            &bob,
-            "TIMMsgReportReaded",
-            Some("alice"),
-            1,
-            &m1.to_string(),
-        )
-        .await;
-        bob.set_c2c_receive_message_opt(&["carol".to_string()], ReceiveOpt::NotNotify)
-            .await
-            .unwrap();
-        bob.set_group_receive_message_opt("g", ReceiveOpt::NotReceive)
-            .await
-            .unwrap();
+        call(&bob, "TIMMsgReportReaded", Some("alice"), 1, &m1.to_string()).await;
+        bob.set_c2c_receive_message_opt(&["carol".to_string()], ReceiveOpt::NotNotify).await.unwrap();
+        bob.set_group_receive_message_opt("g", ReceiveOpt::NotReceive).await.unwrap();
         let mut tagged = m1.clone();
         tagged["message_custom_str"] = json!("kept");
         tagged["message_conv_id"] = json!("alice"); // bob names the conversation by his peer
-        assert_eq!(
-            call(
-                &bob,
-                "TIMMsgSetLocalCustomData",
-                None,
-                0,
-                &tagged.to_string()
-            )
-            .await
-            .code,
-            0
-        );
+        assert_eq!(call(&bob, "TIMMsgSetLocalCustomData", None, 0, &tagged.to_string()).await.code, 0);
         custom_id = m1["message_msg_id"].clone();
         let saved = json!({"message_elem_array": [{"elem_type": 0, "text_elem_content": "draft"}]});
         call(&bob, "TIMMsgSaveMsg", Some("alice"), 1, &saved.to_string()).await;
-        history_before = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "")
-            .await
-            .json;
+        history_before = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "").await.json;
         assert_eq!(bob.unread_count(&ConvRef::c2c("alice")).await.unwrap(), 1);
     }
     h.reopen();
     let alice = h.login("alice");
     let bob = h.login("bob");
-    assert_eq!(
-        call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "")
-            .await
-            .json,
-        history_before
-    );
+    assert_eq!(call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, "").await.json, history_before);
     assert_eq!(bob.unread_count(&ConvRef::c2c("alice")).await.unwrap(), 1);
-    let opts = bob
-        .get_c2c_receive_message_opt(&["carol".to_string()])
-        .await
-        .unwrap();
+    let opts = bob.get_c2c_receive_message_opt(&["carol".to_string()]).await.unwrap();
     assert_eq!(opts[0].1, ReceiveOpt::NotNotify);
-    let found = call(
-        &bob,
-        "TIMMsgFindMessages",
-        None,
-        0,
-        &json!([custom_id]).to_string(),
-    )
-    .await
-    .json;
+    let found = call(&bob, "TIMMsgFindMessages", None, 0, &json!([custom_id]).to_string()).await.json;
     assert_eq!(found[0]["message_custom_str"], "kept", "{found}");
     // The group keeps its members and their options; seqs continue without a gap.
     let mut bob_events = bob.take_events().unwrap();
@@ -101,21 +58,11 @@ async fn a_panicking_conversation_is_restarted_with_its_state() {
     send_text(&alice, "bob", 1, "before").await;
     let key = alice.conv_key(&ConvRef::c2c("bob")).unwrap();
     let engine = h.runtime.engine().clone();
-    engine
-        .dispatch(&key, timsg_actors::actors::ConvCommand(ConvOp::InjectPanic))
-        .await
-        .unwrap();
+    engine.dispatch(&key, timsg_actors::actors::ConvCommand(ConvOp::InjectPanic)).await.unwrap();
     // The next call reaches a fresh actor that reloaded the log from the store.
     let next = send_text(&alice, "bob", 1, "after").await;
     assert_eq!(next["message_seq"], 2);
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "")
-                .await
-                .json
-        ),
-        ["after", "before"]
-    );
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json), ["after", "before"]);
     let stats = engine.supervisor_stats().await;
     assert_eq!(stats.restarted, 1);
 }
@@ -134,14 +81,7 @@ async fn idle_conversations_are_passivated_and_come_back() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(engine.active_conversations(), 0);
-    assert_eq!(
-        texts(
-            &call(&alice, "TIMMsgGetMsgList", Some("p2"), 1, "")
-                .await
-                .json
-        ),
-        ["hi"]
-    );
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("p2"), 1, "").await.json), ["hi"]);
     let stats = engine.supervisor_stats().await;
     assert_eq!(stats.passivated, 3);
     assert_eq!(stats.activated, 4);

@@ -22,14 +22,7 @@ async fn keywords_conversations_and_visibility() {
     send_text(&carol, "bob", 1, "brown bread").await;
     send_text(&alice, "bob", 1, "我们明天去北京开会").await;
     let custom = json!({"message_elem_array": [{"elem_type": 3, "custom_elem_data": "brown custom payload"}]});
-    call(
-        &alice,
-        "TIMMsgSendMessage",
-        Some("bob"),
-        1,
-        &custom.to_string(),
-    )
-    .await;
+    call(&alice, "TIMMsgSendMessage", Some("bob"), 1, &custom.to_string()).await;
 
     // All conversations: total counts conversations; an item lists its message only if it has one.
     let r = search(&bob, json!({"msg_search_param_keyword_array": ["brown"]})).await;
@@ -40,17 +33,9 @@ async fn keywords_conversations_and_visibility() {
         .iter()
         .map(|i| {
             (
-                i["msg_search_result_item_conv_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                i["msg_search_result_item_total_message_count"]
-                    .as_u64()
-                    .unwrap(),
-                i["msg_search_result_item_message_array"]
-                    .as_array()
-                    .unwrap()
-                    .len(),
+                i["msg_search_result_item_conv_id"].as_str().unwrap().to_string(),
+                i["msg_search_result_item_total_message_count"].as_u64().unwrap(),
+                i["msg_search_result_item_message_array"].as_array().unwrap().len(),
             )
         })
         .collect();
@@ -65,23 +50,28 @@ async fn keywords_conversations_and_visibility() {
         }
         p
     };
-    let r = search(&bob, one(json!({"msg_search_param_keyword_array": ["brown", "fox"], "msg_search_param_keyword_list_match_type": 1}))).await;
-    assert_eq!(r.json["msg_search_result_total_count"], 1);
     let r = search(
         &bob,
-        one(json!({"msg_search_param_keyword_array": ["fox", "dog"]})),
+        one(json!({"msg_search_param_keyword_array": ["brown", "fox"], "msg_search_param_keyword_list_match_type": 1})),
     )
     .await;
-    assert_eq!(
-        r.json["msg_search_result_total_count"], 2,
-        "OR is the default"
-    );
-    let r = search(&bob, one(json!({"msg_search_param_keyword_array": ["brown"], "msg_search_param_send_indentifier_array": ["bob"]}))).await;
+    assert_eq!(r.json["msg_search_result_total_count"], 1);
+    let r = search(&bob, one(json!({"msg_search_param_keyword_array": ["fox", "dog"]}))).await;
+    assert_eq!(r.json["msg_search_result_total_count"], 2, "OR is the default");
+    let r = search(
+        &bob,
+        one(json!({"msg_search_param_keyword_array": ["brown"], "msg_search_param_send_indentifier_array": ["bob"]})),
+    )
+    .await;
     assert_eq!(
         texts(&r.json["msg_search_result_item_array"][0]["msg_search_result_item_message_array"]),
         ["a lazy brown dog"]
     );
-    let r = search(&bob, one(json!({"msg_search_param_keyword_array": ["brown"], "msg_search_param_message_type_array": [3]}))).await;
+    let r = search(
+        &bob,
+        one(json!({"msg_search_param_keyword_array": ["brown"], "msg_search_param_message_type_array": [3]})),
+    )
+    .await;
     assert_eq!(r.json["msg_search_result_total_count"], 1);
     // CJK substrings, including two characters (below the trigram length).
     for kw in ["北京开会", "北京"] {
@@ -92,46 +82,22 @@ async fn keywords_conversations_and_visibility() {
     let r = search(&carol, json!({"msg_search_param_keyword_array": ["fox"]})).await;
     assert_eq!(r.json["msg_search_result_total_count"], 0);
     // A deleted message is no longer found by the deleter, but still by the other side.
-    let found = search(
-        &bob,
-        one(json!({"msg_search_param_keyword_array": ["fox"]})),
-    )
-    .await;
-    let fox = found.json["msg_search_result_item_array"][0]["msg_search_result_item_message_array"]
-        [0]
-    .clone();
-    call(
-        &bob,
-        "TIMMsgDelete",
-        Some("alice"),
-        1,
-        &json!({"msg_delete_param_msg": fox}).to_string(),
-    )
-    .await;
+    let found = search(&bob, one(json!({"msg_search_param_keyword_array": ["fox"]}))).await;
+    let fox = found.json["msg_search_result_item_array"][0]["msg_search_result_item_message_array"][0].clone();
+    call(&bob, "TIMMsgDelete", Some("alice"), 1, &json!({"msg_delete_param_msg": fox}).to_string()).await;
     assert_eq!(
-        search(
-            &bob,
-            one(json!({"msg_search_param_keyword_array": ["fox"]}))
-        )
-        .await
-        .json["msg_search_result_total_count"],
+        search(&bob, one(json!({"msg_search_param_keyword_array": ["fox"]}))).await.json["msg_search_result_total_count"],
         0
     );
     let alice_view = json!({"msg_search_param_keyword_array": ["fox"], "msg_search_param_conv_id": "bob", "msg_search_param_conv_type": 1});
-    assert_eq!(
-        search(&alice, alice_view).await.json["msg_search_result_total_count"],
-        1
-    );
+    assert_eq!(search(&alice, alice_view).await.json["msg_search_result_total_count"], 1);
 }
 
 #[tokio::test]
 async fn paging_time_windows_and_limits() {
     let h = Harness::default();
     let alice = h.login("alice");
-    alice
-        .create_group("g", "g", GroupKind::Private, vec![])
-        .await
-        .unwrap();
+    alice.create_group("g", "g", GroupKind::Private, vec![]).await.unwrap();
     for i in 0..5 {
         h.clock.advance_ms(60_000);
         send_text(&alice, "g", 2, &format!("report {i}")).await;
@@ -143,44 +109,22 @@ async fn paging_time_windows_and_limits() {
         p["msg_search_param_page_index"] = json!(index);
         let r = search(&alice, p).await;
         assert_eq!(r.json["msg_search_result_total_count"], 5);
-        pages.push(texts(
-            &r.json["msg_search_result_item_array"][0]["msg_search_result_item_message_array"],
-        ));
+        pages.push(texts(&r.json["msg_search_result_item_array"][0]["msg_search_result_item_message_array"]));
     }
-    assert_eq!(
-        pages,
-        vec![
-            vec!["report 4", "report 3"],
-            vec!["report 2", "report 1"],
-            vec!["report 0"]
-        ]
-    );
+    assert_eq!(pages, vec![vec!["report 4", "report 3"], vec!["report 2", "report 1"], vec!["report 0"]]);
     // The last two minutes before the clock's now.
     let now = h.clock.now_secs();
     let mut p = base.clone();
     p["msg_search_param_search_time_position"] = json!(now);
     p["msg_search_param_search_time_period"] = json!(90);
     p["msg_search_param_page_size"] = json!(0);
-    assert_eq!(
-        search(&alice, p).await.json["msg_search_result_total_count"],
-        2
-    );
+    assert_eq!(search(&alice, p).await.json["msg_search_result_total_count"], 2);
     // The seed's sample (no conversation, two keywords, types) is accepted.
     let sample = r#"{"msg_search_param_keyword_array":["keyword1","keyword2"],"msg_search_param_message_type_array":[0,1],"msg_search_param_page_index":0,"msg_search_param_page_size":10}"#;
-    assert_eq!(
-        call(&alice, "TIMMsgSearchLocalMessages", None, 0, sample)
-            .await
-            .code,
-        0
-    );
+    assert_eq!(call(&alice, "TIMMsgSearchLocalMessages", None, 0, sample).await.code, 0);
     // Limits.
     let six = json!({"msg_search_param_keyword_array": ["a", "b", "c", "d", "e", "f"]});
     assert_eq!(search(&alice, six).await.code, -4);
     assert_eq!(search(&alice, json!({})).await.code, -4);
-    assert_eq!(
-        call(&alice, "TIMMsgSearchLocalMessages", None, 0, "[1]")
-            .await
-            .code,
-        -3
-    );
+    assert_eq!(call(&alice, "TIMMsgSearchLocalMessages", None, 0, "[1]").await.code, -3);
 }

@@ -7,27 +7,18 @@ use serde_json::Value;
 use timsg::wire::WireMessage;
 use timsg::wire::lenient;
 use timsg::wire::params::{
-    GetC2CRecvMsgOptResult, MessageSearchParam, MsgBatchSendParam, MsgDeleteParam,
-    MsgGetMsgListParam, MsgLocator,
+    GetC2CRecvMsgOptResult, MessageSearchParam, MsgBatchSendParam, MsgDeleteParam, MsgGetMsgListParam, MsgLocator,
 };
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/fixtures/seed/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .expect(name)
+    std::fs::read_to_string(format!("{}/tests/fixtures/seed/{name}.json", env!("CARGO_MANIFEST_DIR"))).expect(name)
 }
 
 /// Every key/value of `input` is in `output` (recursively for objects and arrays).
 fn contains(output: &Value, input: &Value) -> bool {
     match (output, input) {
-        (Value::Object(o), Value::Object(i)) => i
-            .iter()
-            .all(|(k, v)| o.get(k).is_some_and(|ov| contains(ov, v))),
-        (Value::Array(o), Value::Array(i)) => {
-            o.len() == i.len() && o.iter().zip(i).all(|(a, b)| contains(a, b))
-        }
+        (Value::Object(o), Value::Object(i)) => i.iter().all(|(k, v)| o.get(k).is_some_and(|ov| contains(ov, v))),
+        (Value::Array(o), Value::Array(i)) => o.len() == i.len() && o.iter().zip(i).all(|(a, b)| contains(a, b)),
         (a, b) => a == b,
     }
 }
@@ -37,10 +28,7 @@ fn round_trips<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(na
     let parsed: T = lenient::from_str(&text).unwrap_or_else(|e| panic!("{name} parses: {e}"));
     let input: Value = lenient::from_str(&text).unwrap();
     let output = serde_json::to_value(&parsed).unwrap();
-    assert!(
-        contains(&output, &input),
-        "{name}: {output} lost something of {input}"
-    );
+    assert!(contains(&output, &input), "{name}: {output} lost something of {input}");
     let again: T = serde_json::from_value(output).unwrap();
     assert_eq!(again, parsed, "{name} round trip");
 }
@@ -68,10 +56,7 @@ fn the_send_message_sample_needs_its_missing_comma() {
     assert!(lenient::from_str::<WireMessage>(&text).is_err());
     let fixed = text.replacen("45598731\"\n", "45598731\",\n", 1);
     let parsed: WireMessage = lenient::from_str(&fixed).expect("fixed sample parses");
-    assert_eq!(
-        parsed.extra["message_id"],
-        "14400111550110000_1551446728_45598731"
-    );
+    assert_eq!(parsed.extra["message_id"], "14400111550110000_1551446728_45598731");
     let out = serde_json::to_value(&parsed).unwrap();
     assert!(contains(&out, &serde_json::from_str(&fixed).unwrap()));
 }
@@ -82,45 +67,22 @@ fn both_version_spellings_parse_and_the_seed_spelling_is_written() {
     let v7 = r#"{"msg_getmsglist_param_is_ramble": true}"#;
     let p: MsgGetMsgListParam = serde_json::from_str(v7).unwrap();
     assert_eq!(p.msg_getmsglist_param_is_ramble, Some(true));
-    assert!(
-        serde_json::to_string(&p)
-            .unwrap()
-            .contains("msg_getmsglist_param_is_remble")
-    );
-    let d: MsgDeleteParam =
-        serde_json::from_str(r#"{"msg_delete_param_is_ramble": true}"#).unwrap();
-    assert!(
-        serde_json::to_string(&d)
-            .unwrap()
-            .contains("msg_delete_param_is_remble")
-    );
-    let s: MessageSearchParam =
-        serde_json::from_str(r#"{"msg_search_param_send_identifier_array": ["a"]}"#).unwrap();
-    assert!(
-        serde_json::to_string(&s)
-            .unwrap()
-            .contains("msg_search_param_send_indentifier_array")
-    );
-    let m: WireMessage = serde_json::from_str(
-        r#"{"message_offline_push_config": {"offline_push_config_desc": "d"}}"#,
-    )
-    .unwrap();
-    assert!(
-        serde_json::to_string(&m)
-            .unwrap()
-            .contains("message_offlie_push_config")
-    );
+    assert!(serde_json::to_string(&p).unwrap().contains("msg_getmsglist_param_is_remble"));
+    let d: MsgDeleteParam = serde_json::from_str(r#"{"msg_delete_param_is_ramble": true}"#).unwrap();
+    assert!(serde_json::to_string(&d).unwrap().contains("msg_delete_param_is_remble"));
+    let s: MessageSearchParam = serde_json::from_str(r#"{"msg_search_param_send_identifier_array": ["a"]}"#).unwrap();
+    assert!(serde_json::to_string(&s).unwrap().contains("msg_search_param_send_indentifier_array"));
+    let m: WireMessage =
+        serde_json::from_str(r#"{"message_offline_push_config": {"offline_push_config_desc": "d"}}"#).unwrap();
+    assert!(serde_json::to_string(&m).unwrap().contains("message_offlie_push_config"));
 }
 
 /// Unknown keys of a message and of its elements survive a trip through the store.
 #[tokio::test]
 async fn unknown_keys_survive_send_store_and_reload() {
     let dir = tempfile::tempdir().unwrap();
-    let config = timsg::RuntimeConfig {
-        data_dir: dir.path().into(),
-        durability: timsg::Durability::Os,
-        ..Default::default()
-    };
+    let config =
+        timsg::RuntimeConfig { data_dir: dir.path().into(), durability: timsg::Durability::Os, ..Default::default() };
     let rt = timsg::Runtime::open(config.clone()).unwrap();
     let alice = std::sync::Arc::new(rt.login("alice").unwrap());
     let msg = serde_json::json!({
@@ -139,6 +101,7 @@ async fn unknown_keys_survive_send_store_and_reload() {
         conv_type: 1,
         json: &msg.to_string(),
         opt: 0,
+        path: None,
     };
     let r = timsg::dispatch::dispatch(&alice, &api).await;
     assert_eq!(r.code, 0, "{}", r.desc);
@@ -152,25 +115,17 @@ async fn unknown_keys_survive_send_store_and_reload() {
         conv_type: 1,
         json: "",
         opt: 0,
+        path: None,
     };
     let r = timsg::dispatch::dispatch(&bob, &api).await;
     let got: Value = serde_json::from_str(&r.json_params).unwrap();
     let m = &got[0];
     assert_eq!(m["message_future_key"], serde_json::json!([1, 2, 3]));
     assert_eq!(m["message_sender_profile"]["user_profile_nick_name"], "Al");
-    assert_eq!(
-        m["message_offlie_push_config"]["offline_push_config_desc"],
-        "push me"
-    );
+    assert_eq!(m["message_offlie_push_config"]["offline_push_config_desc"], "push me");
     assert_eq!(m["message_elem_array"][0]["text_elem_future_key"]["x"], 1);
     assert_eq!(m["message_elem_array"][1]["elem_type"], 10);
-    assert_eq!(
-        m["message_elem_array"][1]["friend_change_elem_friend_add_identifier_array"][0],
-        "z"
-    );
-    assert_eq!(
-        m["message_elem_array"][2],
-        serde_json::json!({"elem_type": 42, "brand_new_elem_key": "kept"})
-    );
+    assert_eq!(m["message_elem_array"][1]["friend_change_elem_friend_add_identifier_array"][0], "z");
+    assert_eq!(m["message_elem_array"][2], serde_json::json!({"elem_type": 42, "brand_new_elem_key": "kept"}));
     rt.shutdown();
 }

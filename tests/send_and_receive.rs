@@ -49,12 +49,10 @@ async fn message_id_is_known_synchronously_and_resend_is_idempotent() {
         conv_type: 1,
         json: r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"once"}]}"#,
         opt: 0,
+        path: None,
     };
     let accepted = timsg::dispatch::begin(&alice, &api_call).expect("accepted");
-    let id = accepted
-        .message_id
-        .clone()
-        .expect("id assigned synchronously");
+    let id = accepted.message_id.clone().expect("id assigned synchronously");
     let first = accepted.completion.await;
     assert_eq!(first.code, 0);
     let first: serde_json::Value = serde_json::from_str(&first.json_params).unwrap();
@@ -64,14 +62,7 @@ async fn message_id_is_known_synchronously_and_resend_is_idempotent() {
     let r = call_json(&alice, &again).await;
     assert_eq!(r.code, 0);
     assert_eq!(r.json["message_seq"], first["message_seq"]);
-    let history = call(
-        &alice,
-        "TIMMsgGetMsgList",
-        Some("bob"),
-        1,
-        r#"{"msg_getmsglist_param_count":10}"#,
-    )
-    .await;
+    let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, r#"{"msg_getmsglist_param_count":10}"#).await;
     assert_eq!(history.json.as_array().unwrap().len(), 1, "no duplicate");
 }
 
@@ -85,12 +76,7 @@ async fn bad_sends_get_tim_codes() {
     let alice = h.login("alice");
     let text = r#"{"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}"#;
     // Malformed JSON and wrong types: TIM_ERR_JSON, synchronously.
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{not json")
-            .await
-            .code,
-        -3
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{not json").await.code, -3);
     let r = call(
         &alice,
         "TIMMsgSendMessage",
@@ -102,69 +88,24 @@ async fn bad_sends_get_tim_codes() {
     assert_eq!(r.code, -3);
     assert!(r.desc.contains("json_msg_param"), "{}", r.desc);
     // Unknown conversation type, missing conversation, missing parameter.
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 7, text)
-            .await
-            .code,
-        -5
-    );
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", None, 1, text).await.code,
-        -4
-    );
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "")
-            .await
-            .code,
-        -4
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 7, text).await.code, -5);
+    assert_eq!(call(&alice, "TIMMsgSendMessage", None, 1, text).await.code, -4);
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "").await.code, -4);
     // Bad receiver ID: 7003.
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("b\tob"), 1, text)
-            .await
-            .code,
-        7003
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("b\tob"), 1, text).await.code, 7003);
     // Group tips cannot be sent: 6016.
     let tips = r#"{"message_elem_array":[{"elem_type":5,"group_tips_elem_tip_type":1}]}"#;
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 1, tips)
-            .await
-            .code,
-        6016
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, tips).await.code, 6016);
     let report = r#"{"message_elem_array":[{"elem_type":8}]}"#;
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 1, report)
-            .await
-            .code,
-        6016
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, report).await.code, 6016);
     // Over 12 KB: 8001.
     let big = json!({"message_elem_array": [{"elem_type": 0, "text_elem_content": "x".repeat(12 * 1024 + 1)}]});
-    let r = call(
-        &alice,
-        "TIMMsgSendMessage",
-        Some("bob"),
-        1,
-        &big.to_string(),
-    )
-    .await;
+    let r = call(&alice, "TIMMsgSendMessage", Some("bob"), 1, &big.to_string()).await;
     assert_eq!(r.code, 8001, "{}", r.desc);
     // No elements.
-    assert_eq!(
-        call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{}")
-            .await
-            .code,
-        6017
-    );
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, "{}").await.code, 6017);
     // Unknown API.
-    assert_eq!(
-        call(&alice, "TIMMsgNoSuchThing", Some("bob"), 1, text)
-            .await
-            .code,
-        -4
-    );
+    assert_eq!(call(&alice, "TIMMsgNoSuchThing", Some("bob"), 1, text).await.code, -4);
     // Nothing was stored by any of that.
     let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await;
     assert_eq!(history.json, json!([]));

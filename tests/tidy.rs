@@ -27,15 +27,7 @@ fn all_rust_files() -> Vec<PathBuf> {
 fn every_rust_file_starts_with_a_module_doc() {
     let missing: Vec<_> = all_rust_files()
         .into_iter()
-        .filter(|f| {
-            !std::fs::read_to_string(f)
-                .unwrap()
-                .trim_start()
-                .starts_with("//!")
-        })
+        .filter(|f| !std::fs::read_to_string(f).unwrap().trim_start().starts_with("//!"))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "files without a //! header: {missing:?}"
-    );
+    assert!(missing.is_empty(), "files without a //! header: {missing:?}");
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::clock::Clock;
+use crate::media::upload::MediaLimits;
 
 /// How durable an acknowledged write is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,6 +58,16 @@ pub struct EngineConfig {
     pub store_queue: usize,
     /// A conversation actor idle this long is passivated.
     pub idle_passivation: Duration,
+    /// Prefix of the URLs sent messages carry for stored media (the blob's hash follows).
+    pub blob_url_base: String,
+    /// Largest file per media kind.
+    pub media_limits: MediaLimits,
+    /// Uploads running at once (the rest wait).
+    pub upload_concurrency: usize,
+    /// Downloads running at once (the rest wait in the download manager's queue).
+    pub download_concurrency: usize,
+    /// Stored media no committed message refers to is swept once older than this.
+    pub blob_sweep_grace: Duration,
 }
 
 impl Default for EngineConfig {
@@ -76,6 +87,11 @@ impl Default for EngineConfig {
             group_commit_max: 4096,
             store_queue: 65536,
             idle_passivation: Duration::from_secs(300),
+            blob_url_base: "timsg-blob://".into(),
+            media_limits: MediaLimits::default(),
+            upload_concurrency: 8,
+            download_concurrency: 8,
+            blob_sweep_grace: Duration::from_secs(3600),
         }
     }
 }

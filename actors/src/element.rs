@@ -19,23 +19,15 @@ pub struct Element {
 
 impl Element {
     pub fn new(body: ElementBody) -> Element {
-        Element {
-            body,
-            extension: None,
-        }
+        Element { body, extension: None }
     }
 
     pub fn text(content: impl Into<String>) -> Element {
-        Element::new(ElementBody::Text(TextElement {
-            content: content.into(),
-        }))
+        Element::new(ElementBody::Text(TextElement { content: content.into() }))
     }
 
     pub fn custom(data: impl Into<String>) -> Element {
-        Element::new(ElementBody::Custom(CustomElement {
-            data: data.into(),
-            ..Default::default()
-        }))
+        Element::new(ElementBody::Custom(CustomElement { data: data.into(), ..Default::default() }))
     }
 
     /// The `TIMElemType` number of this element.
@@ -43,12 +35,47 @@ impl Element {
         self.body.type_number()
     }
 
+    /// Whether sending this element first needs an upload: a local file to store as a blob,
+    /// or merged messages to store as a blob.
+    pub fn needs_upload(&self) -> bool {
+        match &self.body {
+            ElementBody::Image(i) => !i.orig_path.is_empty() && i.orig.id.is_empty(),
+            ElementBody::Sound(s) => !s.file_path.is_empty() && s.file_id.is_empty(),
+            ElementBody::File(f) => !f.file_path.is_empty() && f.file_id.is_empty(),
+            ElementBody::Video(v) => !v.video_path.is_empty() && v.video_id.is_empty(),
+            ElementBody::Merge(m) => m.messages.is_some() && m.relay_json_key.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Blob hashes the element refers to (IDs that are SHA-256 hex names of stored blobs).
+    pub fn blob_refs(&self, out: &mut Vec<String>) {
+        let mut push = |id: &str| {
+            let hash = id.get(..64).unwrap_or("");
+            if crate::media::blob::is_blob_hash(hash) && !out.iter().any(|h| h == hash) {
+                out.push(hash.to_string());
+            }
+        };
+        match &self.body {
+            ElementBody::Image(i) => {
+                for r in [&i.orig, &i.large, &i.thumb] {
+                    push(&r.id);
+                }
+            }
+            ElementBody::Sound(s) => push(&s.file_id),
+            ElementBody::File(f) => push(&f.file_id),
+            ElementBody::Video(v) => {
+                push(&v.video_id);
+                push(&v.image_id);
+            }
+            ElementBody::Merge(m) => push(&m.relay_json_key),
+            _ => {}
+        }
+    }
+
     /// Clients may send every element type except the backend-generated ones.
     pub fn is_client_sendable(&self) -> bool {
-        !matches!(
-            self.body,
-            ElementBody::GroupTips(_) | ElementBody::GroupReport(_)
-        )
+        !matches!(self.body, ElementBody::GroupTips(_) | ElementBody::GroupReport(_))
     }
 
     /// Text the local search index sees for this element.
@@ -93,9 +120,7 @@ impl Element {
             ElementBody::File(f) => f.file_path.len() + f.file_name.len(),
             ElementBody::Video(v) => v.video_path.len() + v.image_path.len() + v.video_type.len(),
             ElementBody::Merge(m) => {
-                m.title.len()
-                    + m.compatible_text.len()
-                    + m.abstracts.iter().map(String::len).sum::<usize>()
+                m.title.len() + m.compatible_text.len() + m.abstracts.iter().map(String::len).sum::<usize>()
             }
             ElementBody::GroupTips(_) | ElementBody::GroupReport(_) | ElementBody::Other(_) => 0,
         }
@@ -141,11 +166,7 @@ impl ElementBody {
 
 /// Bit for an element type in a message's type mask (types outside 0..=30 share bit 31).
 pub fn type_bit(elem_type: i32) -> u32 {
-    if (0..=30).contains(&elem_type) {
-        1 << elem_type
-    } else {
-        1 << 31
-    }
+    if (0..=30).contains(&elem_type) { 1 << elem_type } else { 1 << 31 }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -252,8 +273,20 @@ pub struct MergeElement {
     pub relay_json_key: String,
     pub relay_buffer: String,
     /// The merged messages as the wire layer encoded them (a JSON array text); opaque here.
+    /// Present on the send side; after the send they live in a blob named by the relay key.
     pub messages: Option<Arc<str>>,
+    /// Messages directly merged (at most 300).
+    #[serde(default)]
+    pub message_count: u32,
+    /// Nesting layers, this one included (at most 100).
+    #[serde(default)]
+    pub depth: u32,
 }
+
+/// Merged messages per merge element at most.
+pub const MAX_MERGED_MESSAGES: u32 = 300;
+/// Nesting layers of merged messages at most.
+pub const MAX_MERGE_DEPTH: u32 = 100;
 
 /// `TIMGroupTipType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,18 +16,27 @@ use actix::prelude::*;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use std::path::PathBuf;
 
+use tokio::sync::{mpsc, oneshot};
+
+use crate::actors::download_manager::{
+    CancelDownloadsOf, DownloadManagerActor, DownloadStats, GetDownloadStats, StartDownload,
+};
 use crate::actors::supervisor::ConversationActivated;
 use crate::actors::{
-    BatchRecipientResult, BatchSendActor, ConvCommand, ConvOp, ConversationActor,
-    GetSupervisorStats, Reply, RunBatchSend, SupervisorActor, SupervisorStats,
+    BatchRecipientResult, BatchSendActor, ConvCommand, ConvOp, ConversationActor, GetSupervisorStats, Reply,
+    RunBatchSend, SupervisorActor, SupervisorStats,
 };
 use crate::config::EngineConfig;
+use crate::element::{ElementBody, MAX_MERGE_DEPTH, MAX_MERGED_MESSAGES};
 use crate::error::{ConvError, ConvResult};
 use crate::events::{EventBus, EventStream};
 use crate::history::MessageTarget;
 use crate::ids::{ConvKey, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
+use crate::media::blob::BlobStore;
+use crate::media::download::DownloadSource;
+use crate::media::upload::parse_relay_key;
 use crate::member::ReceiveOpt;
 use crate::message::{MessageContent, MessageView};
 use crate::search::{SearchQuery, SearchResult};
@@ -45,6 +54,10 @@ pub struct Shared {
     pub table: DashMap<ConvKey, Addr<ConversationActor>>,
     pub arbiters: Vec<ArbiterHandle>,
     pub supervisor: OnceLock<Addr<SupervisorActor>>,
+    pub blobs: Arc<BlobStore>,
+    /// Uploads running at once.
+    pub upload_permits: Arc<tokio::sync::Semaphore>,
+    pub downloads: OnceLock<Addr<DownloadManagerActor>>,
 }
 
 impl Shared {
@@ -83,6 +96,9 @@ impl Shared {
     }
 }
 
+/// A started download: its progress reports and its outcome.
+pub type DownloadChannels = (mpsc::Receiver<(u64, u64)>, oneshot::Receiver<ConvResult<u64>>);
+
 /// A send whose message ID is known and whose outcome is still to come.
 #[derive(Debug)]
 pub struct PendingSend {
@@ -120,9 +136,7 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine")
-            .field("active", &self.shared.table.len())
-            .finish()
+        f.debug_struct("Engine").field("active", &self.shared.table.len()).finish()
     }
 }
 
@@ -140,7 +154,9 @@ impl Engine {
             .name("timsg-system".into())
             .spawn(move || {
                 let sys = System::new();
-                let arbiters: Vec<Arbiter> = (0..n).map(|_| Arbiter::new()).collect();
+                // One arbiter per core for conversations, and one more for media transfers so
+                // a download never shares a thread with conversation actors.
+                let arbiters: Vec<Arbiter> = (0..=n).map(|_| Arbiter::new()).collect();
                 let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
                 let _ = tx.send((System::current(), handles));
                 let _ = sys.run();
@@ -150,10 +166,16 @@ impl Engine {
                 }
             })
             .map_err(|e| StoreError::Io(e.to_string()))?;
-        let (system, arbiters) = rx
-            .recv()
-            .map_err(|_| StoreError::Io("actor system failed to start".into()))?;
+        let (system, mut arbiters) = rx.recv().map_err(|_| StoreError::Io("actor system failed to start".into()))?;
+        let media_arbiter = arbiters.pop().expect("the media arbiter was started");
+        let blobs = Arc::new(
+            BlobStore::open(&store.dir().join("blobs"), &config.blob_url_base)
+                .map_err(|e| StoreError::Io(format!("cannot open the blob store: {e}")))?,
+        );
         let shared = Arc::new(Shared {
+            blobs: blobs.clone(),
+            upload_permits: Arc::new(tokio::sync::Semaphore::new(config.upload_concurrency.max(1))),
+            downloads: OnceLock::new(),
             events: EventBus::new(config.event_buffer),
             config,
             store,
@@ -164,14 +186,19 @@ impl Engine {
             supervisor: OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
-        let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| {
-            SupervisorActor::new(weak)
-        });
+        let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| SupervisorActor::new(weak));
         let _ = shared.supervisor.set(sup);
-        Ok(Engine {
-            shared,
-            system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))),
-        })
+        let max_downloads = shared.config.download_concurrency;
+        let dm = DownloadManagerActor::start_in_arbiter(&media_arbiter, move |_| {
+            DownloadManagerActor::new(blobs, max_downloads)
+        });
+        let _ = shared.downloads.set(dm);
+        match sweep_blobs(&shared, shared.config.blob_sweep_grace) {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "swept unreferenced media"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot sweep media"),
+        }
+        Ok(Engine { shared, system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))) })
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -194,8 +221,7 @@ impl Engine {
             match addr.try_send(cmd) {
                 Ok(()) => return Ok(()),
                 Err(SendError::Full(c)) => {
-                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation")
-                        .increment(1);
+                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
                     return addr.send(c).await.map_err(|_| lost_reply());
                 }
                 Err(SendError::Closed(c)) => {
@@ -208,11 +234,7 @@ impl Engine {
     }
 
     /// Asks the conversation for something and waits for the answer.
-    pub async fn call<T>(
-        &self,
-        key: &ConvKey,
-        make: impl FnOnce(Reply<T>) -> ConvOp,
-    ) -> ConvResult<T> {
+    pub async fn call<T>(&self, key: &ConvKey, make: impl FnOnce(Reply<T>) -> ConvOp) -> ConvResult<T> {
         let (tx, rx) = oneshot::channel();
         self.dispatch(key, ConvCommand(make(tx))).await?;
         rx.await.map_err(|_| lost_reply())?
@@ -238,21 +260,15 @@ impl Engine {
         let id = id.unwrap_or_else(|| self.next_message_id());
         let (tx, rx) = oneshot::channel();
         let rand = u64::from(fastrand::u32(..));
-        let mut cmd = ConvCommand(ConvOp::SendMessage {
-            sender: sender.clone(),
-            id: id.clone(),
-            content,
-            rand,
-            reply: tx,
-        });
+        let mut cmd =
+            ConvCommand(ConvOp::SendMessage { sender: sender.clone(), id: id.clone(), content, rand, reply: tx });
         let mut waiting = None;
         for _ in 0..8 {
             let addr = self.shared.route(&key);
             match addr.try_send(cmd) {
                 Ok(()) => break,
                 Err(SendError::Full(c)) => {
-                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation")
-                        .increment(1);
+                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
                     waiting = Some((self.clone(), key.clone(), c));
                     break;
                 }
@@ -268,12 +284,17 @@ impl Engine {
     /// The checks every sent message passes before it reaches a conversation.
     pub fn check_content(&self, content: &MessageContent) -> ConvResult<()> {
         if content.elements.is_empty() {
-            return Err(ConvError::InvalidParam(
-                "message_elem_array is empty".into(),
-            ));
+            return Err(ConvError::InvalidParam("message_elem_array is empty".into()));
         }
         if let Some(e) = content.elements.iter().find(|e| !e.is_client_sendable()) {
             return Err(ConvError::ElementNotSendable(e.type_number()));
+        }
+        for e in &content.elements {
+            if let ElementBody::Merge(m) = &e.body
+                && (m.message_count > MAX_MERGED_MESSAGES || m.depth > MAX_MERGE_DEPTH || m.layer_over_limit)
+            {
+                return Err(ConvError::MergeOverLimit);
+            }
         }
         let size = content.content_bytes();
         let limit = self.shared.config.max_body_bytes;
@@ -303,12 +324,7 @@ impl Engine {
         let actor = BatchSendActor::start_in_arbiter(arbiter, move |_| BatchSendActor::new(engine));
         let (tx, rx) = oneshot::channel();
         actor
-            .send(RunBatchSend {
-                sender: sender.clone(),
-                receivers,
-                content,
-                reply: tx,
-            })
+            .send(RunBatchSend { sender: sender.clone(), receivers, content, reply: tx })
             .await
             .map_err(|_| lost_reply())?;
         rx.await.map_err(|_| lost_reply())
@@ -319,49 +335,33 @@ impl Engine {
         self.shared.events.subscribe(user)
     }
 
+    /// Whether `generation` is still `user`'s login (not replaced by a newer one).
+    pub fn is_current_login(&self, user: &str, generation: u64) -> bool {
+        self.shared.events.is_current(user, generation)
+    }
+
     pub fn unsubscribe(&self, user: &str, generation: u64) {
         self.shared.events.unsubscribe(user, generation)
     }
 
     /// Every conversation `user` has state in.
     pub fn conversations_of(&self, user: &str) -> ConvResult<Vec<ConvKey>> {
-        self.shared
-            .store
-            .read(|c| read::conversations_of(c, user))
-            .map_err(store_err)
+        self.shared.store.read(|c| read::conversations_of(c, user)).map_err(store_err)
     }
 
     /// Finds messages by ID among `user`'s conversations and local messages, in the order asked.
-    pub async fn find_messages(
-        &self,
-        user: &UserId,
-        ids: &[String],
-    ) -> ConvResult<Vec<MessageView>> {
+    pub async fn find_messages(&self, user: &UserId, ids: &[String]) -> ConvResult<Vec<MessageView>> {
         let mut by_conv: BTreeMap<ConvKey, Vec<MessageTarget>> = BTreeMap::new();
         for id in ids {
-            let located = self
-                .shared
-                .store
-                .read(|c| read::locate_message(c, user, id))
-                .map_err(store_err)?;
+            let located = self.shared.store.read(|c| read::locate_message(c, user, id)).map_err(store_err)?;
             if let Some(key) = located {
-                by_conv
-                    .entry(key)
-                    .or_default()
-                    .push(MessageTarget::Id(id.as_str().into()));
+                by_conv.entry(key).or_default().push(MessageTarget::Id(id.as_str().into()));
             }
         }
         let mut found = Vec::new();
         for (key, targets) in by_conv {
             let user = user.clone();
-            found.extend(
-                self.call(&key, |reply| ConvOp::GetMessages {
-                    user,
-                    targets,
-                    reply,
-                })
-                .await?,
-            );
+            found.extend(self.call(&key, |reply| ConvOp::GetMessages { user, targets, reply }).await?);
         }
         found.sort_by_key(|v| ids.iter().position(|i| *i == *v.message.id));
         Ok(found)
@@ -370,22 +370,11 @@ impl Engine {
     /// Local search: store candidates, then each conversation keeps what `user` can see.
     pub async fn search(&self, user: &UserId, query: SearchQuery) -> ConvResult<SearchResult> {
         let started = Instant::now();
-        let candidates = self
-            .shared
-            .store
-            .read(|c| search::candidates(c, user, &query))
-            .map_err(store_err)?;
+        let candidates = self.shared.store.read(|c| search::candidates(c, user, &query)).map_err(store_err)?;
         let mut matches = Vec::with_capacity(candidates.len());
         for (key, (shared, local)) in candidates {
             let u = user.clone();
-            let views = self
-                .call(&key, |reply| ConvOp::FilterVisible {
-                    user: u,
-                    shared,
-                    local,
-                    reply,
-                })
-                .await?;
+            let views = self.call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local, reply }).await?;
             matches.push((key.as_seen_by(user), views));
         }
         let result = crate::search::assemble(&query, matches);
@@ -394,25 +383,13 @@ impl Engine {
     }
 
     /// Sets `owner`'s C2C receive option for `peers`; durable before it returns.
-    pub async fn set_c2c_receive_opt(
-        &self,
-        owner: &UserId,
-        peers: &[String],
-        opt: ReceiveOpt,
-    ) -> ConvResult<()> {
+    pub async fn set_c2c_receive_opt(&self, owner: &UserId, peers: &[String], opt: ReceiveOpt) -> ConvResult<()> {
         let ops = peers
             .iter()
-            .map(|p| WriteOp::SetC2cReceiveOpt {
-                owner: owner.clone(),
-                peer: p.clone(),
-                opt: opt.number(),
-            })
+            .map(|p| WriteOp::SetC2cReceiveOpt { owner: owner.clone(), peer: p.clone(), opt: opt.number() })
             .collect();
         self.shared.store.write(ops).await.map_err(store_err)?;
-        self.shared
-            .users
-            .set_c2c_opts(&self.shared.store, owner, peers, opt)
-            .map_err(store_err)
+        self.shared.users.set_c2c_opts(&self.shared.store, owner, peers, opt).map_err(store_err)
     }
 
     pub fn c2c_receive_opt(&self, owner: &str, peer: &str) -> ReceiveOpt {
@@ -420,16 +397,8 @@ impl Engine {
     }
 
     /// Admits a call of a rate-limited API (`max_calls` per `window_ms` per user).
-    pub fn admit_call(
-        &self,
-        user: &UserId,
-        api: &'static str,
-        window_ms: u64,
-        max_calls: u32,
-    ) -> bool {
-        self.shared
-            .users
-            .admit_call(user, api, self.now_ms(), window_ms, max_calls)
+    pub fn admit_call(&self, user: &UserId, api: &'static str, window_ms: u64, max_calls: u32) -> bool {
+        self.shared.users.admit_call(user, api, self.now_ms(), window_ms, max_calls)
     }
 
     pub async fn supervisor_stats(&self) -> SupervisorStats {
@@ -449,6 +418,74 @@ impl Engine {
         matches!(conv_type, ConvType::C2c | ConvType::Group)
     }
 
+    pub fn blobs(&self) -> &BlobStore {
+        &self.shared.blobs
+    }
+
+    /// Where a download reads from: a URL (ours or http/https), else an element's blob ID.
+    pub fn download_source(&self, url: &str, id: &str) -> ConvResult<DownloadSource> {
+        if !url.is_empty() {
+            if let Some(hash) = self.shared.blobs.hash_of_url(url) {
+                return Ok(DownloadSource::Blob(hash.to_string()));
+            }
+            let lower = url.to_ascii_lowercase();
+            if lower.starts_with("http://") || lower.starts_with("https://") {
+                return Ok(DownloadSource::Http(url.to_string()));
+            }
+            return Err(ConvError::InvalidParam(format!("unsupported url {url:?}: http, https or a stored media url")));
+        }
+        if self.shared.blobs.exists(id) {
+            return Ok(DownloadSource::Blob(id.to_string()));
+        }
+        Err(ConvError::InvalidParam("the download names neither a url nor a stored media id".into()))
+    }
+
+    /// Starts a download for `user`; progress `(current, total)` arrives on the returned stream
+    /// (at most ~20 per second), the size when it is done.
+    pub fn download(&self, user: &UserId, source: DownloadSource, dest: PathBuf) -> ConvResult<DownloadChannels> {
+        let dm = self.shared.downloads.get().ok_or(ConvError::ShuttingDown)?;
+        let (ptx, prx) = mpsc::channel(64);
+        let (tx, rx) = oneshot::channel();
+        dm.try_send(StartDownload { user: user.clone(), source, dest, progress: ptx, reply: tx }).map_err(
+            |e| match e {
+                SendError::Full(_) => ConvError::Busy,
+                SendError::Closed(_) => ConvError::ShuttingDown,
+            },
+        )?;
+        Ok((prx, rx))
+    }
+
+    /// Stops `user`'s downloads (on logout).
+    pub fn cancel_downloads(&self, user: &UserId) {
+        if let Some(dm) = self.shared.downloads.get() {
+            dm.do_send(CancelDownloadsOf { user: user.clone() });
+        }
+    }
+
+    pub async fn download_stats(&self) -> DownloadStats {
+        match self.shared.downloads.get() {
+            Some(dm) => dm.send(GetDownloadStats).await.unwrap_or_default(),
+            None => DownloadStats::default(),
+        }
+    }
+
+    /// The merged messages a relay key names (a JSON array text, as sent).
+    pub fn read_merged(&self, relay_key: &str) -> ConvResult<String> {
+        let (hash, depth) = parse_relay_key(relay_key)
+            .ok_or_else(|| ConvError::DownloadFailed(format!("not a merged-message key: {relay_key:?}")))?;
+        if depth > MAX_MERGE_DEPTH {
+            return Err(ConvError::MergeOverLimit);
+        }
+        let bytes =
+            self.shared.blobs.read(hash).map_err(|e| ConvError::DownloadFailed(format!("merged messages: {e}")))?;
+        String::from_utf8(bytes).map_err(|_| ConvError::DownloadFailed("merged messages are not text".into()))
+    }
+
+    /// Removes stored media that no committed message refers to and that is older than `grace`.
+    pub fn sweep_blobs(&self, grace: std::time::Duration) -> ConvResult<usize> {
+        sweep_blobs(&self.shared, grace).map_err(store_err)
+    }
+
     /// Stops every actor, lets the store writer commit what it holds, and waits for both.
     pub fn shutdown(&self) {
         self.shared.table.clear();
@@ -458,6 +495,17 @@ impl Engine {
         }
         self.shared.store.close();
     }
+}
+
+fn sweep_blobs(shared: &Shared, grace: std::time::Duration) -> Result<usize, StoreError> {
+    let referenced = shared.store.read(read::referenced_blobs)?;
+    let mut removed = 0;
+    for (hash, age) in shared.blobs.list().map_err(|e| StoreError::Io(e.to_string()))? {
+        if age >= grace && !referenced.contains(&hash) && shared.blobs.remove(&hash).is_ok() {
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 fn store_err(e: StoreError) -> ConvError {

@@ -26,10 +26,7 @@ pub enum ConvError {
     #[error("message not found")]
     MessageNotFound,
     #[error("the revoke window of {window_secs} s has passed")]
-    RevokeWindowPassed {
-        conv_type: ConvType,
-        window_secs: u64,
-    },
+    RevokeWindowPassed { conv_type: ConvType, window_secs: u64 },
     #[error("message cannot be revoked: {0}")]
     NotRevocable(String),
     #[error("no message {0} is waiting to be sent")]
@@ -44,6 +41,24 @@ pub enum ConvError {
     TooFrequent(String),
     #[error("merged message nesting or size over the limit")]
     MergeOverLimit,
+    #[error("file not found: {0}")]
+    FileNotFound(String),
+    #[error("file {path} is {size} bytes, over the {limit} byte limit")]
+    FileTooLarge { path: String, size: u64, limit: u64 },
+    #[error("file is empty: {0}")]
+    FileEmpty(String),
+    #[error("cannot open file: {0}")]
+    FileUnreadable(String),
+    #[error("not a valid image: {0}")]
+    NotAnImage(String),
+    #[error("upload failed: {0}")]
+    UploadFailed(String),
+    #[error("download failed: {0}")]
+    DownloadFailed(String),
+    #[error("http request failed: {0}")]
+    HttpFailed(String),
+    #[error("the transfer was cancelled: the user logged out")]
+    TransferCancelled,
     #[error("the conversation is busy: its mailbox is full")]
     Busy,
     #[error("store failure: {0}")]

@@ -19,20 +19,15 @@ use crate::message::{MessageLocator, MessageView, ReadReceipt};
 pub enum Event {
     /// New messages in one conversation, in seq order. `notify` is false when the user's
     /// receive option says not to notify (no offline push).
-    NewMessages {
-        messages: Vec<MessageView>,
-        notify: bool,
-    },
+    NewMessages { messages: Vec<MessageView>, notify: bool },
     /// Messages were revoked; with who revoked them.
-    Revoked {
-        locators: Vec<MessageLocator>,
-        by: UserId,
-        reason: String,
-    },
+    Revoked { locators: Vec<MessageLocator>, by: UserId, reason: String },
     /// The C2C peer read up to a point.
     ReadReceipts(Vec<ReadReceipt>),
     /// Messages changed after delivery.
     MessagesUpdated(Vec<MessageView>),
+    /// Upload progress of one element of a message being sent (to its sender).
+    UploadProgress { message: MessageView, index: u32, current: u64, total: u64 },
 }
 
 /// The receiving end of one user's events.
@@ -54,28 +49,27 @@ pub struct EventBus {
 
 impl EventBus {
     pub fn new(capacity: usize) -> EventBus {
-        EventBus {
-            capacity: capacity.max(1),
-            generation: AtomicU64::new(0),
-            subscribers: DashMap::new(),
-        }
+        EventBus { capacity: capacity.max(1), generation: AtomicU64::new(0), subscribers: DashMap::new() }
     }
 
     /// Opens `user`'s stream, replacing any earlier one (one login per user at a time).
     pub fn subscribe(&self, user: &UserId) -> (u64, EventStream) {
         let (tx, rx) = mpsc::channel(self.capacity);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
-        self.subscribers
-            .insert(user.clone(), Subscriber { generation, tx });
+        self.subscribers.insert(user.clone(), Subscriber { generation, tx });
         metrics::gauge!("timsg_events_subscribers").set(self.subscribers.len() as f64);
         (generation, rx)
     }
 
     /// Closes `user`'s stream if it is still the one opened as `generation`.
     pub fn unsubscribe(&self, user: &str, generation: u64) {
-        self.subscribers
-            .remove_if(user, |_, s| s.generation == generation);
+        self.subscribers.remove_if(user, |_, s| s.generation == generation);
         metrics::gauge!("timsg_events_subscribers").set(self.subscribers.len() as f64);
+    }
+
+    /// Whether `generation` is `user`'s current subscription (not replaced by a re-login).
+    pub fn is_current(&self, user: &str, generation: u64) -> bool {
+        self.subscribers.get(user).is_some_and(|s| s.generation == generation)
     }
 
     pub fn is_online(&self, user: &str) -> bool {

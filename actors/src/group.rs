@@ -49,18 +49,11 @@ pub struct GroupInfo {
 /// A change to a group's membership, as the group actor receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupCommand {
-    Create {
-        name: String,
-        kind: GroupKind,
-        members: Vec<String>,
-    },
+    Create { name: String, kind: GroupKind, members: Vec<String> },
     Join,
     Quit,
     Invite(Vec<String>),
     Kick(Vec<String>),
     Dismiss,
-    SetAdmin {
-        user: String,
-        admin: bool,
-    },
+    SetAdmin { user: String, admin: bool },
 }

@@ -77,19 +77,11 @@ pub fn time_window(q: &HistoryQuery) -> (u64, u64) {
     if q.time_begin == 0 && q.time_period == 0 {
         return (0, u64::MAX);
     }
-    let period = if q.time_period == 0 {
-        u64::MAX
-    } else {
-        q.time_period
-    };
+    let period = if q.time_period == 0 { u64::MAX } else { q.time_period };
     if q.forward {
         (q.time_begin, q.time_begin.saturating_add(period))
     } else {
-        let end = if q.time_begin == 0 {
-            u64::MAX
-        } else {
-            q.time_begin
-        };
+        let end = if q.time_begin == 0 { u64::MAX } else { q.time_begin };
         (end.saturating_sub(period), end)
     }
 }
@@ -127,16 +119,8 @@ pub fn page(
     let (mut si, mut li) = (start_of(shared), start_of(local));
     let mut out = Vec::with_capacity(count.min(1024));
     while out.len() < count {
-        let next_shared = if forward {
-            shared.get(si)
-        } else {
-            si.checked_sub(1).map(|i| &shared[i])
-        };
-        let next_local = if forward {
-            local.get(li)
-        } else {
-            li.checked_sub(1).map(|i| &local[i])
-        };
+        let next_shared = if forward { shared.get(si) } else { si.checked_sub(1).map(|i| &shared[i]) };
+        let next_local = if forward { local.get(li) } else { li.checked_sub(1).map(|i| &local[i]) };
         let take_shared = match (next_shared, next_local) {
             (None, None) => break,
             (Some(_), None) => true,
@@ -196,15 +180,7 @@ mod tests {
     fn merges_local_messages_by_time_in_both_directions() {
         let shared = vec![msg(1, 0, 10), msg(2, 0, 20), msg(3, 0, 30)];
         let local = vec![msg(0, 1, 15), msg(0, 2, 30)];
-        let back = page(
-            &shared,
-            &local,
-            Anchor::Edge,
-            false,
-            10,
-            |_| true,
-            |_| false,
-        );
+        let back = page(&shared, &local, Anchor::Edge, false, 10, |_| true, |_| false);
         assert_eq!(ids(&back), ["m0-2", "m3-0", "m2-0", "m0-1", "m1-0"]);
         let fwd = page(&shared, &local, Anchor::Edge, true, 3, |_| true, |_| false);
         assert_eq!(ids(&fwd), ["m1-0", "m0-1", "m2-0"]);
@@ -214,42 +190,15 @@ mod tests {
     fn anchor_inclusion() {
         let shared: Vec<_> = (1..=5).map(|s| msg(s, 0, s * 10)).collect();
         let at3 = shared[2].view_order();
-        let excl = page(
-            &shared,
-            &[],
-            Anchor::At {
-                order: at3,
-                inclusive: false,
-            },
-            false,
-            10,
-            |_| true,
-            |_| false,
-        );
+        let excl = page(&shared, &[], Anchor::At { order: at3, inclusive: false }, false, 10, |_| true, |_| false);
         assert_eq!(ids(&excl), ["m2-0", "m1-0"]);
-        let incl = page(
-            &shared,
-            &[],
-            Anchor::At {
-                order: at3,
-                inclusive: true,
-            },
-            true,
-            2,
-            |_| true,
-            |_| false,
-        );
+        let incl = page(&shared, &[], Anchor::At { order: at3, inclusive: true }, true, 2, |_| true, |_| false);
         assert_eq!(ids(&incl), ["m3-0", "m4-0"]);
     }
 
     #[test]
     fn time_windows_follow_the_direction() {
-        let mut q = HistoryQuery {
-            time_begin: 100,
-            time_period: 50,
-            forward: true,
-            ..Default::default()
-        };
+        let mut q = HistoryQuery { time_begin: 100, time_period: 50, forward: true, ..Default::default() };
         assert_eq!(time_window(&q), (100, 150));
         q.forward = false;
         assert_eq!(time_window(&q), (50, 100));

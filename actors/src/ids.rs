@@ -53,9 +53,7 @@ impl ConvType {
 
 /// Checks a user ID against the TIM identifier rule: 1 to 32 bytes of printable ASCII.
 pub fn is_valid_identifier(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_IDENTIFIER_BYTES
-        && id.bytes().all(|b| (0x20..=0x7e).contains(&b))
+    !id.is_empty() && id.len() <= MAX_IDENTIFIER_BYTES && id.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
 /// The shared identity of a conversation, independent of who looks at it.
@@ -69,11 +67,7 @@ pub enum ConvKey {
 impl ConvKey {
     /// The C2C conversation between two users, whatever their order.
     pub fn c2c(a: &str, b: &str) -> ConvKey {
-        if a <= b {
-            ConvKey::C2c(a.into(), b.into())
-        } else {
-            ConvKey::C2c(b.into(), a.into())
-        }
+        if a <= b { ConvKey::C2c(a.into(), b.into()) } else { ConvKey::C2c(b.into(), a.into()) }
     }
 
     pub fn group(id: &str) -> ConvKey {
@@ -92,15 +86,9 @@ impl ConvKey {
         match self {
             ConvKey::C2c(a, b) => {
                 let peer = if &**a == viewer { b.clone() } else { a.clone() };
-                ConvRef {
-                    conv_type: ConvType::C2c,
-                    id: peer,
-                }
+                ConvRef { conv_type: ConvType::C2c, id: peer }
             }
-            ConvKey::Group(g) => ConvRef {
-                conv_type: ConvType::Group,
-                id: g.clone(),
-            },
+            ConvKey::Group(g) => ConvRef { conv_type: ConvType::Group, id: g.clone() },
         }
     }
 
@@ -157,17 +145,11 @@ pub struct ConvRef {
 
 impl ConvRef {
     pub fn c2c(peer: &str) -> ConvRef {
-        ConvRef {
-            conv_type: ConvType::C2c,
-            id: peer.into(),
-        }
+        ConvRef { conv_type: ConvType::C2c, id: peer.into() }
     }
 
     pub fn group(id: &str) -> ConvRef {
-        ConvRef {
-            conv_type: ConvType::Group,
-            id: id.into(),
-        }
+        ConvRef { conv_type: ConvType::Group, id: id.into() }
     }
 
     /// The shared identity, given who is looking.
@@ -192,10 +174,7 @@ pub struct MsgIdGenerator {
 
 impl Default for MsgIdGenerator {
     fn default() -> Self {
-        MsgIdGenerator {
-            salt: fastrand::u32(..),
-            counter: AtomicU64::new(0),
-        }
+        MsgIdGenerator { salt: fastrand::u32(..), counter: AtomicU64::new(0) }
     }
 }
 

@@ -7,7 +7,9 @@
 //!   [`member`] (one user's state in a conversation), [`group`], [`error`].
 //! - Pure logic: [`log`] (the conversation log and send queue), [`history`] (paging rules),
 //!   [`search`] (grouping and paging of search results), [`rate_limit`].
-//! - Actors: [`actors`] — `ConversationActor`, `SupervisorActor`, `BatchSendActor`.
+//! - Actors: [`actors`] — `ConversationActor`, `SupervisorActor`, `BatchSendActor`,
+//!   `DownloadManagerActor`.
+//! - Media: [`media`] — the blob store, uploads on send, downloads.
 //! - Plumbing: [`engine`] (actor system, routing, the calls every way in uses), [`store`]
 //!   (SQLite, the group-commit writer, reads and search), [`events`] (per-user event streams),
 //!   [`users`] (per-user options), [`config`], [`clock`].
@@ -23,6 +25,7 @@ pub mod group;
 pub mod history;
 pub mod ids;
 pub mod log;
+pub mod media;
 pub mod member;
 pub mod message;
 pub mod rate_limit;

@@ -10,17 +10,14 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use crate::element::{
-    Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement,
-};
+use crate::element::{Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement};
 use crate::error::{ConvError, ConvResult};
 use crate::group::{GroupCommand, GroupInfo};
 use crate::history::{self, Anchor, HistoryAnchor, HistoryQuery, MessageTarget};
 use crate::ids::{ConvKey, ConvType, MsgId, SYSTEM_SENDER, UserId};
 use crate::member::{MemberState, ReceiveOpt, Role, ViewKind};
 use crate::message::{
-    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, ReadReceipt,
-    RevokeInfo, StoredMessage,
+    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, ReadReceipt, RevokeInfo, StoredMessage,
 };
 use crate::rate_limit::TokenBucket;
 
@@ -46,13 +43,15 @@ impl Changes {
     }
 }
 
-/// A message waiting in the send queue.
+/// A message waiting in the send queue: for its media to upload, or for the rate limit.
 #[derive(Debug, Clone)]
 pub struct QueuedSend {
     pub id: MsgId,
     pub sender: UserId,
     pub rand: u64,
     pub content: Arc<MessageContent>,
+    /// False while its media uploads; an uploading message never holds up the ones behind it.
+    pub ready: bool,
 }
 
 /// What became of a submitted message.
@@ -62,6 +61,8 @@ pub enum Submitted {
     Duplicate(Arc<StoredMessage>),
     /// Waiting in the send queue for the group rate limit.
     Queued,
+    /// Waiting in the send queue for its media to upload.
+    Uploading,
     /// Took the next seq; acknowledged once durable.
     Committed(Arc<StoredMessage>),
     /// Online-only: never stored, delivered now.
@@ -109,9 +110,7 @@ impl ConversationLog {
     ) -> ConversationLog {
         if let Some((a, b)) = key.c2c_pair() {
             for u in [a, b] {
-                members
-                    .entry(u.clone())
-                    .or_insert_with(|| MemberState::new(Role::Member, 1, 0));
+                members.entry(u.clone()).or_insert_with(|| MemberState::new(Role::Member, 1, 0));
             }
         }
         let by_id = entries.iter().map(|m| (m.id.clone(), m.seq)).collect();
@@ -176,8 +175,7 @@ impl ConversationLog {
     }
 
     fn entry(&self, seq: u64) -> Option<&Arc<StoredMessage>> {
-        seq.checked_sub(1)
-            .and_then(|i| self.entries.get(i as usize))
+        seq.checked_sub(1).and_then(|i| self.entries.get(i as usize))
     }
 
     fn seq_of(&self, target: &MessageTarget) -> Option<u64> {
@@ -208,29 +206,20 @@ impl ConversationLog {
         if self.is_active_member(user) {
             Ok(())
         } else {
-            Err(ConvError::NotMember {
-                user: user.to_string(),
-                group: self.group_id(),
-            })
+            Err(ConvError::NotMember { user: user.to_string(), group: self.group_id() })
         }
     }
 
     /// A member that may have left: reads of history stay possible after quitting.
     fn viewer(&self, user: &str) -> ConvResult<&MemberState> {
-        self.members.get(user).ok_or_else(|| ConvError::NotMember {
-            user: user.to_string(),
-            group: self.group_id(),
-        })
+        self.members.get(user).ok_or_else(|| ConvError::NotMember { user: user.to_string(), group: self.group_id() })
     }
 
     fn viewer_mut(&mut self, user: &str) -> ConvResult<&mut MemberState> {
         let group = self.group_id();
         match self.members.get_mut(user) {
             Some(m) => Ok(m),
-            None => Err(ConvError::NotMember {
-                user: user.to_string(),
-                group,
-            }),
+            None => Err(ConvError::NotMember { user: user.to_string(), group }),
         }
     }
 
@@ -248,9 +237,7 @@ impl ConversationLog {
         queue_limit: usize,
     ) -> ConvResult<Submitted> {
         if let Some(seq) = self.by_id.get(&id) {
-            return Ok(Submitted::Duplicate(
-                self.entries[(*seq - 1) as usize].clone(),
-            ));
+            return Ok(Submitted::Duplicate(self.entries[(*seq - 1) as usize].clone()));
         }
         if self.queue.iter().any(|q| q.id == id) {
             return Err(ConvError::InProgress);
@@ -269,25 +256,46 @@ impl ConversationLog {
                 content,
             })));
         }
-        if !self.queue.is_empty() || !self.rate.try_take(now_ms) {
-            if self.queue.len() >= queue_limit {
+        if content.needs_upload() {
+            self.queue.push_back(QueuedSend { id, sender: sender.clone(), rand, content, ready: false });
+            return Ok(Submitted::Uploading);
+        }
+        if self.ready_len() > 0 || !self.rate.try_take(now_ms) {
+            if self.ready_len() >= queue_limit {
                 return Err(ConvError::GroupRateLimited);
             }
-            self.queue.push_back(QueuedSend {
-                id,
-                sender: sender.clone(),
-                rand,
-                content,
-            });
+            self.queue.push_back(QueuedSend { id, sender: sender.clone(), rand, content, ready: true });
             return Ok(Submitted::Queued);
         }
-        Ok(Submitted::Committed(self.commit(
-            sender.clone(),
-            id,
-            content,
-            rand,
-            now_ms,
-        )))
+        Ok(Submitted::Committed(self.commit(sender.clone(), id, content, rand, now_ms)))
+    }
+
+    fn ready_len(&self) -> usize {
+        self.queue.iter().filter(|q| q.ready).count()
+    }
+
+    /// A message's media finished uploading: it takes its final content and is ready to
+    /// commit. False if it is no longer queued (cancelled meanwhile).
+    pub fn finish_upload(&mut self, id: &str, content: MessageContent) -> bool {
+        match self.queue.iter_mut().find(|q| &*q.id == id && !q.ready) {
+            Some(q) => {
+                q.content = Arc::new(content);
+                q.ready = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A message in the send queue.
+    pub fn queued(&self, id: &str) -> Option<&QueuedSend> {
+        self.queue.iter().find(|q| &*q.id == id)
+    }
+
+    /// A message's upload failed: it leaves the queue.
+    pub fn fail_upload(&mut self, id: &str) -> Option<QueuedSend> {
+        let pos = self.queue.iter().position(|q| &*q.id == id && !q.ready)?;
+        self.queue.remove(pos)
     }
 
     /// Assigns the next seq and server time. Server times never go backwards along the log.
@@ -322,33 +330,28 @@ impl ConversationLog {
         message
     }
 
-    /// Commits queued messages the rate limit now allows, in queue order.
+    /// Commits ready messages the rate limit now allows, in queue order; messages still
+    /// uploading stay behind without holding anyone up.
     pub fn release_queued(&mut self, now_ms: u64) -> Vec<Arc<StoredMessage>> {
         let mut out = Vec::new();
-        while !self.queue.is_empty() && self.rate.try_take(now_ms) {
-            if let Some(q) = self.queue.pop_front() {
-                out.push(self.commit(q.sender, q.id, q.content, q.rand, now_ms));
+        while let Some(pos) = self.queue.iter().position(|q| q.ready) {
+            if !self.rate.try_take(now_ms) {
+                break;
             }
+            let q = self.queue.remove(pos).expect("position is in range");
+            out.push(self.commit(q.sender, q.id, q.content, q.rand, now_ms));
         }
         out
     }
 
-    /// Milliseconds until the next queued message may commit, if any wait.
+    /// Milliseconds until the next ready message may commit, if any wait.
     pub fn next_release_in(&mut self, now_ms: u64) -> Option<u64> {
-        if self.queue.is_empty() {
-            None
-        } else {
-            Some(self.rate.wait_ms(now_ms).max(1))
-        }
+        if self.ready_len() == 0 { None } else { Some(self.rate.wait_ms(now_ms).max(1)) }
     }
 
     /// Cancels a message still in the send queue. A committed or unknown one cannot be.
     pub fn cancel(&mut self, by: &str, id: &str) -> ConvResult<QueuedSend> {
-        match self
-            .queue
-            .iter()
-            .position(|q| &*q.id == id && &*q.sender == by)
-        {
+        match self.queue.iter().position(|q| &*q.id == id && &*q.sender == by) {
             Some(pos) => Ok(self.queue.remove(pos).expect("position is in range")),
             None => Err(ConvError::NothingToCancel(id.to_string())),
         }
@@ -371,11 +374,7 @@ impl ConversationLog {
 
     /// Decides who receives a message and records who must not see it.
     /// `c2c_opt(receiver, sender)` gives a C2C receiver's option for that sender.
-    pub fn deliveries(
-        &mut self,
-        message: &StoredMessage,
-        c2c_opt: impl Fn(&str, &str) -> ReceiveOpt,
-    ) -> Vec<Delivery> {
+    pub fn deliveries(&mut self, message: &StoredMessage, c2c_opt: impl Fn(&str, &str) -> ReceiveOpt) -> Vec<Delivery> {
         let mut out = Vec::new();
         let targets = &message.content.target_members;
         for (user, member) in self.members.iter_mut() {
@@ -393,10 +392,7 @@ impl ConversationLog {
                 }
                 continue;
             }
-            out.push(Delivery {
-                user: user.clone(),
-                notify: opt == ReceiveOpt::Receive,
-            });
+            out.push(Delivery { user: user.clone(), notify: opt == ReceiveOpt::Receive });
         }
         out.sort_by(|a, b| a.user.cmp(&b.user));
         out
@@ -422,8 +418,8 @@ impl ConversationLog {
             return Err(ConvError::NotRevocable("still being sent".into()));
         }
         if *msg.sender != **by {
-            let admin = self.key.conv_type() == ConvType::Group
-                && self.members.get(by).is_some_and(MemberState::is_admin);
+            let admin =
+                self.key.conv_type() == ConvType::Group && self.members.get(by).is_some_and(MemberState::is_admin);
             if !admin {
                 return Err(ConvError::PermissionDenied(
                     "only the sender, or a group owner or admin, may revoke".into(),
@@ -431,18 +427,12 @@ impl ConversationLog {
             }
         }
         if now_secs > msg.server_time.saturating_add(window_secs) {
-            return Err(ConvError::RevokeWindowPassed {
-                conv_type: self.key.conv_type(),
-                window_secs,
-            });
+            return Err(ConvError::RevokeWindowPassed { conv_type: self.key.conv_type(), window_secs });
         }
         let entry = &mut self.entries[(seq - 1) as usize];
         let m = Arc::make_mut(entry);
         m.status = MessageStatus::Revoked;
-        m.revoke = Some(RevokeInfo {
-            by: by.clone(),
-            reason,
-        });
+        m.revoke = Some(RevokeInfo { by: by.clone(), reason });
         let out = entry.clone();
         self.changes.updated.push(out.clone());
         Ok(out)
@@ -478,10 +468,7 @@ impl ConversationLog {
                     let MessageTarget::Id(id) = t else {
                         return Err(ConvError::MessageNotFound);
                     };
-                    let local = self
-                        .viewer(user)?
-                        .find_local(id)
-                        .ok_or(ConvError::MessageNotFound)?;
+                    let local = self.viewer(user)?.find_local(id).ok_or(ConvError::MessageNotFound)?;
                     let order = local.view_order();
                     let seq = self.entries.partition_point(|m| m.view_order() <= order) as u64;
                     (seq, local.server_time)
@@ -501,10 +488,7 @@ impl ConversationLog {
             ConvKey::C2c(a, b) => {
                 let peer = if &**a == user { b.clone() } else { a.clone() };
                 (*peer != *user).then(|| {
-                    let receipt = ReadReceipt {
-                        conv: self.key.as_seen_by(&peer),
-                        time: read_time,
-                    };
+                    let receipt = ReadReceipt { conv: self.key.as_seen_by(&peer), time: read_time };
                     (peer, receipt)
                 })
             }
@@ -533,9 +517,7 @@ impl ConversationLog {
     // ---- views ---------------------------------------------------------------------------
 
     fn visible(&self, user: &str, m: &MemberState, msg: &StoredMessage, view: ViewKind) -> bool {
-        msg.is_local()
-            || ((msg.seq <= self.durable_seq || *msg.sender == *user)
-                && m.sees_shared(msg.seq, view))
+        msg.is_local() || ((msg.seq <= self.durable_seq || *msg.sender == *user) && m.sees_shared(msg.seq, view))
     }
 
     /// `user`'s view of a stored message.
@@ -543,35 +525,18 @@ impl ConversationLog {
         let member = self.members.get(user);
         let is_self = *msg.sender == *user;
         let custom = member
-            .and_then(|m| {
-                if msg.is_local() {
-                    m.local_custom.get(&msg.local_id)
-                } else {
-                    m.custom.get(&msg.seq)
-                }
-            })
+            .and_then(|m| if msg.is_local() { m.local_custom.get(&msg.local_id) } else { m.custom.get(&msg.seq) })
             .cloned()
             .unwrap_or_default();
         let is_read = is_self || msg.is_local() || member.is_some_and(|m| msg.seq <= m.read_seq);
         let is_peer_read = match &self.key {
             ConvKey::C2c(a, b) if is_self && !msg.is_local() => {
                 let peer = if &**a == user { b } else { a };
-                **peer != *user
-                    && self
-                        .members
-                        .get(peer)
-                        .is_some_and(|p| msg.seq <= p.read_seq)
+                **peer != *user && self.members.get(peer).is_some_and(|p| msg.seq <= p.read_seq)
             }
             _ => false,
         };
-        MessageView {
-            conv: self.key.as_seen_by(user),
-            message: msg.clone(),
-            is_self,
-            is_read,
-            is_peer_read,
-            custom,
-        }
+        MessageView { conv: self.key.as_seen_by(user), message: msg.clone(), is_self, is_read, is_peer_read, custom }
     }
 
     /// Finds a message `user` can see, by ID or seq.
@@ -584,8 +549,7 @@ impl ConversationLog {
                 MessageTarget::Seq(_) => return None,
             },
         };
-        self.visible(user, member, &msg, ViewKind::Roaming)
-            .then(|| self.view_of(user, &msg))
+        self.visible(user, member, &msg, ViewKind::Roaming).then(|| self.view_of(user, &msg))
     }
 
     /// Finds a message by locator: seq (shared) or time and rand (local-only).
@@ -603,8 +567,7 @@ impl ConversationLog {
                 .find(|m| m.rand == loc.rand && (loc.time == 0 || m.server_time == loc.time))?
                 .clone()
         };
-        self.visible(user, member, &msg, ViewKind::Roaming)
-            .then(|| self.view_of(user, &msg))
+        self.visible(user, member, &msg, ViewKind::Roaming).then(|| self.view_of(user, &msg))
     }
 
     /// One page of `user`'s history.
@@ -614,47 +577,26 @@ impl ConversationLog {
             HistoryAnchor::None if q.time_begin > 0 => {
                 let t = q.time_begin;
                 if q.forward {
-                    Anchor::At {
-                        order: (t, 0, 0),
-                        inclusive: true,
-                    }
+                    Anchor::At { order: (t, 0, 0), inclusive: true }
                 } else {
-                    Anchor::At {
-                        order: (t, u8::MAX, u64::MAX),
-                        inclusive: true,
-                    }
+                    Anchor::At { order: (t, u8::MAX, u64::MAX), inclusive: true }
                 }
             }
             HistoryAnchor::None => Anchor::Edge,
             HistoryAnchor::Seq(seq) => match self.entry(*seq) {
-                Some(m) => Anchor::At {
-                    order: m.view_order(),
-                    inclusive: true,
-                },
-                None if *seq > self.last_seq() => Anchor::At {
-                    order: (u64::MAX, 0, *seq),
-                    inclusive: true,
-                },
-                None => Anchor::At {
-                    order: (0, 0, 0),
-                    inclusive: true,
-                },
+                Some(m) => Anchor::At { order: m.view_order(), inclusive: true },
+                None if *seq > self.last_seq() => Anchor::At { order: (u64::MAX, 0, *seq), inclusive: true },
+                None => Anchor::At { order: (0, 0, 0), inclusive: true },
             },
             HistoryAnchor::Message(target) => {
                 let msg = match self.seq_of(target) {
                     Some(seq) => self.entries[(seq - 1) as usize].clone(),
                     None => match target {
-                        MessageTarget::Id(id) => member
-                            .find_local(id)
-                            .cloned()
-                            .ok_or(ConvError::MessageNotFound)?,
+                        MessageTarget::Id(id) => member.find_local(id).cloned().ok_or(ConvError::MessageNotFound)?,
                         MessageTarget::Seq(_) => return Err(ConvError::MessageNotFound),
                     },
                 };
-                Anchor::At {
-                    order: msg.view_order(),
-                    inclusive: false,
-                }
+                Anchor::At { order: msg.view_order(), inclusive: false }
             }
         };
         let (lo, hi) = history::time_window(q);
@@ -668,18 +610,10 @@ impl ConversationLog {
             |m| {
                 self.visible(user, member, m, q.view)
                     && (lo..=hi).contains(&m.server_time)
-                    && (types.is_empty()
-                        || m.content
-                            .elements
-                            .iter()
-                            .any(|e| types.contains(&e.type_number())))
+                    && (types.is_empty() || m.content.elements.iter().any(|e| types.contains(&e.type_number())))
             },
             |m| {
-                if q.forward {
-                    m.server_time > hi
-                } else {
-                    m.server_time < lo
-                }
+                if q.forward { m.server_time > hi } else { m.server_time < lo }
             },
         );
         Ok(page.iter().map(|m| self.view_of(user, m)).collect())
@@ -710,12 +644,7 @@ impl ConversationLog {
     // ---- deletion ------------------------------------------------------------------------
 
     /// `TIMMsgDelete`: one message, or (with no target) the whole view of the given kind.
-    pub fn delete(
-        &mut self,
-        user: &str,
-        target: Option<&MessageTarget>,
-        view: ViewKind,
-    ) -> ConvResult<()> {
+    pub fn delete(&mut self, user: &str, target: Option<&MessageTarget>, view: ViewKind) -> ConvResult<()> {
         let last = self.last_seq();
         let seq = target.map(|t| self.seq_of(t));
         let member = self.viewer_mut(user)?;
@@ -725,15 +654,9 @@ impl ConversationLog {
                     ViewKind::Local => member.local_cleared = last,
                     ViewKind::Roaming => member.roaming_cleared = last,
                 }
-                let removed: Vec<u64> = member
-                    .local_messages
-                    .drain(..)
-                    .map(|m| m.local_id)
-                    .collect();
+                let removed: Vec<u64> = member.local_messages.drain(..).map(|m| m.local_id).collect();
                 member.local_custom.clear();
-                self.changes
-                    .local_removed
-                    .extend(removed.into_iter().map(|id| (user.into(), id)));
+                self.changes.local_removed.extend(removed.into_iter().map(|id| (user.into(), id)));
             }
             (Some(_), Some(Some(seq))) => {
                 match view {
@@ -759,9 +682,7 @@ impl ConversationLog {
         for t in targets {
             match (self.seq_of(t), t) {
                 (Some(seq), _) => shared.push(seq),
-                (None, MessageTarget::Id(id)) if member.find_local(id).is_some() => {
-                    local.push(id.clone())
-                }
+                (None, MessageTarget::Id(id)) if member.find_local(id).is_some() => local.push(id.clone()),
                 _ => return Err(ConvError::MessageNotFound),
             }
         }
@@ -771,9 +692,7 @@ impl ConversationLog {
         for id in local {
             removed.extend(member.remove_local(&id));
         }
-        self.changes
-            .local_removed
-            .extend(removed.into_iter().map(|id| (user.into(), id)));
+        self.changes.local_removed.extend(removed.into_iter().map(|id| (user.into(), id)));
         self.changes.members.insert(user.into());
         Ok(())
     }
@@ -789,12 +708,7 @@ impl ConversationLog {
 
     // ---- local data ----------------------------------------------------------------------
 
-    pub fn set_custom_data(
-        &mut self,
-        user: &str,
-        target: &MessageTarget,
-        data: LocalCustomData,
-    ) -> ConvResult<()> {
+    pub fn set_custom_data(&mut self, user: &str, target: &MessageTarget, data: LocalCustomData) -> ConvResult<()> {
         let seq = self.seq_of(target);
         let member = self.viewer_mut(user)?;
         match (seq, target) {
@@ -802,10 +716,7 @@ impl ConversationLog {
                 member.custom.insert(seq, data);
             }
             (None, MessageTarget::Id(id)) => {
-                let local_id = member
-                    .find_local(id)
-                    .ok_or(ConvError::MessageNotFound)?
-                    .local_id;
+                let local_id = member.find_local(id).ok_or(ConvError::MessageNotFound)?.local_id;
                 member.local_custom.insert(local_id, data);
             }
             (None, MessageTarget::Seq(_)) => return Err(ConvError::MessageNotFound),
@@ -815,21 +726,12 @@ impl ConversationLog {
     }
 
     /// Adds a local-only message (SaveMsg / ImportMsgList) to `user`'s view.
-    pub fn add_local(
-        &mut self,
-        user: &str,
-        message: StoredMessage,
-    ) -> ConvResult<Arc<StoredMessage>> {
+    pub fn add_local(&mut self, user: &str, message: StoredMessage) -> ConvResult<Arc<StoredMessage>> {
         if self.key.conv_type() == ConvType::Group {
             self.require_member(user)?;
         }
-        if self.by_id.contains_key(&message.id)
-            || self.viewer(user)?.find_local(&message.id).is_some()
-        {
-            return Err(ConvError::InvalidParam(format!(
-                "message id {} already exists",
-                message.id
-            )));
+        if self.by_id.contains_key(&message.id) || self.viewer(user)?.find_local(&message.id).is_some() {
+            return Err(ConvError::InvalidParam(format!("message id {} already exists", message.id)));
         }
         let member = self.viewer_mut(user)?;
         let stored = member.insert_local(message);
@@ -848,23 +750,14 @@ impl ConversationLog {
     // ---- groups --------------------------------------------------------------------------
 
     /// Applies a group command by `by`, committing the group tips it causes.
-    pub fn apply_group(
-        &mut self,
-        by: &UserId,
-        cmd: GroupCommand,
-        now_ms: u64,
-    ) -> ConvResult<GroupOutcome> {
+    pub fn apply_group(&mut self, by: &UserId, cmd: GroupCommand, now_ms: u64) -> ConvResult<GroupOutcome> {
         let ConvKey::Group(gid) = self.key.clone() else {
             return Err(ConvError::InvalidParam("not a group conversation".into()));
         };
         let now_secs = now_ms / 1000;
         let mut out = GroupOutcome::default();
         match cmd {
-            GroupCommand::Create {
-                name,
-                kind,
-                members,
-            } => {
+            GroupCommand::Create { name, kind, members } => {
                 if self.group.is_some() {
                     return Err(ConvError::GroupExists(gid.to_string()));
                 }
@@ -878,12 +771,10 @@ impl ConversationLog {
                 });
                 self.changes.group = true;
                 self.add_member(by, Role::Owner, now_secs);
-                out.reports
-                    .push((by.clone(), self.report(GroupReportType::Create, by)));
+                out.reports.push((by.clone(), self.report(GroupReportType::Create, by)));
                 let invited = self.add_members(&members, now_secs);
                 if !invited.is_empty() {
-                    out.tips
-                        .push(self.tip(GroupTipType::Invite, by, invited, now_ms));
+                    out.tips.push(self.tip(GroupTipType::Invite, by, invited, now_ms));
                 }
             }
             GroupCommand::Join => {
@@ -892,36 +783,28 @@ impl ConversationLog {
                     return Err(ConvError::InvalidParam(format!("{by} is already a member")));
                 }
                 self.add_member(by, Role::Member, now_secs);
-                out.tips
-                    .push(self.tip(GroupTipType::Invite, by, vec![by.to_string()], now_ms));
+                out.tips.push(self.tip(GroupTipType::Invite, by, vec![by.to_string()], now_ms));
             }
             GroupCommand::Quit => {
                 self.require_member(by)?;
                 if self.members[by].role == Role::Owner {
-                    return Err(ConvError::PermissionDenied(
-                        "the owner cannot quit; dismiss the group".into(),
-                    ));
+                    return Err(ConvError::PermissionDenied("the owner cannot quit; dismiss the group".into()));
                 }
                 let tip = self.tip(GroupTipType::Quit, by, vec![by.to_string()], now_ms);
                 self.remove_member(by, tip.seq);
-                out.reports
-                    .push((by.clone(), self.report(GroupReportType::Quit, by)));
+                out.reports.push((by.clone(), self.report(GroupReportType::Quit, by)));
                 out.tips.push(tip);
             }
             GroupCommand::Invite(users) => {
                 self.require_member(by)?;
                 let invited = self.add_members(&users, now_secs);
                 if invited.is_empty() {
-                    return Err(ConvError::InvalidParam(
-                        "every invited user is already a member".into(),
-                    ));
+                    return Err(ConvError::InvalidParam("every invited user is already a member".into()));
                 }
                 for u in &invited {
-                    out.reports
-                        .push((u.as_str().into(), self.report(GroupReportType::Invite, by)));
+                    out.reports.push((u.as_str().into(), self.report(GroupReportType::Invite, by)));
                 }
-                out.tips
-                    .push(self.tip(GroupTipType::Invite, by, invited, now_ms));
+                out.tips.push(self.tip(GroupTipType::Invite, by, invited, now_ms));
             }
             GroupCommand::Kick(users) => {
                 self.require_member(by)?;
@@ -930,48 +813,33 @@ impl ConversationLog {
                     match self.members.get(u.as_str()) {
                         Some(m) if m.active => {
                             if by_role < Role::Admin || m.role >= by_role {
-                                return Err(ConvError::PermissionDenied(format!(
-                                    "{by} may not remove {u}"
-                                )));
+                                return Err(ConvError::PermissionDenied(format!("{by} may not remove {u}")));
                             }
                         }
                         _ => {
-                            return Err(ConvError::NotMember {
-                                user: u.clone(),
-                                group: gid.to_string(),
-                            });
+                            return Err(ConvError::NotMember { user: u.clone(), group: gid.to_string() });
                         }
                     }
                 }
                 let tip = self.tip(GroupTipType::Kick, by, users.clone(), now_ms);
                 for u in &users {
                     self.remove_member(u, tip.seq);
-                    out.reports.push((
-                        u.as_str().into(),
-                        self.report(GroupReportType::BeKicked, by),
-                    ));
+                    out.reports.push((u.as_str().into(), self.report(GroupReportType::BeKicked, by)));
                 }
                 out.tips.push(tip);
             }
             GroupCommand::Dismiss => {
                 self.require_member(by)?;
                 if self.members[by].role != Role::Owner {
-                    return Err(ConvError::PermissionDenied(
-                        "only the owner may dismiss the group".into(),
-                    ));
+                    return Err(ConvError::PermissionDenied("only the owner may dismiss the group".into()));
                 }
                 let last = self.last_seq();
-                let mut users: Vec<UserId> = self
-                    .members
-                    .iter()
-                    .filter(|(_, m)| m.active)
-                    .map(|(u, _)| u.clone())
-                    .collect();
+                let mut users: Vec<UserId> =
+                    self.members.iter().filter(|(_, m)| m.active).map(|(u, _)| u.clone()).collect();
                 users.sort();
                 for u in &users {
                     self.remove_member(u, last);
-                    out.reports
-                        .push((u.clone(), self.report(GroupReportType::Delete, by)));
+                    out.reports.push((u.clone(), self.report(GroupReportType::Delete, by)));
                 }
                 if let Some(g) = self.group.as_mut() {
                     g.dismissed = true;
@@ -981,22 +849,15 @@ impl ConversationLog {
             GroupCommand::SetAdmin { user, admin } => {
                 self.require_member(by)?;
                 if self.members[by].role != Role::Owner {
-                    return Err(ConvError::PermissionDenied(
-                        "only the owner may change admins".into(),
-                    ));
+                    return Err(ConvError::PermissionDenied("only the owner may change admins".into()));
                 }
                 let member = self
                     .members
                     .get_mut(user.as_str())
                     .filter(|m| m.active)
-                    .ok_or_else(|| ConvError::NotMember {
-                        user: user.clone(),
-                        group: gid.to_string(),
-                    })?;
+                    .ok_or_else(|| ConvError::NotMember { user: user.clone(), group: gid.to_string() })?;
                 if member.role == Role::Owner {
-                    return Err(ConvError::PermissionDenied(
-                        "the owner's role cannot change".into(),
-                    ));
+                    return Err(ConvError::PermissionDenied("the owner's role cannot change".into()));
                 }
                 member.role = if admin { Role::Admin } else { Role::Member };
                 self.changes.members.insert(user.as_str().into());
@@ -1005,8 +866,7 @@ impl ConversationLog {
                 } else {
                     (GroupTipType::CancelAdmin, GroupReportType::CancelAdmin)
                 };
-                out.reports
-                    .push((user.as_str().into(), self.report(report_type, by)));
+                out.reports.push((user.as_str().into(), self.report(report_type, by)));
                 out.tips.push(self.tip(tip_type, by, vec![user], now_ms));
             }
         }
@@ -1025,15 +885,9 @@ impl ConversationLog {
     }
 
     fn add_member(&mut self, user: &UserId, role: Role, now_secs: u64) {
-        let before_join = self
-            .group
-            .as_ref()
-            .is_some_and(|g| g.kind.history_before_join());
+        let before_join = self.group.as_ref().is_some_and(|g| g.kind.history_before_join());
         let first_seq = if before_join { 1 } else { self.last_seq() + 1 };
-        let member = self
-            .members
-            .entry(user.clone())
-            .or_insert_with(|| MemberState::new(role, first_seq, now_secs));
+        let member = self.members.entry(user.clone()).or_insert_with(|| MemberState::new(role, first_seq, now_secs));
         // A returning member keeps its old view settings but sees only what follows its return.
         member.role = role;
         member.active = true;
@@ -1055,42 +909,21 @@ impl ConversationLog {
         self.members.values().filter(|m| m.active).count() as u64
     }
 
-    fn tip(
-        &mut self,
-        tip_type: GroupTipType,
-        op: &str,
-        users: Vec<String>,
-        now_ms: u64,
-    ) -> Arc<StoredMessage> {
-        let group = self
-            .group
-            .clone()
-            .expect("tips are only made for existing groups");
-        let content = MessageContent::with_elements(vec![Element::new(ElementBody::GroupTips(
-            GroupTipsElement {
-                tip_type: tip_type as u32,
-                op_user: op.to_string(),
-                group_name: group.name,
-                group_id: group.id,
-                time: now_ms / 1000,
-                user_array: users,
-                member_num: self.member_count(),
-                platform: String::new(),
-            },
-        ))]);
-        let id: MsgId = format!(
-            "tip-{}-{}",
-            self.key.storage_key().trim_start_matches("g:"),
-            self.last_seq() + 1
-        )
-        .into();
-        self.commit(
-            SYSTEM_SENDER.into(),
-            id,
-            Arc::new(content),
-            fastrand::u64(..u64::from(u32::MAX)),
-            now_ms,
-        )
+    fn tip(&mut self, tip_type: GroupTipType, op: &str, users: Vec<String>, now_ms: u64) -> Arc<StoredMessage> {
+        let group = self.group.clone().expect("tips are only made for existing groups");
+        let content = MessageContent::with_elements(vec![Element::new(ElementBody::GroupTips(GroupTipsElement {
+            tip_type: tip_type as u32,
+            op_user: op.to_string(),
+            group_name: group.name,
+            group_id: group.id,
+            time: now_ms / 1000,
+            user_array: users,
+            member_num: self.member_count(),
+            platform: String::new(),
+        }))]);
+        let id: MsgId =
+            format!("tip-{}-{}", self.key.storage_key().trim_start_matches("g:"), self.last_seq() + 1).into();
+        self.commit(SYSTEM_SENDER.into(), id, Arc::new(content), fastrand::u64(..u64::from(u32::MAX)), now_ms)
     }
 
     fn report(&self, report_type: GroupReportType, op: &str) -> GroupReportElement {
@@ -1122,13 +955,8 @@ mod tests {
     }
 
     fn group_log(rate: u32) -> ConversationLog {
-        let mut log =
-            ConversationLog::restore(ConvKey::group("g"), None, Vec::new(), HashMap::new(), rate);
-        let create = GroupCommand::Create {
-            name: "g".into(),
-            kind: GroupKind::ChatRoom,
-            members: vec!["b".into()],
-        };
+        let mut log = ConversationLog::restore(ConvKey::group("g"), None, Vec::new(), HashMap::new(), rate);
+        let create = GroupCommand::Create { name: "g".into(), kind: GroupKind::ChatRoom, members: vec!["b".into()] };
         log.apply_group(&"a".into(), create, 0).unwrap();
         log.mark_durable(log.last_seq());
         log
@@ -1175,7 +1003,7 @@ mod tests {
                         match log.submit(&sender, id.as_str().into(), content(), 1, now, 5) {
                             Ok(Submitted::Queued) => queued.push(id),
                             Ok(Submitted::Committed(m)) => {
-                                prop_assert!(queued.is_empty(), "nothing overtakes the queue");
+                                prop_assert!(queued.is_empty(), "nothing overtakes the ready queue");
                                 prop_assert_eq!(m.seq, log.last_seq());
                                 committed.insert(id);
                             }
@@ -1234,25 +1062,17 @@ mod tests {
 
     #[test]
     fn unread_counts_are_derived_from_the_read_point() {
-        let mut log =
-            ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
+        let mut log = ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
         for i in 0..5 {
-            log.submit(&"a".into(), format!("m{i}").into(), content(), 1, 1000, 10)
-                .unwrap();
+            log.submit(&"a".into(), format!("m{i}").into(), content(), 1, 1000, 10).unwrap();
         }
-        assert_eq!(
-            log.unread_count("b"),
-            0,
-            "nothing is unread before it is durable"
-        );
+        assert_eq!(log.unread_count("b"), 0, "nothing is unread before it is durable");
         log.mark_durable(5);
         assert_eq!(log.unread_count("b"), 5);
         assert_eq!(log.unread_count("a"), 0, "own messages are never unread");
-        log.report_read("b", Some(&MessageTarget::Seq(3)), 1)
-            .unwrap();
+        log.report_read("b", Some(&MessageTarget::Seq(3)), 1).unwrap();
         assert_eq!(log.unread_count("b"), 2);
-        log.revoke(&"a".into(), &MessageTarget::Seq(5), String::new(), 1, 120)
-            .unwrap();
+        log.revoke(&"a".into(), &MessageTarget::Seq(5), String::new(), 1, 120).unwrap();
         assert_eq!(log.unread_count("b"), 1, "revoked messages do not count");
         let (peer, receipt) = log.report_read("b", None, 2).unwrap().unwrap();
         assert_eq!(&*peer, "a");

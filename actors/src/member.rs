@@ -119,9 +119,7 @@ impl MemberState {
         match view {
             ViewKind::Roaming => true,
             ViewKind::Local => {
-                seq > self.local_cleared
-                    && !self.local_deleted.contains(&seq)
-                    && !self.undelivered.contains(&seq)
+                seq > self.local_cleared && !self.local_deleted.contains(&seq) && !self.undelivered.contains(&seq)
             }
         }
     }
@@ -131,9 +129,7 @@ impl MemberState {
         message.local_id = self.next_local_id;
         self.next_local_id += 1;
         let message = Arc::new(message);
-        let pos = self
-            .local_messages
-            .partition_point(|m| m.view_order() <= message.view_order());
+        let pos = self.local_messages.partition_point(|m| m.view_order() <= message.view_order());
         self.local_messages.insert(pos, message.clone());
         message
     }

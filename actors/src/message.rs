@@ -63,28 +63,33 @@ pub struct MessageContent {
 
 impl MessageContent {
     pub fn with_elements(elements: Vec<Element>) -> MessageContent {
-        MessageContent {
-            elements,
-            priority: 1,
-            ..Default::default()
-        }
+        MessageContent { elements, priority: 1, ..Default::default() }
     }
 
     /// Total bytes of client-supplied content, checked against the body size limit.
     pub fn content_bytes(&self) -> usize {
-        self.elements
-            .iter()
-            .map(Element::content_bytes)
-            .sum::<usize>()
+        self.elements.iter().map(Element::content_bytes).sum::<usize>()
             + self.cloud_custom_str.len()
             + self.extension.as_deref().map_or(0, str::len)
     }
 
     /// Bit mask of the element types the message carries (see [`type_bit`]).
     pub fn type_mask(&self) -> u32 {
-        self.elements
-            .iter()
-            .fold(0, |m, e| m | type_bit(e.type_number()))
+        self.elements.iter().fold(0, |m, e| m | type_bit(e.type_number()))
+    }
+
+    /// Whether any element must be uploaded before the message can commit.
+    pub fn needs_upload(&self) -> bool {
+        self.elements.iter().any(Element::needs_upload)
+    }
+
+    /// Blob hashes the message refers to.
+    pub fn blob_refs(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.elements {
+            e.blob_refs(&mut out);
+        }
+        out
     }
 
     /// Text the local search index sees for the message.
@@ -131,11 +136,7 @@ impl StoredMessage {
     /// seq or local position. Shared messages get non-decreasing server times in seq order,
     /// so this order is seq order for them.
     pub fn view_order(&self) -> (u64, u8, u64) {
-        if self.is_local() {
-            (self.server_time, 1, self.local_id)
-        } else {
-            (self.server_time, 0, self.seq)
-        }
+        if self.is_local() { (self.server_time, 1, self.local_id) } else { (self.server_time, 0, self.seq) }
     }
 }
 
@@ -155,6 +156,13 @@ pub struct MessageView {
     pub is_read: bool,
     pub is_peer_read: bool,
     pub custom: LocalCustomData,
+}
+
+impl MessageView {
+    /// The user this view belongs to: the sender for their own messages.
+    pub fn sender_id(&self) -> crate::ids::UserId {
+        self.message.sender.clone()
+    }
 }
 
 /// Where a message sits, for `FindByMsgLocatorList` and the revoke listener.

@@ -11,11 +11,7 @@ pub struct TokenBucket {
 impl TokenBucket {
     /// A bucket that starts full; `rate` 0 means unlimited.
     pub fn new(rate: u32) -> TokenBucket {
-        TokenBucket {
-            rate,
-            milli_tokens: u64::from(rate) * 1000,
-            last_ms: 0,
-        }
+        TokenBucket { rate, milli_tokens: u64::from(rate) * 1000, last_ms: 0 }
     }
 
     pub fn is_unlimited(&self) -> bool {

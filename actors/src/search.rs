@@ -53,41 +53,27 @@ fn page_of<T>(items: Vec<T>, index: usize, size: usize) -> Vec<T> {
     if size == 0 {
         return items;
     }
-    items
-        .into_iter()
-        .skip(index.saturating_mul(size))
-        .take(size)
-        .collect()
+    items.into_iter().skip(index.saturating_mul(size)).take(size).collect()
 }
 
 /// Builds the result from the visible matches of each conversation.
 ///
 /// Messages are newest first; in all-conversation mode conversations are ordered by their
 /// newest match, and an item lists its message only when it has exactly one match.
-pub fn assemble(
-    query: &SearchQuery,
-    mut matches: Vec<(ConvRef, Vec<MessageView>)>,
-) -> SearchResult {
+pub fn assemble(query: &SearchQuery, mut matches: Vec<(ConvRef, Vec<MessageView>)>) -> SearchResult {
     for (_, msgs) in matches.iter_mut() {
         msgs.sort_by_key(|v| std::cmp::Reverse(v.message.view_order()));
     }
     matches.retain(|(_, m)| !m.is_empty());
     if query.conv.is_some() {
         let Some((conv, msgs)) = matches.into_iter().next() else {
-            return SearchResult {
-                total_count: 0,
-                items: Vec::new(),
-            };
+            return SearchResult { total_count: 0, items: Vec::new() };
         };
         let total = msgs.len();
         let messages = page_of(msgs, query.page_index, query.page_size);
         return SearchResult {
             total_count: total,
-            items: vec![SearchResultItem {
-                conv,
-                total_message_count: total,
-                messages,
-            }],
+            items: vec![SearchResultItem { conv, total_message_count: total, messages }],
         };
     }
     matches.sort_by_key(|(_, m)| std::cmp::Reverse(m[0].message.view_order()));
@@ -96,15 +82,8 @@ pub fn assemble(
         .into_iter()
         .map(|(conv, msgs)| {
             let n = msgs.len();
-            SearchResultItem {
-                conv,
-                total_message_count: n,
-                messages: if n == 1 { msgs } else { Vec::new() },
-            }
+            SearchResultItem { conv, total_message_count: n, messages: if n == 1 { msgs } else { Vec::new() } }
         })
         .collect();
-    SearchResult {
-        total_count: total,
-        items,
-    }
+    SearchResult { total_count: total, items }
 }

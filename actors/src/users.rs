@@ -32,10 +32,7 @@ impl UserDirectory {
             tracing::warn!(error = %e, "cannot load receive options");
             return ReceiveOpt::Receive;
         }
-        self.c2c_opts
-            .get(owner)
-            .and_then(|m| m.get(peer).copied())
-            .unwrap_or_default()
+        self.c2c_opts.get(owner).and_then(|m| m.get(peer).copied()).unwrap_or_default()
     }
 
     /// Records options in memory; the caller persists them.
@@ -55,17 +52,7 @@ impl UserDirectory {
     }
 
     /// Admits a call of `api` by `user` if it is within `max_calls` per `window_ms`.
-    pub fn admit_call(
-        &self,
-        user: &UserId,
-        api: &'static str,
-        now_ms: u64,
-        window_ms: u64,
-        max_calls: u32,
-    ) -> bool {
-        self.windows
-            .entry((user.clone(), api))
-            .or_default()
-            .admit(now_ms, window_ms, max_calls)
+    pub fn admit_call(&self, user: &UserId, api: &'static str, now_ms: u64, window_ms: u64, max_calls: u32) -> bool {
+        self.windows.entry((user.clone(), api)).or_default().admit(now_ms, window_ms, max_calls)
     }
 }

@@ -3,7 +3,8 @@
 //! Each input line is one call: `{"api": "TIMMsgSendMessage", "conv_id": "bob", "conv_type": 1,
 //! "json": {...}, "opt": 0, "tag": "any"}` (`json` may be an object or a string). Each call is
 //! answered, in the order calls finish, by `{"tag", "code", "desc", "json_params",
-//! "message_id"}`; events of the user arrive as `{"event": "RecvNewMsg", "json": [...]}`. The
+//! "message_id"}`; download progress as `{"tag", "progress": {"current", "total"}}`; events of
+//! the user arrive as `{"event": "RecvNewMsg", "json": [...]}`. The
 //! command ends when standard input closes and every call has been answered.
 
 use std::io::{BufRead, Write};
@@ -30,6 +31,8 @@ struct CallLine {
     #[serde(default)]
     opt: u32,
     #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
     tag: Value,
 }
 
@@ -39,6 +42,7 @@ fn listener_name(l: Listener) -> &'static str {
         Listener::MsgRevoke => "MsgRevoke",
         Listener::MsgReadedReceipt => "MsgReadedReceipt",
         Listener::MsgUpdate => "MsgUpdate",
+        Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
     }
 }
 
@@ -70,11 +74,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     let event_task = rt.spawn(async move {
         while let Some(event) = events.recv().await {
             let (listener, body) = to_listener_json(&event);
-            if events_out
-                .send(json!({"event": listener_name(listener), "json": body}))
-                .await
-                .is_err()
-            {
+            if events_out.send(json!({"event": listener_name(listener), "json": body})).await.is_err() {
                 break;
             }
         }
@@ -96,11 +96,17 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
                         Value::Null => String::new(),
                         other => other.to_string(),
                     };
-                    let call = ApiCall { api: &c.api, conv_id: c.conv_id.as_deref(), conv_type: c.conv_type, json: &json_text, opt: c.opt };
+                    let call = ApiCall { api: &c.api, conv_id: c.conv_id.as_deref(), conv_type: c.conv_type, json: &json_text, opt: c.opt, path: c.path.as_deref() };
                     match dispatch::begin(&session, &call) {
                         Err(e) => json!({"tag": c.tag, "code": e.code, "desc": e.desc, "json_params": ""}),
-                        Ok(accepted) => {
+                        Ok(mut accepted) => {
                             let message_id = accepted.message_id.clone();
+                            if let Some(mut progress) = accepted.progress.take() {
+                                while let Some((current, total)) = progress.recv().await {
+                                    let p = json!({"tag": c.tag, "progress": {"current": current, "total": total}});
+                                    let _ = out.send(p).await;
+                                }
+                            }
                             let r = accepted.completion.await;
                             json!({"tag": c.tag, "code": r.code, "desc": r.desc, "json_params": r.json_params, "message_id": message_id})
                         }

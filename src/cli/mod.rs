@@ -8,11 +8,7 @@ use clap::{Parser, Subcommand};
 use timsg_actors::config::Durability;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "timsg",
-    version,
-    about = "An actor-based runtime for the Tencent Cloud IM message API"
-)]
+#[command(name = "timsg", version, about = "An actor-based runtime for the Tencent Cloud IM message API")]
 pub struct Cli {
     /// Log format on standard error: `text` or `json`. Filter with RUST_LOG.
     #[arg(long, global = true, default_value = "text")]
@@ -45,9 +41,7 @@ pub struct DispatchArgs {
 pub fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {

@@ -9,24 +9,17 @@ use crate::wire::params::{MsgBatchSendParam, MsgBatchSendResult};
 use crate::wire::view_to_json;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let p: MsgBatchSendParam = parse::json(
-        parse::required(call.json, "json_batch_send_param")?,
-        "json_batch_send_param",
-    )?;
+    let p: MsgBatchSendParam =
+        parse::json(parse::required(call.json, "json_batch_send_param")?, "json_batch_send_param")?;
     let max = session.engine().config().batch_send_max;
     let n = p.msg_batch_send_param_identifier_array.len();
     if n == 0 || n > max {
-        return Err(TimError::param(format!(
-            "msg_batch_send_param_identifier_array takes 1 to {max} ids, got {n}"
-        )));
+        return Err(TimError::param(format!("msg_batch_send_param_identifier_array takes 1 to {max} ids, got {n}")));
     }
     let content = p.msg_batch_send_param_msg.to_content();
     let s = session.clone();
     Ok(Accepted::later(async move {
-        match s
-            .batch_send(p.msg_batch_send_param_identifier_array, content)
-            .await
-        {
+        match s.batch_send(p.msg_batch_send_param_identifier_array, content).await {
             Ok(results) => DispatchResult::ok_json(
                 &results
                     .into_iter()

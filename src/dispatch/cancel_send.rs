@@ -11,7 +11,5 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let conv = parse::conv(call.conv_id, call.conv_type)?;
     let id = parse::required(call.json, "message_id")?.to_string();
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.cancel_send(&conv, &id).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.cancel_send(&conv, &id).await) }))
 }

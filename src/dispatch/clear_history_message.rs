@@ -9,7 +9,5 @@ use crate::session::Session;
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.clear_history_message(&conv).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.clear_history_message(&conv).await) }))
 }

@@ -16,21 +16,11 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         Some(j) => parse::json(j, "json_msgdel_param")?,
         None => MsgDeleteParam::default(),
     };
-    let target = match p
-        .msg_delete_param_msg
-        .as_ref()
-        .filter(|m| !m.is_empty_object())
-    {
+    let target = match p.msg_delete_param_msg.as_ref().filter(|m| !m.is_empty_object()) {
         Some(m) => Some(parse::target(m)?),
         None => None,
     };
-    let view = if p.msg_delete_param_is_ramble.unwrap_or(false) {
-        ViewKind::Roaming
-    } else {
-        ViewKind::Local
-    };
+    let view = if p.msg_delete_param_is_ramble.unwrap_or(false) { ViewKind::Roaming } else { ViewKind::Local };
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.delete(&conv, target, view).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.delete(&conv, target, view).await) }))
 }

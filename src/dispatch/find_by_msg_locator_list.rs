@@ -11,10 +11,8 @@ use crate::wire::params::MsgLocator;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    let locators: Vec<MsgLocator> = parse::json(
-        parse::required(call.json, "json_msg_Locator_array")?,
-        "json_msg_Locator_array",
-    )?;
+    let locators: Vec<MsgLocator> =
+        parse::json(parse::required(call.json, "json_msg_Locator_array")?, "json_msg_Locator_array")?;
     let locators = locators
         .into_iter()
         .map(|l| MessageLocator {
@@ -27,7 +25,5 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         })
         .collect();
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        views_result(s.find_by_msg_locator_list(&conv, locators).await)
-    }))
+    Ok(Accepted::later(async move { views_result(s.find_by_msg_locator_list(&conv, locators).await) }))
 }

@@ -7,12 +7,7 @@ use crate::error::TimError;
 use crate::session::Session;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let ids: Vec<String> = parse::json(
-        parse::required(call.json, "json_message_id_array")?,
-        "json_message_id_array",
-    )?;
+    let ids: Vec<String> = parse::json(parse::required(call.json, "json_message_id_array")?, "json_message_id_array")?;
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        views_result(s.find_messages(&ids).await)
-    }))
+    Ok(Accepted::later(async move { views_result(s.find_messages(&ids).await) }))
 }

@@ -8,10 +8,7 @@ use crate::session::Session;
 use crate::wire::params::GetC2CRecvMsgOptResult;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let ids: Vec<String> = parse::json(
-        parse::required(call.json, "json_identifier_array")?,
-        "json_identifier_array",
-    )?;
+    let ids: Vec<String> = parse::json(parse::required(call.json, "json_identifier_array")?, "json_identifier_array")?;
     let s = session.clone();
     Ok(Accepted::later(async move {
         match s.get_c2c_receive_message_opt(&ids).await {

@@ -18,10 +18,7 @@ use crate::wire::params::MsgGetMsgListParam;
 pub const DEFAULT_COUNT: usize = 20;
 
 pub fn query_of(p: &MsgGetMsgListParam, conv_type: ConvType) -> Result<HistoryQuery, TimError> {
-    let last_msg = p
-        .msg_getmsglist_param_last_msg
-        .as_ref()
-        .filter(|m| !m.is_empty_object());
+    let last_msg = p.msg_getmsglist_param_last_msg.as_ref().filter(|m| !m.is_empty_object());
     let anchor = match (last_msg, p.msg_getmsglist_param_last_msg_seq) {
         (Some(m), _) => HistoryAnchor::Message(parse::target(m)?),
         (None, Some(seq)) if seq > 0 && conv_type == ConvType::Group => HistoryAnchor::Seq(seq),
@@ -35,17 +32,10 @@ pub fn query_of(p: &MsgGetMsgListParam, conv_type: ConvType) -> Result<HistoryQu
         anchor,
         count,
         forward: p.msg_getmsglist_param_is_forward.unwrap_or(false),
-        view: if p.msg_getmsglist_param_is_ramble.unwrap_or(false) {
-            ViewKind::Roaming
-        } else {
-            ViewKind::Local
-        },
+        view: if p.msg_getmsglist_param_is_ramble.unwrap_or(false) { ViewKind::Roaming } else { ViewKind::Local },
         time_begin: p.msg_getmsglist_param_time_begin.unwrap_or(0),
         time_period: p.msg_getmsglist_param_time_period.unwrap_or(0),
-        types: p
-            .msg_getmsglist_param_message_type_array
-            .clone()
-            .unwrap_or_default(),
+        types: p.msg_getmsglist_param_message_type_array.clone().unwrap_or_default(),
     })
 }
 
@@ -57,10 +47,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     };
     let s = session.clone();
     // V7: a group's seq list, when given, takes priority and returns exactly those messages.
-    if let Some(seqs) = p
-        .msg_getmsglist_param_message_seq_array
-        .clone()
-        .filter(|s| !s.is_empty())
+    if let Some(seqs) = p.msg_getmsglist_param_message_seq_array.clone().filter(|s| !s.is_empty())
         && conv.conv_type == ConvType::Group
     {
         return Ok(Accepted::later(async move {
@@ -72,18 +59,12 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
             let targets = seqs.into_iter().map(MessageTarget::Seq).collect();
             let found = s
                 .engine()
-                .call(&key, |reply| timsg_actors::actors::ConvOp::GetMessages {
-                    user,
-                    targets,
-                    reply,
-                })
+                .call(&key, |reply| timsg_actors::actors::ConvOp::GetMessages { user, targets, reply })
                 .await
                 .map_err(TimError::from);
             views_result(found)
         }));
     }
     let query = query_of(&p, conv.conv_type)?;
-    Ok(Accepted::later(async move {
-        views_result(s.get_msg_list(&conv, query).await)
-    }))
+    Ok(Accepted::later(async move { views_result(s.get_msg_list(&conv, query).await) }))
 }

@@ -22,13 +22,8 @@ pub fn local_message(m: &WireMessage) -> LocalMessage {
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    let msgs: Vec<WireMessage> = parse::json(
-        parse::required(call.json, "json_msg_array")?,
-        "json_msg_array",
-    )?;
+    let msgs: Vec<WireMessage> = parse::json(parse::required(call.json, "json_msg_array")?, "json_msg_array")?;
     let locals = msgs.iter().map(local_message).collect();
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.import_msg_list(&conv, locals).await.map(|_| ()))
-    }))
+    Ok(Accepted::later(async move { empty_result(s.import_msg_list(&conv, locals).await.map(|_| ())) }))
 }

@@ -23,6 +23,8 @@
 //! | `TIMMsgSearchLocalMessages` | [`search_local_messages`] | FTS5 candidates, then `FilterVisible` |
 //! | `TIMMsgSetLocalCustomData` | [`set_local_custom_data`] | `SetLocalCustomData` |
 //! | `TIMMsgBatchSend` | [`batch_send`] | `BatchSendActor` → `SendMessage` per receiver |
+//! | `TIMMsgDownloadElemToPath` | [`download_elem_to_path`] | `DownloadManagerActor` |
+//! | `TIMMsgDownloadMergerMessage` | [`download_merger_message`] | the blob store |
 //!
 //! A call is first *begun* synchronously: arguments are parsed and checked, and a refusal is a
 //! negative `TIMResult` (`TIM_ERR_JSON`, `TIM_ERR_PARAM`, `TIM_ERR_CONV`) with no callback. An
@@ -34,6 +36,8 @@ pub mod batch_send;
 pub mod cancel_send;
 pub mod clear_history_message;
 pub mod delete;
+pub mod download_elem_to_path;
+pub mod download_merger_message;
 pub mod find_by_msg_locator_list;
 pub mod find_messages;
 pub mod get_c2c_receive_message_opt;
@@ -69,6 +73,8 @@ pub struct ApiCall<'a> {
     pub conv_type: u32,
     pub json: &'a str,
     pub opt: u32,
+    /// The destination of `TIMMsgDownloadElemToPath`.
+    pub path: Option<&'a str>,
 }
 
 /// What the callback receives.
@@ -81,19 +87,13 @@ pub struct DispatchResult {
 
 impl DispatchResult {
     pub fn ok(json_params: String) -> DispatchResult {
-        DispatchResult {
-            code: code::ERR_SUCC,
-            desc: String::new(),
-            json_params,
-        }
+        DispatchResult { code: code::ERR_SUCC, desc: String::new(), json_params }
     }
 
     pub fn ok_json<T: Serialize>(value: &T) -> DispatchResult {
         match serde_json::to_string(value) {
             Ok(s) => DispatchResult::ok(s),
-            Err(e) => {
-                DispatchResult::from(TimError::new(code::ERR_SDK_INTERNAL_ERROR, e.to_string()))
-            }
+            Err(e) => DispatchResult::from(TimError::new(code::ERR_SDK_INTERNAL_ERROR, e.to_string())),
         }
     }
 
@@ -105,37 +105,30 @@ impl DispatchResult {
 
 impl From<TimError> for DispatchResult {
     fn from(e: TimError) -> Self {
-        DispatchResult {
-            code: e.code,
-            desc: e.desc,
-            json_params: String::new(),
-        }
+        DispatchResult { code: e.code, desc: e.desc, json_params: String::new() }
     }
 }
 
 /// The outcome to come of an accepted call.
 pub type Completion = Pin<Box<dyn Future<Output = DispatchResult> + Send + 'static>>;
 
-/// An accepted call: the message ID (for sends), and the callback's result to come.
+/// An accepted call: the message ID (for sends), progress reports (for downloads: each is a
+/// callback with code 0 and a `MsgDownloadElemResult`), and the callback's result to come.
 pub struct Accepted {
     pub message_id: Option<String>,
+    pub progress: Option<tokio::sync::mpsc::Receiver<(u64, u64)>>,
     pub completion: Completion,
 }
 
 impl std::fmt::Debug for Accepted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Accepted")
-            .field("message_id", &self.message_id)
-            .finish()
+        f.debug_struct("Accepted").field("message_id", &self.message_id).finish()
     }
 }
 
 impl Accepted {
     pub fn later(fut: impl Future<Output = DispatchResult> + Send + 'static) -> Accepted {
-        Accepted {
-            message_id: None,
-            completion: Box::pin(fut),
-        }
+        Accepted { message_id: None, progress: None, completion: Box::pin(fut) }
     }
 }
 
@@ -148,36 +141,23 @@ pub const API_TABLE: &[(&str, Begin)] = &[
     ("TIMMsgCancelSend", cancel_send::begin),
     ("TIMMsgFindMessages", find_messages::begin),
     ("TIMMsgReportReaded", report_readed::begin),
-    (
-        "TIMMsgMarkAllMessageAsRead",
-        mark_all_message_as_read::begin,
-    ),
+    ("TIMMsgMarkAllMessageAsRead", mark_all_message_as_read::begin),
     ("TIMMsgRevoke", revoke::begin),
-    (
-        "TIMMsgFindByMsgLocatorList",
-        find_by_msg_locator_list::begin,
-    ),
+    ("TIMMsgFindByMsgLocatorList", find_by_msg_locator_list::begin),
     ("TIMMsgImportMsgList", import_msg_list::begin),
     ("TIMMsgSaveMsg", save_msg::begin),
     ("TIMMsgGetMsgList", get_msg_list::begin),
     ("TIMMsgDelete", delete::begin),
     ("TIMMsgListDelete", list_delete::begin),
     ("TIMMsgClearHistoryMessage", clear_history_message::begin),
-    (
-        "TIMMsgSetC2CReceiveMessageOpt",
-        set_c2c_receive_message_opt::begin,
-    ),
-    (
-        "TIMMsgGetC2CReceiveMessageOpt",
-        get_c2c_receive_message_opt::begin,
-    ),
-    (
-        "TIMMsgSetGroupReceiveMessageOpt",
-        set_group_receive_message_opt::begin,
-    ),
+    ("TIMMsgSetC2CReceiveMessageOpt", set_c2c_receive_message_opt::begin),
+    ("TIMMsgGetC2CReceiveMessageOpt", get_c2c_receive_message_opt::begin),
+    ("TIMMsgSetGroupReceiveMessageOpt", set_group_receive_message_opt::begin),
     ("TIMMsgSearchLocalMessages", search_local_messages::begin),
     ("TIMMsgSetLocalCustomData", set_local_custom_data::begin),
     ("TIMMsgBatchSend", batch_send::begin),
+    ("TIMMsgDownloadElemToPath", download_elem_to_path::begin),
+    ("TIMMsgDownloadMergerMessage", download_merger_message::begin),
 ];
 
 /// Begins a call: a synchronous refusal, or the accepted call.
@@ -190,51 +170,37 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     // Parsing runs on caller-supplied text: a panic there must become an error, never unwind
     // into the caller (the C ABI sits above this).
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| begin(session, call)))
-        .unwrap_or_else(|_| {
-            Err(TimError::new(
-                code::ERR_SDK_INTERNAL_ERROR,
-                "internal error while parsing the call",
-            ))
-        });
+        .unwrap_or_else(|_| Err(TimError::new(code::ERR_SDK_INTERNAL_ERROR, "internal error while parsing the call")));
     let span = tracing::debug_span!("api", api = name, conv_type = call.conv_type);
     match outcome {
         Ok(accepted) => {
-            let Accepted {
-                message_id,
-                completion,
-            } = accepted;
+            let Accepted { message_id, progress, completion } = accepted;
             let completion = Box::pin(async move {
                 let result = completion.await;
                 let outcome = if result.code == 0 { "ok" } else { "error" };
-                metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => outcome)
-                    .increment(1);
-                metrics::histogram!("timsg_api_call_seconds", "api" => *name)
-                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => outcome).increment(1);
+                metrics::histogram!("timsg_api_call_seconds", "api" => *name).record(started.elapsed().as_secs_f64());
                 let _g = span.enter();
-                tracing::debug!(
-                    code = result.code,
-                    elapsed_us = started.elapsed().as_micros() as u64,
-                    "api call done"
-                );
+                tracing::debug!(code = result.code, elapsed_us = started.elapsed().as_micros() as u64, "api call done");
                 result
             });
-            Ok(Accepted {
-                message_id,
-                completion,
-            })
+            Ok(Accepted { message_id, progress, completion })
         }
         Err(e) => {
-            metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => "refused")
-                .increment(1);
+            metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => "refused").increment(1);
             Err(e)
         }
     }
 }
 
-/// Runs a call to the end: a synchronous refusal comes back as its (negative) code.
+/// Runs a call to the end: a synchronous refusal comes back as its (negative) code. Progress
+/// reports are dropped.
 pub async fn dispatch(session: &Arc<Session>, call: &ApiCall<'_>) -> DispatchResult {
     match begin(session, call) {
-        Ok(accepted) => accepted.completion.await,
+        Ok(accepted) => {
+            drop(accepted.progress);
+            accepted.completion.await
+        }
         Err(e) => e.into(),
     }
 }
@@ -248,16 +214,9 @@ pub(crate) fn empty_result(r: Result<(), TimError>) -> DispatchResult {
 }
 
 /// An array of message views as JSON.
-pub(crate) fn views_result(
-    r: Result<Vec<timsg_actors::message::MessageView>, TimError>,
-) -> DispatchResult {
+pub(crate) fn views_result(r: Result<Vec<timsg_actors::message::MessageView>, TimError>) -> DispatchResult {
     match r {
-        Ok(views) => DispatchResult::ok_json(
-            &views
-                .iter()
-                .map(crate::wire::view_to_json)
-                .collect::<Vec<_>>(),
-        ),
+        Ok(views) => DispatchResult::ok_json(&views.iter().map(crate::wire::view_to_json).collect::<Vec<_>>()),
         Err(e) => e.into(),
     }
 }

@@ -35,10 +35,7 @@ pub fn conv(conv_id: Option<&str>, conv_type: u32) -> Result<ConvRef, TimError> 
         }
     };
     match conv_id {
-        Some(id) if !id.is_empty() => Ok(ConvRef {
-            conv_type,
-            id: id.into(),
-        }),
+        Some(id) if !id.is_empty() => Ok(ConvRef { conv_type, id: id.into() }),
         _ => Err(TimError::param("conv_id is required")),
     }
 }
@@ -50,8 +47,6 @@ pub fn target(m: &WireMessage) -> Result<MessageTarget, TimError> {
     }
     match m.message_seq {
         Some(seq) if seq > 0 => Ok(MessageTarget::Seq(seq)),
-        _ => Err(TimError::param(
-            "the message has neither message_msg_id nor message_seq",
-        )),
+        _ => Err(TimError::param("the message has neither message_msg_id nor message_seq")),
     }
 }

@@ -14,11 +14,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let target = match parse::optional(call.json) {
         Some(j) => {
             let m: WireMessage = parse::json(j, "json_msg_param")?;
-            if m.is_empty_object() {
-                None
-            } else {
-                Some(parse::target(&m)?)
-            }
+            if m.is_empty_object() { None } else { Some(parse::target(&m)?) }
         }
         None => None,
     };
@@ -27,18 +23,11 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         let conv_type = match ConvType::from_number(call.conv_type) {
             Some(t @ (ConvType::C2c | ConvType::Group)) => t,
             _ => {
-                return Err(TimError::new(
-                    code::TIM_ERR_CONV,
-                    "conv_type must be 1 (C2C) or 2 (group)",
-                ));
+                return Err(TimError::new(code::TIM_ERR_CONV, "conv_type must be 1 (C2C) or 2 (group)"));
             }
         };
-        return Ok(Accepted::later(async move {
-            empty_result(s.report_readed_all(Some(conv_type)).await)
-        }));
+        return Ok(Accepted::later(async move { empty_result(s.report_readed_all(Some(conv_type)).await) }));
     }
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    Ok(Accepted::later(async move {
-        empty_result(s.report_readed(&conv, target).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.report_readed(&conv, target).await) }))
 }

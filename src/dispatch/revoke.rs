@@ -9,13 +9,8 @@ use crate::wire::WireMessage;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    let m: WireMessage = parse::json(
-        parse::required(call.json, "json_msg_param")?,
-        "json_msg_param",
-    )?;
+    let m: WireMessage = parse::json(parse::required(call.json, "json_msg_param")?, "json_msg_param")?;
     let target = parse::target(&m)?;
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.revoke(&conv, target).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.revoke(&conv, target).await) }))
 }

@@ -10,13 +10,8 @@ use crate::wire::WireMessage;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    let m: WireMessage = parse::json(
-        parse::required(call.json, "json_msg_param")?,
-        "json_msg_param",
-    )?;
+    let m: WireMessage = parse::json(parse::required(call.json, "json_msg_param")?, "json_msg_param")?;
     let local = local_message(&m);
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.save_msg(&conv, local).await.map(|_| ()))
-    }))
+    Ok(Accepted::later(async move { empty_result(s.save_msg(&conv, local).await.map(|_| ())) }))
 }

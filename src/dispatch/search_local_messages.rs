@@ -13,30 +13,19 @@ use crate::wire::params::{MessageSearchParam, MessageSearchResult, MessageSearch
 use crate::wire::view_to_json;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let p: MessageSearchParam = parse::json(
-        parse::required(call.json, "json_search_message_param")?,
-        "json_search_message_param",
-    )?;
+    let p: MessageSearchParam =
+        parse::json(parse::required(call.json, "json_search_message_param")?, "json_search_message_param")?;
     let conv_type = p.msg_search_param_conv_type.unwrap_or(0);
-    let conv = match (
-        p.msg_search_param_conv_id
-            .as_deref()
-            .filter(|c| !c.is_empty()),
-        ConvType::from_number(conv_type),
-    ) {
+    let conv = match (p.msg_search_param_conv_id.as_deref().filter(|c| !c.is_empty()), ConvType::from_number(conv_type))
+    {
         (Some(id), Some(t @ (ConvType::C2c | ConvType::Group))) => {
             // V7 documents prefixed IDs (`c2c_<user>`, `group_<group>`); accept those too.
             let prefix = if t == ConvType::C2c { "c2c_" } else { "group_" };
             let id = id.strip_prefix(prefix).unwrap_or(id);
-            Some(session.conv_key(&ConvRef {
-                conv_type: t,
-                id: id.into(),
-            })?)
+            Some(session.conv_key(&ConvRef { conv_type: t, id: id.into() })?)
         }
         (Some(_), _) => {
-            return Err(TimError::param(
-                "msg_search_param_conv_type must be 1 or 2 with a conv_id",
-            ));
+            return Err(TimError::param("msg_search_param_conv_type must be 1 or 2 with a conv_id"));
         }
         (None, _) => None,
     };
@@ -51,14 +40,8 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let query = SearchQuery {
         keywords: p.msg_search_param_keyword_array.clone().unwrap_or_default(),
         match_all: p.msg_search_param_keyword_list_match_type == Some(1),
-        senders: p
-            .msg_search_param_send_identifier_array
-            .clone()
-            .unwrap_or_default(),
-        types: p
-            .msg_search_param_message_type_array
-            .clone()
-            .unwrap_or_default(),
+        senders: p.msg_search_param_send_identifier_array.clone().unwrap_or_default(),
+        types: p.msg_search_param_message_type_array.clone().unwrap_or_default(),
         conv,
         time_from,
         time_to,
@@ -77,11 +60,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
                         msg_search_result_item_conv_id: i.conv.id.to_string(),
                         msg_search_result_item_conv_type: i.conv.conv_type.number(),
                         msg_search_result_item_total_message_count: i.total_message_count as u64,
-                        msg_search_result_item_message_array: i
-                            .messages
-                            .iter()
-                            .map(view_to_json)
-                            .collect(),
+                        msg_search_result_item_message_array: i.messages.iter().map(view_to_json).collect(),
                     })
                     .collect(),
             }),

@@ -10,10 +10,7 @@ use crate::wire::{WireMessage, view_to_json};
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
-    let msg: WireMessage = parse::json(
-        parse::required(call.json, "json_msg_param")?,
-        "json_msg_param",
-    )?;
+    let msg: WireMessage = parse::json(parse::required(call.json, "json_msg_param")?, "json_msg_param")?;
     let id = msg.message_msg_id.clone().filter(|i| !i.is_empty());
     let pending = session.send_message_with_id(&conv, msg.to_content(), id.as_deref());
     let pending = match pending {
@@ -27,6 +24,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let message_id = pending.id.to_string();
     Ok(Accepted {
         message_id: Some(message_id),
+        progress: None,
         completion: Box::pin(async move {
             match pending.outcome().await {
                 Ok(view) => DispatchResult::ok(view_to_json(&view).to_string()),

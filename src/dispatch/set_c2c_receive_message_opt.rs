@@ -10,18 +10,12 @@ use crate::session::Session;
 
 /// A `TIMReceiveMessageOpt` number.
 pub fn receive_opt(n: u32) -> Result<ReceiveOpt, TimError> {
-    ReceiveOpt::from_number(n)
-        .ok_or_else(|| TimError::param(format!("receive option {n} is not 0, 1 or 2")))
+    ReceiveOpt::from_number(n).ok_or_else(|| TimError::param(format!("receive option {n} is not 0, 1 or 2")))
 }
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let ids: Vec<String> = parse::json(
-        parse::required(call.json, "json_identifier_array")?,
-        "json_identifier_array",
-    )?;
+    let ids: Vec<String> = parse::json(parse::required(call.json, "json_identifier_array")?, "json_identifier_array")?;
     let opt = receive_opt(call.opt)?;
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.set_c2c_receive_message_opt(&ids, opt).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.set_c2c_receive_message_opt(&ids, opt).await) }))
 }

@@ -8,14 +8,9 @@ use crate::error::TimError;
 use crate::session::Session;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
-    let group_id = call
-        .conv_id
-        .filter(|g| !g.is_empty())
-        .ok_or_else(|| TimError::param("group_id is required"))?
-        .to_string();
+    let group_id =
+        call.conv_id.filter(|g| !g.is_empty()).ok_or_else(|| TimError::param("group_id is required"))?.to_string();
     let opt = receive_opt(call.opt)?;
     let s = session.clone();
-    Ok(Accepted::later(async move {
-        empty_result(s.set_group_receive_message_opt(&group_id, opt).await)
-    }))
+    Ok(Accepted::later(async move { empty_result(s.set_group_receive_message_opt(&group_id, opt).await) }))
 }

@@ -9,9 +9,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use timsg_actors::element::{
-    CustomElement, Element, ElementBody, FaceElement, FileElement, GroupReportElement,
-    GroupTipsElement, ImageElement, ImageRendition, LocationElement, MergeElement, OtherElement,
-    SoundElement, TextElement, VideoElement,
+    CustomElement, Element, ElementBody, FaceElement, FileElement, GroupReportElement, GroupTipsElement, ImageElement,
+    ImageRendition, LocationElement, MergeElement, OtherElement, SoundElement, TextElement, VideoElement,
 };
 
 use super::extension::{extension_of, merge_extension};
@@ -215,10 +214,7 @@ pub struct GroupReportElem {
 pub struct ProfileChangeElem {
     pub elem_type: i32,
     pub profile_change_elem_change_type: u32,
-    #[serde(
-        rename = "profile_change_elem_from_identifer",
-        alias = "profile_change_elem_from_identifier"
-    )]
+    #[serde(rename = "profile_change_elem_from_identifer", alias = "profile_change_elem_from_identifier")]
     pub profile_change_elem_from_identifier: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_change_elem_user_profile_item: Option<Value>,
@@ -321,15 +317,44 @@ impl Serialize for WireElem {
     }
 }
 
+/// Nesting layers of a merge element, itself included: merged messages given inline are
+/// walked; a nested merge given only by its relay key carries its depth in the key.
+pub fn merge_depth(e: &MergeElem) -> u32 {
+    fn depth_of_value(elem: &Value, budget: u32) -> u32 {
+        if budget == 0 {
+            return u32::MAX; // deeper than anything allowed: over the limit
+        }
+        let inline = elem.get("merge_elem_message_array").and_then(Value::as_array);
+        match inline {
+            Some(messages) if !messages.is_empty() => 1u32.saturating_add(nested_max(messages, budget - 1)),
+            _ => elem
+                .get("merge_elem_relay_json_key")
+                .and_then(Value::as_str)
+                .and_then(|k| k.rsplit_once('-'))
+                .and_then(|(_, d)| d.parse().ok())
+                .unwrap_or(1),
+        }
+    }
+    fn nested_max(messages: &[Value], budget: u32) -> u32 {
+        messages
+            .iter()
+            .filter_map(|m| m.get("message_elem_array").and_then(Value::as_array))
+            .flatten()
+            .filter(|el| el.get("elem_type").and_then(Value::as_i64) == Some(i64::from(elem_type::MERGE)))
+            .map(|el| depth_of_value(el, budget))
+            .max()
+            .unwrap_or(0)
+    }
+    if e.merge_elem_message_array.is_empty() {
+        return e.merge_elem_relay_json_key.rsplit_once('-').and_then(|(_, d)| d.parse().ok()).unwrap_or(1);
+    }
+    1u32.saturating_add(nested_max(&e.merge_elem_message_array, 128))
+}
+
 /// Converts a wire element into the domain form; unmodelled keys become the extension.
 pub fn to_domain(elem: &WireElem) -> Element {
     let (body, extra) = match elem {
-        WireElem::Text(e) => (
-            ElementBody::Text(TextElement {
-                content: e.text_elem_content.clone(),
-            }),
-            &e.extra,
-        ),
+        WireElem::Text(e) => (ElementBody::Text(TextElement { content: e.text_elem_content.clone() }), &e.extra),
         WireElem::Custom(e) => (
             ElementBody::Custom(CustomElement {
                 data: e.custom_elem_data.clone(),
@@ -339,13 +364,9 @@ pub fn to_domain(elem: &WireElem) -> Element {
             }),
             &e.extra,
         ),
-        WireElem::Face(e) => (
-            ElementBody::Face(FaceElement {
-                index: e.face_elem_index,
-                buf: e.face_elem_buf.clone(),
-            }),
-            &e.extra,
-        ),
+        WireElem::Face(e) => {
+            (ElementBody::Face(FaceElement { index: e.face_elem_index, buf: e.face_elem_buf.clone() }), &e.extra)
+        }
         WireElem::Location(e) => (
             ElementBody::Location(LocationElement {
                 desc: e.location_elem_desc.clone(),
@@ -441,11 +462,10 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 relay_pb_key: e.merge_elem_relay_pb_key.clone(),
                 relay_json_key: e.merge_elem_relay_json_key.clone(),
                 relay_buffer: e.merge_elem_relay_buffer.clone(),
-                messages: (!e.merge_elem_message_array.is_empty()).then(|| {
-                    Value::Array(e.merge_elem_message_array.clone())
-                        .to_string()
-                        .into()
-                }),
+                messages: (!e.merge_elem_message_array.is_empty())
+                    .then(|| Value::Array(e.merge_elem_message_array.clone()).to_string().into()),
+                message_count: u32::try_from(e.merge_elem_message_array.len()).unwrap_or(u32::MAX),
+                depth: merge_depth(e),
             }),
             &e.extra,
         ),
@@ -480,20 +500,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 Ok(Value::Object(m)) => m,
                 _ => Map::new(),
             };
-            let t = all
-                .remove("elem_type")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(-1) as i32;
-            return Element {
-                body: ElementBody::Other(OtherElement { elem_type: t }),
-                extension: extension_of(&all),
-            };
+            let t = all.remove("elem_type").and_then(|v| v.as_i64()).unwrap_or(-1) as i32;
+            return Element { body: ElementBody::Other(OtherElement { elem_type: t }), extension: extension_of(&all) };
         }
     };
-    Element {
-        body,
-        extension: extension_of(extra),
-    }
+    Element { body, extension: extension_of(extra) }
 }
 
 /// The wire object of a domain element, extension keys merged back in.
@@ -632,10 +643,7 @@ pub fn from_domain(elem: &Element) -> Value {
             group_report_elem_platform: r.platform.clone(),
             extra: Map::new(),
         }),
-        ElementBody::Other(o) => serde_json::to_value(UnknownElem {
-            elem_type: o.elem_type,
-            extra: Map::new(),
-        }),
+        ElementBody::Other(o) => serde_json::to_value(UnknownElem { elem_type: o.elem_type, extra: Map::new() }),
     };
     let mut value = value.unwrap_or(Value::Null);
     if let Value::Object(map) = &mut value {

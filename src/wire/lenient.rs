@@ -58,14 +58,8 @@ mod tests {
 
     #[test]
     fn trailing_commas_outside_strings_go() {
-        assert_eq!(
-            strip_trailing_commas(r#"[1, 2, ]"#).as_deref(),
-            Some("[1, 2 ]")
-        );
-        assert_eq!(
-            strip_trailing_commas(r#"{"a": ",}", }"#).as_deref(),
-            Some(r#"{"a": ",}" }"#)
-        );
+        assert_eq!(strip_trailing_commas(r#"[1, 2, ]"#).as_deref(), Some("[1, 2 ]"));
+        assert_eq!(strip_trailing_commas(r#"{"a": ",}", }"#).as_deref(), Some(r#"{"a": ",}" }"#));
         assert_eq!(strip_trailing_commas(r#"{"a": "\",]"}"#), None);
         assert_eq!(strip_trailing_commas("[1,2]"), None);
     }

@@ -84,10 +84,7 @@ pub struct WireMessage {
     pub message_sender_profile: Option<UserProfile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_sender_group_member_info: Option<GroupMemberInfo>,
-    #[serde(
-        rename = "message_offlie_push_config",
-        alias = "message_offline_push_config"
-    )]
+    #[serde(rename = "message_offlie_push_config", alias = "message_offline_push_config")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_offline_push_config: Option<OfflinePushConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,43 +127,23 @@ impl WireMessage {
                 passthrough.insert(key.to_string(), v);
             }
         };
-        keep(
-            "message_sender_profile",
-            self.message_sender_profile
-                .as_ref()
-                .and_then(|p| serde_json::to_value(p).ok()),
-        );
+        keep("message_sender_profile", self.message_sender_profile.as_ref().and_then(|p| serde_json::to_value(p).ok()));
         keep(
             "message_sender_group_member_info",
-            self.message_sender_group_member_info
-                .as_ref()
-                .and_then(|p| serde_json::to_value(p).ok()),
+            self.message_sender_group_member_info.as_ref().and_then(|p| serde_json::to_value(p).ok()),
         );
         keep(
             "message_offlie_push_config",
-            self.message_offline_push_config
-                .as_ref()
-                .and_then(|p| serde_json::to_value(p).ok()),
+            self.message_offline_push_config.as_ref().and_then(|p| serde_json::to_value(p).ok()),
         );
-        keep(
-            "message_support_message_extension",
-            self.message_support_message_extension.map(Value::Bool),
-        );
+        keep("message_support_message_extension", self.message_support_message_extension.map(Value::Bool));
         keep(
             "message_excluded_from_content_moderation",
-            self.message_excluded_from_content_moderation
-                .map(Value::Bool),
+            self.message_excluded_from_content_moderation.map(Value::Bool),
         );
-        keep(
-            "message_is_forward_message",
-            self.message_is_forward_message.map(Value::Bool),
-        );
+        keep("message_is_forward_message", self.message_is_forward_message.map(Value::Bool));
         MessageContent {
-            elements: self
-                .message_elem_array
-                .iter()
-                .map(elem::to_domain)
-                .collect(),
+            elements: self.message_elem_array.iter().map(elem::to_domain).collect(),
             priority: self.message_priority.unwrap_or(1),
             client_time: self.message_client_time.unwrap_or(0),
             platform: self.message_platform.unwrap_or(0),
@@ -176,10 +153,7 @@ impl WireMessage {
             excluded_from_last_message: self.message_excluded_from_last_message.unwrap_or(false),
             need_read_receipt: self.message_need_read_receipt.unwrap_or(false),
             at_users: self.message_group_at_user_array.clone().unwrap_or_default(),
-            target_members: self
-                .message_target_group_member_array
-                .clone()
-                .unwrap_or_default(),
+            target_members: self.message_target_group_member_array.clone().unwrap_or_default(),
             extension: extension_of(&passthrough),
         }
     }
@@ -193,66 +167,32 @@ pub fn view_to_json(view: &MessageView) -> Value {
     let mut put = |k: &str, v: Value| {
         map.insert(k.to_string(), v);
     };
-    put(
-        "message_elem_array",
-        Value::Array(c.elements.iter().map(elem::from_domain).collect()),
-    );
+    put("message_elem_array", Value::Array(c.elements.iter().map(elem::from_domain).collect()));
     put("message_conv_id", Value::from(&*view.conv.id));
-    put(
-        "message_conv_type",
-        Value::from(view.conv.conv_type.number()),
-    );
+    put("message_conv_type", Value::from(view.conv.conv_type.number()));
     put("message_sender", Value::from(&*m.sender));
     put("message_priority", Value::from(c.priority));
-    put(
-        "message_client_time",
-        Value::from(if c.client_time == 0 {
-            m.server_time
-        } else {
-            c.client_time
-        }),
-    );
+    put("message_client_time", Value::from(if c.client_time == 0 { m.server_time } else { c.client_time }));
     put("message_server_time", Value::from(m.server_time));
     put("message_is_from_self", Value::from(view.is_self));
     put("message_platform", Value::from(c.platform));
     put("message_is_read", Value::from(view.is_read));
     put("message_is_online_msg", Value::from(c.is_online));
     put("message_is_peer_read", Value::from(view.is_peer_read));
-    put(
-        "message_need_read_receipt",
-        Value::from(c.need_read_receipt),
-    );
+    put("message_need_read_receipt", Value::from(c.need_read_receipt));
     put("message_status", Value::from(m.status.number()));
-    put(
-        "message_unique_id",
-        Value::from(unique_id(m.seq, m.rand, m.local_id)),
-    );
+    put("message_unique_id", Value::from(unique_id(m.seq, m.rand, m.local_id)));
     put("message_msg_id", Value::from(&*m.id));
     put("message_rand", Value::from(m.rand));
     put("message_seq", Value::from(m.seq));
     put("message_custom_int", Value::from(view.custom.int));
     put("message_custom_str", Value::from(view.custom.text.clone()));
-    put(
-        "message_cloud_custom_str",
-        Value::from(c.cloud_custom_str.clone()),
-    );
-    put(
-        "message_is_excluded_from_unread_count",
-        Value::from(c.excluded_from_unread),
-    );
-    put(
-        "message_excluded_from_last_message",
-        Value::from(c.excluded_from_last_message),
-    );
-    put(
-        "message_group_at_user_array",
-        Value::from(c.at_users.clone()),
-    );
+    put("message_cloud_custom_str", Value::from(c.cloud_custom_str.clone()));
+    put("message_is_excluded_from_unread_count", Value::from(c.excluded_from_unread));
+    put("message_excluded_from_last_message", Value::from(c.excluded_from_last_message));
+    put("message_group_at_user_array", Value::from(c.at_users.clone()));
     if !c.target_members.is_empty() {
-        put(
-            "message_target_group_member_array",
-            Value::from(c.target_members.clone()),
-        );
+        put("message_target_group_member_array", Value::from(c.target_members.clone()));
     }
     if let Some(r) = &m.revoke {
         put("message_revoker_user_id", Value::from(&*r.by));

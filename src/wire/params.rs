@@ -33,10 +33,7 @@ pub struct MsgGetMsgListParam {
     pub msg_getmsglist_param_last_msg: Option<WireMessage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_getmsglist_param_count: Option<u32>,
-    #[serde(
-        rename = "msg_getmsglist_param_is_remble",
-        alias = "msg_getmsglist_param_is_ramble"
-    )]
+    #[serde(rename = "msg_getmsglist_param_is_remble", alias = "msg_getmsglist_param_is_ramble")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_getmsglist_param_is_ramble: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,10 +58,7 @@ pub struct MsgGetMsgListParam {
 pub struct MsgDeleteParam {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_delete_param_msg: Option<WireMessage>,
-    #[serde(
-        rename = "msg_delete_param_is_remble",
-        alias = "msg_delete_param_is_ramble"
-    )]
+    #[serde(rename = "msg_delete_param_is_remble", alias = "msg_delete_param_is_ramble")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_delete_param_is_ramble: Option<bool>,
     #[serde(flatten)]
@@ -113,10 +107,7 @@ pub struct MessageSearchParam {
     pub msg_search_param_page_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_search_param_keyword_list_match_type: Option<u32>,
-    #[serde(
-        rename = "msg_search_param_send_indentifier_array",
-        alias = "msg_search_param_send_identifier_array"
-    )]
+    #[serde(rename = "msg_search_param_send_indentifier_array", alias = "msg_search_param_send_identifier_array")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msg_search_param_send_identifier_array: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -59,10 +59,7 @@ pub struct GroupMemberInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_member_info_nick_name: Option<String>,
     /// V5 `group_member_info_remark`, V7 `group_member_info_friend_remark`.
-    #[serde(
-        rename = "group_member_info_remark",
-        alias = "group_member_info_friend_remark"
-    )]
+    #[serde(rename = "group_member_info_remark", alias = "group_member_info_friend_remark")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_member_info_friend_remark: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod http_server;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,11 +36,7 @@ impl Harness {
         };
         tweak(&mut config);
         let runtime = Runtime::open(config).expect("runtime opens");
-        Harness {
-            runtime,
-            clock,
-            dir,
-        }
+        Harness { runtime, clock, dir }
     }
 
     pub fn default() -> Harness {
@@ -77,44 +75,17 @@ pub struct Res {
     pub json: Value,
 }
 
-pub async fn call(
-    s: &Arc<Session>,
-    api: &str,
-    conv_id: Option<&str>,
-    conv_type: u32,
-    json: &str,
-) -> Res {
+pub async fn call(s: &Arc<Session>, api: &str, conv_id: Option<&str>, conv_type: u32, json: &str) -> Res {
     call_opt(s, api, conv_id, conv_type, json, 0).await
 }
 
-pub async fn call_opt(
-    s: &Arc<Session>,
-    api: &str,
-    conv_id: Option<&str>,
-    conv_type: u32,
-    json: &str,
-    opt: u32,
-) -> Res {
-    let DispatchResult {
-        code,
-        desc,
-        json_params,
-    } = dispatch::dispatch(
-        s,
-        &ApiCall {
-            api,
-            conv_id,
-            conv_type,
-            json,
-            opt,
-        },
-    )
-    .await;
+pub async fn call_opt(s: &Arc<Session>, api: &str, conv_id: Option<&str>, conv_type: u32, json: &str, opt: u32) -> Res {
+    let DispatchResult { code, desc, json_params } =
+        dispatch::dispatch(s, &ApiCall { api, conv_id, conv_type, json, opt, path: None }).await;
     let json = if json_params.is_empty() {
         Value::Null
     } else {
-        serde_json::from_str(&json_params)
-            .unwrap_or_else(|e| panic!("{api} returned bad json {json_params}: {e}"))
+        serde_json::from_str(&json_params).unwrap_or_else(|e| panic!("{api} returned bad json {json_params}: {e}"))
     };
     Res { code, desc, json }
 }
@@ -124,14 +95,7 @@ pub async fn send_text(s: &Arc<Session>, conv_id: &str, conv_type: u32, text: &s
     let msg = serde_json::json!({
         "message_elem_array": [{"elem_type": 0, "text_elem_content": text}],
     });
-    let r = call(
-        s,
-        "TIMMsgSendMessage",
-        Some(conv_id),
-        conv_type,
-        &msg.to_string(),
-    )
-    .await;
+    let r = call(s, "TIMMsgSendMessage", Some(conv_id), conv_type, &msg.to_string()).await;
     assert_eq!(r.code, 0, "send failed: {}", r.desc);
     r.json
 }
@@ -154,12 +118,7 @@ pub fn texts(v: &Value) -> Vec<String> {
     v.as_array()
         .expect("array")
         .iter()
-        .map(|m| {
-            m["message_elem_array"][0]["text_elem_content"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
+        .map(|m| m["message_elem_array"][0]["text_elem_content"].as_str().unwrap_or("").to_string())
         .collect()
 }
 

@@ -55,10 +55,7 @@ impl Handler<RunBatchSend> for BatchSendActor {
         let mut pending = Vec::with_capacity(msg.receivers.len());
         for receiver in msg.receivers {
             if !is_valid_identifier(&receiver) {
-                pending.push((
-                    receiver.clone(),
-                    Err(ConvError::InvalidIdentifier(receiver)),
-                ));
+                pending.push((receiver.clone(), Err(ConvError::InvalidIdentifier(receiver))));
                 continue;
             }
             let key = ConvKey::c2c(&msg.sender, &receiver);
@@ -74,15 +71,11 @@ impl Handler<RunBatchSend> for BatchSendActor {
                     Err(e) => Err(e),
                 };
                 let label = if outcome.is_ok() { "ok" } else { "failed" };
-                metrics::counter!("timsg_batch_send_recipients_total", "outcome" => label)
-                    .increment(1);
+                metrics::counter!("timsg_batch_send_recipients_total", "outcome" => label).increment(1);
                 results.push(BatchRecipientResult { receiver, outcome });
             }
             let _ = reply.send(results);
         };
-        ctx.wait(
-            fut.into_actor(self)
-                .map(|_, _, ctx: &mut Context<Self>| ctx.stop()),
-        );
+        ctx.wait(fut.into_actor(self).map(|_, _, ctx: &mut Context<Self>| ctx.stop()));
     }
 }

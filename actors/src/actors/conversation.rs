@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
@@ -22,10 +23,10 @@ use crate::group::GroupCommand;
 use crate::history::{HistoryQuery, MessageTarget};
 use crate::ids::{ConvKey, ConvRef, ConvType, MsgId, SYSTEM_SENDER, UserId};
 use crate::log::{ConversationLog, Submitted};
+use crate::media::download::Throttle;
+use crate::media::upload::upload_content;
 use crate::member::{ReceiveOpt, ViewKind};
-use crate::message::{
-    LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage,
-};
+use crate::message::{LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage};
 use crate::store::{Completion, StoreError, WriteCompleted, WriteOp, WriteRequest, read};
 
 use super::supervisor::{ConversationCrashed, ConversationPassivated};
@@ -131,9 +132,10 @@ pub enum ConvOp {
 #[rtype(result = "()")]
 pub struct ConvCommand(pub ConvOp);
 
-type AfterWrite = Box<
-    dyn FnOnce(&mut ConversationActor, &mut Context<ConversationActor>, Result<(), StoreError>),
->;
+/// Throttled upload-progress reports of one element.
+type Reporter = Throttle<Box<dyn FnMut(u64, u64)>>;
+
+type AfterWrite = Box<dyn FnOnce(&mut ConversationActor, &mut Context<ConversationActor>, Result<(), StoreError>)>;
 
 pub struct ConversationActor {
     key: ConvKey,
@@ -147,6 +149,8 @@ pub struct ConversationActor {
     pending_sends: HashMap<MsgId, Vec<Reply<MessageView>>>,
     release_scheduled: bool,
     last_activity: Instant,
+    /// Uploads in flight, by message ID, with the flag that stops them.
+    uploads: HashMap<MsgId, Arc<AtomicBool>>,
     /// Between a crash and the reload: ops are held, not run.
     restarting: bool,
     held: Vec<ConvOp>,
@@ -165,6 +169,7 @@ impl ConversationActor {
             pending_sends: HashMap::new(),
             release_scheduled: false,
             last_activity: Instant::now(),
+            uploads: HashMap::new(),
             restarting: false,
             held: Vec::new(),
         }
@@ -194,65 +199,32 @@ impl ConversationActor {
             && let Some(g) = self.log().group()
         {
             let info = serde_json::to_string(g).expect("group info always serializes");
-            ops.push(WriteOp::UpsertGroup {
-                conv: conv.clone(),
-                info,
-            });
+            ops.push(WriteOp::UpsertGroup { conv: conv.clone(), info });
         }
-        ops.extend(
-            changes
-                .inserted
-                .into_iter()
-                .map(|message| WriteOp::InsertShared {
-                    conv: conv.clone(),
-                    message,
-                }),
-        );
-        ops.extend(
-            changes
-                .updated
-                .into_iter()
-                .map(|message| WriteOp::UpdateShared {
-                    conv: conv.clone(),
-                    message,
-                }),
-        );
+        ops.extend(changes.inserted.into_iter().map(|message| WriteOp::InsertShared { conv: conv.clone(), message }));
+        ops.extend(changes.updated.into_iter().map(|message| WriteOp::UpdateShared { conv: conv.clone(), message }));
         for user in changes.members {
             if let Some(m) = self.log().member(&user) {
                 let state = serde_json::to_string(m).expect("member state always serializes");
-                ops.push(WriteOp::UpsertMember {
-                    conv: conv.clone(),
-                    user,
-                    state,
-                });
+                ops.push(WriteOp::UpsertMember { conv: conv.clone(), user, state });
             }
         }
-        ops.extend(
-            changes
-                .local_added
-                .into_iter()
-                .map(|(owner, message)| WriteOp::InsertLocal {
-                    conv: conv.clone(),
-                    owner,
-                    message,
-                }),
-        );
-        ops.extend(changes.local_removed.into_iter().map(|(owner, local_id)| {
-            WriteOp::DeleteLocal {
-                conv: conv.clone(),
-                owner,
-                local_id,
-            }
+        ops.extend(changes.local_added.into_iter().map(|(owner, message)| WriteOp::InsertLocal {
+            conv: conv.clone(),
+            owner,
+            message,
+        }));
+        ops.extend(changes.local_removed.into_iter().map(|(owner, local_id)| WriteOp::DeleteLocal {
+            conv: conv.clone(),
+            owner,
+            local_id,
         }));
         let done = match after {
             Some(f) => {
                 self.next_token += 1;
                 let token = self.next_token;
                 self.awaiting.insert(token, f);
-                Completion::Actor {
-                    to: ctx.address().recipient(),
-                    token,
-                }
+                Completion::Actor { to: ctx.address().recipient(), token }
             }
             None => Completion::None,
         };
@@ -271,14 +243,12 @@ impl ConversationActor {
         let through = self.log().last_seq();
         self.flush(
             ctx,
-            Some(Box::new(
-                move |act: &mut Self, ctx: &mut Context<Self>, res| {
-                    act.on_durable(ctx, through, res.clone());
-                    if let Some(f) = then {
-                        f(act, ctx, res);
-                    }
-                },
-            )),
+            Some(Box::new(move |act: &mut Self, ctx: &mut Context<Self>, res| {
+                act.on_durable(ctx, through, res.clone());
+                if let Some(f) = then {
+                    f(act, ctx, res);
+                }
+            })),
         );
     }
 
@@ -303,23 +273,18 @@ impl ConversationActor {
         let shared = self.shared.clone();
         let mut per_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
         for msg in &committed {
-            let deliveries = self.log().deliveries(msg, |receiver, sender| {
-                shared.users.c2c_opt(&store, receiver, sender)
-            });
+            let deliveries =
+                self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
             for d in deliveries {
                 let view = self.log().view_of(&d.user, msg);
-                let slot = per_user
-                    .entry(d.user)
-                    .or_insert_with(|| (Vec::new(), d.notify));
+                let slot = per_user.entry(d.user).or_insert_with(|| (Vec::new(), d.notify));
                 slot.0.push(view);
             }
         }
         // Receivers hear of a message before its sender's send completes, so a sender that
         // has its answer knows every receiver's stream already holds the message.
         for (user, (messages, notify)) in per_user {
-            self.shared
-                .events
-                .publish(&user, Event::NewMessages { messages, notify });
+            self.shared.events.publish(&user, Event::NewMessages { messages, notify });
         }
         for msg in &committed {
             if let Some(replies) = self.pending_sends.remove(&msg.id) {
@@ -359,14 +324,14 @@ impl ConversationActor {
             return;
         }
         self.restarting = true;
+        for (_, flag) in self.uploads.drain() {
+            flag.store(true, Ordering::Relaxed);
+        }
         // Continuations of writes in flight belong to the state being thrown away; their
         // callers learn the outcome from the reloaded log (sends) or see the call fail.
         self.awaiting.clear();
         match self.shared.supervisor.get() {
-            Some(sup) => sup.do_send(ConversationCrashed {
-                key: self.key.clone(),
-                addr: ctx.address(),
-            }),
+            Some(sup) => sup.do_send(ConversationCrashed { key: self.key.clone(), addr: ctx.address() }),
             None => self.reload_after_writes(ctx),
         }
     }
@@ -376,17 +341,9 @@ impl ConversationActor {
     fn reload_after_writes(&mut self, ctx: &mut Context<Self>) {
         self.next_token += 1;
         let token = self.next_token;
-        self.awaiting.insert(
-            token,
-            Box::new(|act: &mut Self, ctx: &mut Context<Self>, _| act.reload(ctx)),
-        );
-        let barrier = WriteRequest {
-            ops: Vec::new(),
-            done: Completion::Actor {
-                to: ctx.address().recipient(),
-                token,
-            },
-        };
+        self.awaiting.insert(token, Box::new(|act: &mut Self, ctx: &mut Context<Self>, _| act.reload(ctx)));
+        let barrier =
+            WriteRequest { ops: Vec::new(), done: Completion::Actor { to: ctx.address().recipient(), token } };
         if self.shared.store.submit(barrier).is_err() {
             self.reload(ctx);
         }
@@ -406,9 +363,7 @@ impl ConversationActor {
             }
             Err(e) => {
                 tracing::error!(conv = %self.key, error = %e, "cannot reload conversation; stopping it");
-                self.shared
-                    .table
-                    .remove_if(&self.key, |_, a| *a == ctx.address());
+                self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
                 ctx.stop();
                 return;
             }
@@ -423,8 +378,7 @@ impl ConversationActor {
                     Ok(self.log().view_of(&m.sender, &m))
                 }
                 None => Err(ConvError::Internal(
-                    "the conversation restarted before the message was stored; send it again"
-                        .into(),
+                    "the conversation restarted before the message was stored; send it again".into(),
                 )),
             };
             for r in replies {
@@ -449,6 +403,84 @@ impl ConversationActor {
         }
     }
 
+    /// Uploads a queued message's media on a blocking thread (at most `upload_concurrency` at
+    /// once), telling the sender how far each element got.
+    fn start_upload(&mut self, id: MsgId, now_ms: u64, ctx: &mut Context<Self>) {
+        let Some(queued) = self.log().queued(&id).cloned() else { return };
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.uploads.insert(id.clone(), cancel.clone());
+        let stub = Arc::new(StoredMessage {
+            id: id.clone(),
+            sender: queued.sender.clone(),
+            seq: 0,
+            local_id: 0,
+            rand: queued.rand,
+            server_time: now_ms / 1000,
+            status: MessageStatus::Sending,
+            revoke: None,
+            content: queued.content.clone(),
+        });
+        let view = self.log().view_of(&queued.sender, &stub);
+        let shared = self.shared.clone();
+        let fut = async move {
+            let Ok(_permit) = shared.upload_permits.clone().acquire_owned().await else {
+                return Err(ConvError::ShuttingDown);
+            };
+            metrics::gauge!("timsg_uploads_active").increment(1.0);
+            let worker = shared.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let mut throttle: Option<(usize, Reporter)> = None;
+                let mut progress = |index: usize, current: u64, total: u64| {
+                    if throttle.as_ref().is_none_or(|(i, _)| *i != index) {
+                        let (events, sender, view) = (worker.clone(), view.sender_id(), view.clone());
+                        let report: Box<dyn FnMut(u64, u64)> = Box::new(move |current, total| {
+                            let message = view.clone();
+                            events.events.publish(
+                                &sender,
+                                Event::UploadProgress { message, index: index as u32, current, total },
+                            );
+                        });
+                        throttle = Some((index, Throttle::new(report)));
+                    }
+                    if let Some((_, t)) = throttle.as_mut() {
+                        t.update(current, total);
+                    }
+                };
+                upload_content(&queued.content, &worker.blobs, &worker.config.media_limits, &cancel, &mut progress)
+            })
+            .await
+            .unwrap_or_else(|e| Err(ConvError::Internal(format!("upload task failed: {e}"))));
+            metrics::gauge!("timsg_uploads_active").decrement(1.0);
+            result
+        };
+        ctx.spawn(fut.into_actor(self).map(move |result, act, ctx| act.on_uploaded(id, result, ctx)));
+    }
+
+    fn on_uploaded(&mut self, id: MsgId, result: ConvResult<MessageContent>, ctx: &mut Context<Self>) {
+        if self.restarting || self.uploads.remove(&id).is_none() {
+            return; // cancelled (already answered) or thrown away by a restart
+        }
+        match result {
+            Ok(content) => {
+                if self.log().finish_upload(&id, content) {
+                    let now = self.now_ms();
+                    if !self.log().release_queued(now).is_empty() {
+                        self.flush_commits(ctx, None);
+                    }
+                    self.schedule_release(ctx);
+                }
+            }
+            Err(e) => {
+                metrics::counter!("timsg_upload_failures_total").increment(1);
+                if self.log().fail_upload(&id).is_some() {
+                    for r in self.pending_sends.remove(&id).unwrap_or_default() {
+                        let _ = r.send(Err(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
     fn publish_report(&self, user: &UserId, report: GroupReportElement) {
         let message = Arc::new(StoredMessage {
             id: format!("report-{}-{}", report.group_id, fastrand::u64(..)).into(),
@@ -459,45 +491,25 @@ impl ConversationActor {
             server_time: self.shared.config.clock.now_secs(),
             status: MessageStatus::SendSucc,
             revoke: None,
-            content: Arc::new(MessageContent::with_elements(vec![Element::new(
-                ElementBody::GroupReport(report),
-            )])),
+            content: Arc::new(MessageContent::with_elements(vec![Element::new(ElementBody::GroupReport(report))])),
         });
         let view = MessageView {
-            conv: ConvRef {
-                conv_type: ConvType::System,
-                id: "".into(),
-            },
+            conv: ConvRef { conv_type: ConvType::System, id: "".into() },
             message,
             is_self: false,
             is_read: false,
             is_peer_read: false,
             custom: LocalCustomData::default(),
         };
-        self.shared.events.publish(
-            user,
-            Event::NewMessages {
-                messages: vec![view],
-                notify: true,
-            },
-        );
+        self.shared.events.publish(user, Event::NewMessages { messages: vec![view], notify: true });
     }
 
     fn handle_op(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
         let now_ms = self.now_ms();
         match op {
-            ConvOp::SendMessage {
-                sender,
-                id,
-                content,
-                rand,
-                reply,
-            } => {
+            ConvOp::SendMessage { sender, id, content, rand, reply } => {
                 let limit = self.shared.config.group_send_queue;
-                match self
-                    .log()
-                    .submit(&sender, id.clone(), content, rand, now_ms, limit)
-                {
+                match self.log().submit(&sender, id.clone(), content, rand, now_ms, limit) {
                     Ok(Submitted::Duplicate(m)) => {
                         if m.seq <= self.log().durable_seq() {
                             let view = self.log().view_of(&sender, &m);
@@ -505,6 +517,10 @@ impl ConversationActor {
                         } else {
                             self.pending_sends.entry(id).or_default().push(reply);
                         }
+                    }
+                    Ok(Submitted::Uploading) => {
+                        self.pending_sends.entry(id.clone()).or_default().push(reply);
+                        self.start_upload(id, now_ms, ctx);
                     }
                     Ok(Submitted::Queued) => {
                         self.pending_sends.entry(id).or_default().push(reply);
@@ -524,13 +540,7 @@ impl ConversationActor {
                         audience.sort();
                         for u in audience {
                             let view = self.log().view_of(&u, &m);
-                            self.shared.events.publish(
-                                &u,
-                                Event::NewMessages {
-                                    messages: vec![view],
-                                    notify: false,
-                                },
-                            );
+                            self.shared.events.publish(&u, Event::NewMessages { messages: vec![view], notify: false });
                         }
                         let view = self.log().view_of(&sender, &m);
                         let _ = reply.send(Ok(view));
@@ -542,6 +552,9 @@ impl ConversationActor {
             }
             ConvOp::CancelSend { user, id, reply } => match self.log().cancel(&user, &id) {
                 Ok(q) => {
+                    if let Some(flag) = self.uploads.remove(&q.id) {
+                        flag.store(true, Ordering::Relaxed);
+                    }
                     for r in self.pending_sends.remove(&q.id).unwrap_or_default() {
                         let _ = r.send(Err(ConvError::SendCancelled));
                     }
@@ -552,75 +565,44 @@ impl ConversationActor {
                     let _ = reply.send(Err(e));
                 }
             },
-            ConvOp::GetMessages {
-                user,
-                targets,
-                reply,
-            } => {
+            ConvOp::GetMessages { user, targets, reply } => {
                 let log = self.log();
                 let out = targets.iter().filter_map(|t| log.find(&user, t)).collect();
                 let _ = reply.send(Ok(out));
             }
-            ConvOp::GetByLocators {
-                user,
-                locators,
-                reply,
-            } => {
+            ConvOp::GetByLocators { user, locators, reply } => {
                 let log = self.log();
-                let out = locators
-                    .iter()
-                    .filter_map(|l| log.find_by_locator(&user, l))
-                    .collect();
+                let out = locators.iter().filter_map(|l| log.find_by_locator(&user, l)).collect();
                 let _ = reply.send(Ok(out));
             }
-            ConvOp::ReportRead {
-                user,
-                target,
-                reply,
-            } => {
+            ConvOp::ReportRead { user, target, reply } => {
                 let secs = now_ms / 1000;
                 match self.log().report_read(&user, target.as_ref(), secs) {
                     Ok(receipt) => self.flush(
                         ctx,
-                        Some(Box::new(
-                            move |act: &mut Self,
-                                  _ctx: &mut Context<Self>,
-                                  res: Result<(), StoreError>| {
-                                if res.is_ok()
-                                    && let Some((peer, receipt)) = receipt
-                                {
-                                    act.shared
-                                        .events
-                                        .publish(&peer, Event::ReadReceipts(vec![receipt]));
-                                }
-                                let _ = reply.send(res.map_err(store_err));
-                            },
-                        )),
+                        Some(Box::new(move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
+                            if res.is_ok()
+                                && let Some((peer, receipt)) = receipt
+                            {
+                                act.shared.events.publish(&peer, Event::ReadReceipts(vec![receipt]));
+                            }
+                            let _ = reply.send(res.map_err(store_err));
+                        })),
                     ),
                     Err(e) => {
                         let _ = reply.send(Err(e));
                     }
                 }
             }
-            ConvOp::Revoke {
-                user,
-                target,
-                reason,
-                reply,
-            } => {
+            ConvOp::Revoke { user, target, reason, reply } => {
                 let window = self.shared.config.revoke_window.as_secs();
-                match self
-                    .log()
-                    .revoke(&user, &target, reason.clone(), now_ms / 1000, window)
-                {
+                match self.log().revoke(&user, &target, reason.clone(), now_ms / 1000, window) {
                     Ok(msg) => {
                         let audience = self.log().revoke_audience(&msg);
                         self.flush(
                             ctx,
                             Some(Box::new(
-                                move |act: &mut Self,
-                                      _ctx: &mut Context<Self>,
-                                      res: Result<(), StoreError>| {
+                                move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
                                     if res.is_ok() {
                                         for u in audience.iter().filter(|u| **u != user) {
                                             let loc = MessageLocator {
@@ -654,20 +636,11 @@ impl ConversationActor {
             ConvOp::GetHistory { user, query, reply } => {
                 let _ = reply.send(self.log().history(&user, &query));
             }
-            ConvOp::Delete {
-                user,
-                target,
-                view,
-                reply,
-            } => {
+            ConvOp::Delete { user, target, view, reply } => {
                 let res = self.log().delete(&user, target.as_ref(), view);
                 self.reply_after_write(ctx, res, reply);
             }
-            ConvOp::ListDelete {
-                user,
-                targets,
-                reply,
-            } => {
+            ConvOp::ListDelete { user, targets, reply } => {
                 let res = self.log().list_delete(&user, &targets);
                 self.reply_after_write(ctx, res, reply);
             }
@@ -675,12 +648,7 @@ impl ConversationActor {
                 let res = self.log().clear_history(&user);
                 self.reply_after_write(ctx, res, reply);
             }
-            ConvOp::SetLocalCustomData {
-                user,
-                target,
-                data,
-                reply,
-            } => {
+            ConvOp::SetLocalCustomData { user, target, data, reply } => {
                 let res = self.log().set_custom_data(&user, &target, data);
                 self.reply_after_write(ctx, res, reply);
             }
@@ -688,11 +656,7 @@ impl ConversationActor {
                 let res = self.log().set_group_receive_opt(&user, opt);
                 self.reply_after_write(ctx, res, reply);
             }
-            ConvOp::SaveLocal {
-                user,
-                messages,
-                reply,
-            } => {
+            ConvOp::SaveLocal { user, messages, reply } => {
                 let mut saved = Vec::with_capacity(messages.len());
                 let mut failure = None;
                 for m in messages {
@@ -704,57 +668,39 @@ impl ConversationActor {
                         }
                     }
                 }
-                let views: Vec<MessageView> =
-                    saved.iter().map(|m| self.log().view_of(&user, m)).collect();
+                let views: Vec<MessageView> = saved.iter().map(|m| self.log().view_of(&user, m)).collect();
                 self.flush(
                     ctx,
-                    Some(Box::new(
-                        move |_act: &mut Self,
-                              _ctx: &mut Context<Self>,
-                              res: Result<(), StoreError>| {
-                            let out = match (res, failure) {
-                                (Err(e), _) => Err(store_err(e)),
-                                (Ok(()), Some(e)) => Err(e),
-                                (Ok(()), None) => Ok(views),
-                            };
-                            let _ = reply.send(out);
-                        },
-                    )),
+                    Some(Box::new(move |_act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
+                        let out = match (res, failure) {
+                            (Err(e), _) => Err(store_err(e)),
+                            (Ok(()), Some(e)) => Err(e),
+                            (Ok(()), None) => Ok(views),
+                        };
+                        let _ = reply.send(out);
+                    })),
                 );
             }
-            ConvOp::ApplyGroup {
-                user,
-                command,
-                reply,
-            } => match self.log().apply_group(&user, command, now_ms) {
+            ConvOp::ApplyGroup { user, command, reply } => match self.log().apply_group(&user, command, now_ms) {
                 Ok(outcome) => {
                     let reports = outcome.reports;
                     self.flush_commits(
                         ctx,
-                        Some(Box::new(
-                            move |act: &mut Self,
-                                  _ctx: &mut Context<Self>,
-                                  res: Result<(), StoreError>| {
-                                if res.is_ok() {
-                                    for (u, r) in reports {
-                                        act.publish_report(&u, r);
-                                    }
+                        Some(Box::new(move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
+                            if res.is_ok() {
+                                for (u, r) in reports {
+                                    act.publish_report(&u, r);
                                 }
-                                let _ = reply.send(res.map_err(store_err));
-                            },
-                        )),
+                            }
+                            let _ = reply.send(res.map_err(store_err));
+                        })),
                     );
                 }
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
             },
-            ConvOp::FilterVisible {
-                user,
-                shared,
-                local,
-                reply,
-            } => {
+            ConvOp::FilterVisible { user, shared, local, reply } => {
                 let _ = reply.send(Ok(self.log().filter_visible(&user, &shared, &local)));
             }
             ConvOp::GetUnreadCount { user, reply } => {
@@ -764,20 +710,13 @@ impl ConversationActor {
         }
     }
 
-    fn reply_after_write(
-        &mut self,
-        ctx: &mut Context<Self>,
-        res: ConvResult<()>,
-        reply: Reply<()>,
-    ) {
+    fn reply_after_write(&mut self, ctx: &mut Context<Self>, res: ConvResult<()>, reply: Reply<()>) {
         match res {
             Ok(()) => self.flush(
                 ctx,
-                Some(Box::new(
-                    move |_: &mut Self, _: &mut Context<Self>, res: Result<(), StoreError>| {
-                        let _ = reply.send(res.map_err(store_err));
-                    },
-                )),
+                Some(Box::new(move |_: &mut Self, _: &mut Context<Self>, res: Result<(), StoreError>| {
+                    let _ = reply.send(res.map_err(store_err));
+                })),
             ),
             Err(e) => {
                 let _ = reply.send(Err(e));
@@ -789,6 +728,7 @@ impl ConversationActor {
         self.awaiting.is_empty()
             && self.pending_sends.is_empty()
             && !self.restarting
+            && self.uploads.is_empty()
             && self.log.as_ref().is_none_or(|l| l.queue_len() == 0)
     }
 }
@@ -824,9 +764,7 @@ impl Actor for ConversationActor {
             Err(e) => {
                 tracing::error!(conv = %self.key, error = %e, "cannot load conversation");
                 metrics::counter!("timsg_store_errors_total").increment(1);
-                self.shared
-                    .table
-                    .remove_if(&self.key, |_, a| *a == ctx.address());
+                self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
                 ctx.stop();
                 return;
             }
@@ -835,13 +773,9 @@ impl Actor for ConversationActor {
         let tick = (idle / 4).max(Duration::from_millis(250));
         ctx.run_interval(tick, move |act, ctx| {
             if act.is_idle() && act.last_activity.elapsed() >= idle {
-                act.shared
-                    .table
-                    .remove_if(&act.key, |_, a| *a == ctx.address());
+                act.shared.table.remove_if(&act.key, |_, a| *a == ctx.address());
                 if let Some(sup) = act.shared.supervisor.get() {
-                    sup.do_send(ConversationPassivated {
-                        key: act.key.clone(),
-                    });
+                    sup.do_send(ConversationPassivated { key: act.key.clone() });
                 }
                 ctx.stop();
             }

@@ -1,10 +1,12 @@
 //! The actors: one [`ConversationActor`] per active conversation, the [`SupervisorActor`] that
-//! watches them, and a [`BatchSendActor`] per batch send.
+//! watches them, a [`BatchSendActor`] per batch send, and the [`DownloadManagerActor`].
 
 pub mod batch_send;
 pub mod conversation;
+pub mod download_manager;
 pub mod supervisor;
 
 pub use batch_send::{BatchRecipientResult, BatchSendActor, RunBatchSend};
 pub use conversation::{ConvCommand, ConvOp, ConversationActor, Reply};
+pub use download_manager::{DownloadManagerActor, DownloadStats};
 pub use supervisor::{GetSupervisorStats, SupervisorActor, SupervisorStats};

@@ -51,10 +51,7 @@ pub struct SupervisorActor {
 
 impl SupervisorActor {
     pub fn new(shared: Weak<Shared>) -> SupervisorActor {
-        SupervisorActor {
-            shared,
-            stats: SupervisorStats::default(),
-        }
+        SupervisorActor { shared, stats: SupervisorStats::default() }
     }
 
     fn publish(&self) {
@@ -108,9 +105,6 @@ impl Handler<GetSupervisorStats> for SupervisorActor {
     type Result = MessageResult<GetSupervisorStats>;
     fn handle(&mut self, _: GetSupervisorStats, _: &mut Context<Self>) -> Self::Result {
         let active = self.shared.upgrade().map_or(0, |s| s.table.len());
-        MessageResult(SupervisorStats {
-            active,
-            ..self.stats
-        })
+        MessageResult(SupervisorStats { active, ..self.stats })
     }
 }

@@ -60,9 +60,8 @@ impl Store {
                 (t.path().to_path_buf(), Some(t))
             }
             _ => {
-                std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                    StoreError::Io(format!("cannot create {}: {e}", config.data_dir.display()))
-                })?;
+                std::fs::create_dir_all(&config.data_dir)
+                    .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", config.data_dir.display())))?;
                 (config.data_dir.clone(), None)
             }
         };
@@ -85,6 +84,11 @@ impl Store {
         }))
     }
 
+    /// The directory the database lives in (media blobs live beside it).
+    pub fn dir(&self) -> &std::path::Path {
+        self.path.parent().unwrap_or(std::path::Path::new("."))
+    }
+
     /// Queues a write; waits while the writer's queue is full.
     pub fn submit(&self, request: WriteRequest) -> Result<(), StoreError> {
         let tx = self.tx.lock().clone().ok_or(StoreError::Closed)?;
@@ -95,18 +99,12 @@ impl Store {
     /// Writes `ops` and waits until they are durable.
     pub async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit(WriteRequest {
-            ops,
-            done: Completion::Channel(tx),
-        })?;
+        self.submit(WriteRequest { ops, done: Completion::Channel(tx) })?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Runs `f` on a pooled read connection.
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
             None => {

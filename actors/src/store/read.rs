@@ -25,10 +25,7 @@ fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-pub fn load_conversation(
-    conn: &Connection,
-    key: &ConvKey,
-) -> Result<LoadedConversation, StoreError> {
+pub fn load_conversation(conn: &Connection, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
     let conv = key.storage_key();
     let group = conn
         .prepare_cached("SELECT info FROM groups WHERE conv = ?1")?
@@ -37,17 +34,12 @@ pub fn load_conversation(
         .map(|s| decode::<GroupInfo>(&s))
         .transpose()?;
     let mut entries = Vec::new();
-    let mut stmt =
-        conn.prepare_cached("SELECT record FROM messages WHERE conv = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached("SELECT record FROM messages WHERE conv = ?1 ORDER BY seq")?;
     let mut rows = stmt.query([&conv])?;
     while let Some(row) = rows.next()? {
         let m: StoredMessage = decode(&row.get::<_, String>(0)?)?;
         if m.seq != entries.len() as u64 + 1 {
-            return Err(StoreError::Corrupt(format!(
-                "{key}: seq {} follows {}",
-                m.seq,
-                entries.len()
-            )));
+            return Err(StoreError::Corrupt(format!("{key}: seq {} follows {}", m.seq, entries.len())));
         }
         entries.push(Arc::new(m));
     }
@@ -59,8 +51,7 @@ pub fn load_conversation(
         let state: MemberState = decode(&row.get::<_, String>(1)?)?;
         members.insert(UserId::from(user), state);
     }
-    let mut stmt =
-        conn.prepare_cached("SELECT owner, record FROM local_messages WHERE conv = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT owner, record FROM local_messages WHERE conv = ?1")?;
     let mut rows = stmt.query([&conv])?;
     while let Some(row) = rows.next()? {
         let owner: String = row.get(0)?;
@@ -72,11 +63,7 @@ pub fn load_conversation(
     for member in members.values_mut() {
         member.local_messages.sort_by_key(|m| m.view_order());
     }
-    Ok(LoadedConversation {
-        group,
-        entries,
-        members,
-    })
+    Ok(LoadedConversation { group, entries, members })
 }
 
 /// Every conversation `user` has state in.
@@ -93,33 +80,20 @@ pub fn conversations_of(conn: &Connection, user: &str) -> Result<Vec<ConvKey>, S
 }
 
 /// `owner`'s C2C receive options, by peer.
-pub fn c2c_receive_opts(
-    conn: &Connection,
-    owner: &str,
-) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT peer, opt FROM c2c_receive_opts WHERE owner = ?1")?;
-    let rows = stmt.query_map([owner], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
+pub fn c2c_receive_opts(conn: &Connection, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT peer, opt FROM c2c_receive_opts WHERE owner = ?1")?;
+    let rows = stmt.query_map([owner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     let mut out = HashMap::new();
     for row in rows {
         let (peer, opt) = row?;
-        out.insert(
-            peer,
-            ReceiveOpt::from_number(opt as u32).unwrap_or_default(),
-        );
+        out.insert(peer, ReceiveOpt::from_number(opt as u32).unwrap_or_default());
     }
     Ok(out)
 }
 
 /// Where a message ID lives for `user`: shared messages of their conversations, then their
 /// local-only messages.
-pub fn locate_message(
-    conn: &Connection,
-    user: &str,
-    msg_id: &str,
-) -> Result<Option<ConvKey>, StoreError> {
+pub fn locate_message(conn: &Connection, user: &str, msg_id: &str) -> Result<Option<ConvKey>, StoreError> {
     let shared: Option<String> = conn
         .prepare_cached(
             "SELECT m.conv FROM messages m JOIN members u ON u.conv = m.conv AND u.user = ?1
@@ -130,11 +104,20 @@ pub fn locate_message(
     let conv = match shared {
         Some(c) => Some(c),
         None => conn
-            .prepare_cached(
-                "SELECT conv FROM local_messages WHERE owner = ?1 AND msg_id = ?2 LIMIT 1",
-            )?
+            .prepare_cached("SELECT conv FROM local_messages WHERE owner = ?1 AND msg_id = ?2 LIMIT 1")?
             .query_row(params![user, msg_id], |r| r.get(0))
             .optional()?,
     };
     Ok(conv.and_then(|c| ConvKey::from_storage_key(&c)))
+}
+
+/// Blobs some committed message refers to.
+pub fn referenced_blobs(conn: &Connection) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT hash FROM blobs WHERE refs > 0")?;
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    let mut out = std::collections::HashSet::new();
+    for h in rows {
+        out.insert(h?);
+    }
+    Ok(out)
 }

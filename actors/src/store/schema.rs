@@ -48,6 +48,11 @@ CREATE TABLE IF NOT EXISTS c2c_receive_opts (
     opt   INTEGER NOT NULL,
     PRIMARY KEY (owner, peer)
 ) WITHOUT ROWID;
+-- Committed messages referring to each stored blob.
+CREATE TABLE IF NOT EXISTS blobs (
+    hash TEXT PRIMARY KEY,
+    refs INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Text of shared messages (rowid = messages.rowid) and local-only ones (rowid = -local_messages.rowid).
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5 (body, tokenize = 'trigram');
 "#;

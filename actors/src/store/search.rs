@@ -59,20 +59,13 @@ fn filters(q: &SearchQuery, alias: &str, params: &mut Vec<Value>) -> String {
 }
 
 /// Candidate matches for `user`, per conversation.
-pub fn candidates(
-    conn: &Connection,
-    user: &str,
-    q: &SearchQuery,
-) -> Result<Candidates, StoreError> {
+pub fn candidates(conn: &Connection, user: &str, q: &SearchQuery) -> Result<Candidates, StoreError> {
     let mut out = Candidates::new();
     // Shared messages of the user's conversations.
     let mut params = Vec::new();
     let text = text_condition(q, &mut params);
     let (from, mut sql_where) = match &text {
-        Some(cond) => (
-            "message_text t JOIN messages m ON m.rowid = t.rowid".to_string(),
-            format!("WHERE {cond}"),
-        ),
+        Some(cond) => ("message_text t JOIN messages m ON m.rowid = t.rowid".to_string(), format!("WHERE {cond}")),
         None => ("messages m".to_string(), "WHERE 1".to_string()),
     };
     match &q.conv {
@@ -92,20 +85,16 @@ pub fn candidates(
     while let Some(row) = rows.next()? {
         let conv: String = row.get(0)?;
         if let Some(k) = ConvKey::from_storage_key(&conv) {
-            out.entry(k)
-                .or_default()
-                .0
-                .push(row.get::<_, i64>(1)? as u64);
+            out.entry(k).or_default().0.push(row.get::<_, i64>(1)? as u64);
         }
     }
     // The user's local-only messages.
     let mut params = Vec::new();
     let text = text_condition(q, &mut params);
     let (from, mut sql_where) = match &text {
-        Some(cond) => (
-            "message_text t JOIN local_messages l ON t.rowid = -l.rowid".to_string(),
-            format!("WHERE {cond}"),
-        ),
+        Some(cond) => {
+            ("message_text t JOIN local_messages l ON t.rowid = -l.rowid".to_string(), format!("WHERE {cond}"))
+        }
         None => ("local_messages l".to_string(), "WHERE 1".to_string()),
     };
     sql_where.push_str(" AND l.owner = ?");
@@ -121,10 +110,7 @@ pub fn candidates(
     while let Some(row) = rows.next()? {
         let conv: String = row.get(0)?;
         if let Some(k) = ConvKey::from_storage_key(&conv) {
-            out.entry(k)
-                .or_default()
-                .1
-                .push(row.get::<_, i64>(1)? as u64);
+            out.entry(k).or_default().1.push(row.get::<_, i64>(1)? as u64);
         }
     }
     Ok(out)

@@ -17,38 +17,13 @@ use super::StoreError;
 /// One change to the database.
 #[derive(Debug)]
 pub enum WriteOp {
-    InsertShared {
-        conv: Arc<str>,
-        message: Arc<StoredMessage>,
-    },
-    UpdateShared {
-        conv: Arc<str>,
-        message: Arc<StoredMessage>,
-    },
-    UpsertMember {
-        conv: Arc<str>,
-        user: UserId,
-        state: String,
-    },
-    InsertLocal {
-        conv: Arc<str>,
-        owner: UserId,
-        message: Arc<StoredMessage>,
-    },
-    DeleteLocal {
-        conv: Arc<str>,
-        owner: UserId,
-        local_id: u64,
-    },
-    UpsertGroup {
-        conv: Arc<str>,
-        info: String,
-    },
-    SetC2cReceiveOpt {
-        owner: UserId,
-        peer: String,
-        opt: u32,
-    },
+    InsertShared { conv: Arc<str>, message: Arc<StoredMessage> },
+    UpdateShared { conv: Arc<str>, message: Arc<StoredMessage> },
+    UpsertMember { conv: Arc<str>, user: UserId, state: String },
+    InsertLocal { conv: Arc<str>, owner: UserId, message: Arc<StoredMessage> },
+    DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
+    UpsertGroup { conv: Arc<str>, info: String },
+    SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
 }
 
 /// Tells a conversation actor that its write `token` is durable (or failed).
@@ -62,10 +37,7 @@ pub struct WriteCompleted {
 /// Whom to tell when a request is durable.
 pub enum Completion {
     None,
-    Actor {
-        to: Recipient<WriteCompleted>,
-        token: u64,
-    },
+    Actor { to: Recipient<WriteCompleted>, token: u64 },
     Channel(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -164,6 +136,13 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             ])?;
             let rowid = tx.last_insert_rowid();
             index_text(tx, rowid, message)?;
+            for hash in message.content.blob_refs() {
+                tx.prepare_cached(
+                    "INSERT INTO blobs (hash, refs) VALUES (?1, 1)
+                     ON CONFLICT (hash) DO UPDATE SET refs = refs + 1",
+                )?
+                .execute([hash])?;
+            }
         }
         WriteOp::UpdateShared { conv, message } => {
             let rowid: i64 = tx
@@ -172,8 +151,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             tx.prepare_cached("UPDATE messages SET record = ?1 WHERE rowid = ?2")?
                 .execute(params![record_of(message), rowid])?;
             if message.status == MessageStatus::Revoked {
-                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
-                    .execute([rowid])?;
+                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?.execute([rowid])?;
             }
         }
         WriteOp::UpsertMember { conv, user, state } => {
@@ -183,11 +161,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**conv, &**user, state])?;
         }
-        WriteOp::InsertLocal {
-            conv,
-            owner,
-            message,
-        } => {
+        WriteOp::InsertLocal { conv, owner, message } => {
             tx.prepare_cached(
                 "INSERT INTO local_messages (conv, owner, local_id, msg_id, sender, server_time, type_mask, record)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -205,20 +179,14 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             let rowid = tx.last_insert_rowid();
             index_text(tx, -rowid, message)?;
         }
-        WriteOp::DeleteLocal {
-            conv,
-            owner,
-            local_id,
-        } => {
+        WriteOp::DeleteLocal { conv, owner, local_id } => {
             let rowid: Option<i64> = tx
                 .prepare_cached("SELECT rowid FROM local_messages WHERE conv = ?1 AND owner = ?2 AND local_id = ?3")?
                 .query_row(params![&**conv, &**owner, *local_id as i64], |r| r.get(0))
                 .ok();
             if let Some(rowid) = rowid {
-                tx.prepare_cached("DELETE FROM local_messages WHERE rowid = ?1")?
-                    .execute([rowid])?;
-                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?
-                    .execute([-rowid])?;
+                tx.prepare_cached("DELETE FROM local_messages WHERE rowid = ?1")?.execute([rowid])?;
+                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?.execute([-rowid])?;
             }
         }
         WriteOp::UpsertGroup { conv, info } => {
@@ -239,15 +207,10 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn index_text(
-    tx: &rusqlite::Transaction<'_>,
-    rowid: i64,
-    message: &StoredMessage,
-) -> rusqlite::Result<()> {
+fn index_text(tx: &rusqlite::Transaction<'_>, rowid: i64, message: &StoredMessage) -> rusqlite::Result<()> {
     let text = message.content.searchable_text();
     if !text.is_empty() {
-        tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?
-            .execute(params![rowid, text])?;
+        tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?.execute(params![rowid, text])?;
     }
     Ok(())
 }
