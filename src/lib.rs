@@ -11,7 +11,11 @@
 //! - [`events`]: events as the JSON the TIM listeners receive.
 //! - [`error`]: TIM codes and the mapping from domain errors.
 //! - [`cli`]: the `timsg` command.
+//! - [`auth`]: UserSig v2.
+//! - [`capi`]: the C ABI (`libtimsg`, `include/TIMCloud.h`).
 
+pub mod auth;
+pub mod capi;
 pub mod cli;
 pub mod dispatch;
 pub mod error;

@@ -63,6 +63,7 @@ impl Drop for Session {
     fn drop(&mut self) {
         if self.engine.is_current_login(&self.user, self.generation) {
             self.engine.cancel_downloads(&self.user);
+            self.engine.record_logout(&self.user);
         }
         self.engine.unsubscribe(&self.user, self.generation);
     }
@@ -121,6 +122,18 @@ impl Session {
     /// taken once; later calls return `None`.
     pub fn take_events(&self) -> Option<EventStream> {
         self.events.lock().take()
+    }
+
+    /// Puts the messages that arrived while this user was logged out (and are unread) on its
+    /// event stream, one `NewMessages` event per conversation; returns how many.
+    pub async fn deliver_offline_messages(&self) -> TimResult<usize> {
+        let batches = self.engine.offline_messages(&self.user).await.map_err(tim)?;
+        let mut n = 0;
+        for messages in batches {
+            n += messages.len();
+            self.engine.publish(&self.user, timsg_actors::events::Event::NewMessages { messages, notify: true });
+        }
+        Ok(n)
     }
 
     /// The shared identity of a conversation this user names, after the ID rules.
@@ -434,7 +447,8 @@ impl Session {
 
     // ---- groups ---------------------------------------------------------------------------
 
-    async fn group(&self, group_id: &str, command: GroupCommand) -> TimResult<()> {
+    /// Runs a group command; the users whose membership changed.
+    async fn group(&self, group_id: &str, command: GroupCommand) -> TimResult<Vec<String>> {
         let key = self.conv_key(&ConvRef::group(group_id))?;
         let user = self.user.clone();
         self.call(&key, |reply| ConvOp::ApplyGroup { user, command, reply }).await
@@ -450,33 +464,35 @@ impl Session {
         if let Some(bad) = members.iter().find(|m| !is_valid_identifier(m)) {
             return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
-        self.group(group_id, GroupCommand::Create { name: name.to_string(), kind, members }).await
+        self.group(group_id, GroupCommand::Create { name: name.to_string(), kind, members }).await.map(drop)
     }
 
     pub async fn join_group(&self, group_id: &str) -> TimResult<()> {
-        self.group(group_id, GroupCommand::Join).await
+        self.group(group_id, GroupCommand::Join).await.map(drop)
     }
 
     pub async fn quit_group(&self, group_id: &str) -> TimResult<()> {
-        self.group(group_id, GroupCommand::Quit).await
+        self.group(group_id, GroupCommand::Quit).await.map(drop)
     }
 
-    pub async fn invite_to_group(&self, group_id: &str, users: Vec<String>) -> TimResult<()> {
+    /// Invites users; returns the ones that joined (the others were members already).
+    pub async fn invite_to_group(&self, group_id: &str, users: Vec<String>) -> TimResult<Vec<String>> {
         if let Some(bad) = users.iter().find(|m| !is_valid_identifier(m)) {
             return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
         self.group(group_id, GroupCommand::Invite(users)).await
     }
 
-    pub async fn kick_from_group(&self, group_id: &str, users: Vec<String>) -> TimResult<()> {
+    /// Removes members; returns the ones removed.
+    pub async fn kick_from_group(&self, group_id: &str, users: Vec<String>) -> TimResult<Vec<String>> {
         self.group(group_id, GroupCommand::Kick(users)).await
     }
 
     pub async fn dismiss_group(&self, group_id: &str) -> TimResult<()> {
-        self.group(group_id, GroupCommand::Dismiss).await
+        self.group(group_id, GroupCommand::Dismiss).await.map(drop)
     }
 
     pub async fn set_group_admin(&self, group_id: &str, user: &str, admin: bool) -> TimResult<()> {
-        self.group(group_id, GroupCommand::SetAdmin { user: user.to_string(), admin }).await
+        self.group(group_id, GroupCommand::SetAdmin { user: user.to_string(), admin }).await.map(drop)
     }
 }

@@ -344,6 +344,42 @@ impl Engine {
         self.shared.events.unsubscribe(user, generation)
     }
 
+    /// Remembers where the commit order stood when `user` logged out, so the next login can
+    /// deliver what came after. Does not wait for the write.
+    pub fn record_logout(&self, user: &UserId) {
+        match self.shared.store.read(read::newest_message_mark) {
+            Ok(mark) => {
+                let op = WriteOp::SetOfflineMark { user: user.clone(), mark };
+                let _ = self.shared.store.submit(crate::store::WriteRequest { ops: vec![op], done: crate::store::Completion::None });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot record a logout"),
+        }
+    }
+
+    /// Messages that reached `user` while logged out and are still unread, per conversation in
+    /// seq order.
+    pub async fn offline_messages(&self, user: &UserId) -> ConvResult<Vec<Vec<MessageView>>> {
+        let candidates = self.shared.store.read(|c| read::messages_since_logout(c, user)).map_err(store_err)?;
+        let mut out = Vec::new();
+        for (key, (shared, _)) in candidates {
+            let u = user.clone();
+            let mut views = self
+                .call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local: Vec::new(), reply })
+                .await?;
+            views.retain(|v| !v.is_read && !v.is_self);
+            views.sort_by_key(|v| v.message.seq);
+            if !views.is_empty() {
+                out.push(views);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Puts an event on `user`'s stream (if the user is logged in).
+    pub fn publish(&self, user: &str, event: crate::events::Event) -> bool {
+        self.shared.events.publish(user, event)
+    }
+
     /// Every conversation `user` has state in.
     pub fn conversations_of(&self, user: &str) -> ConvResult<Vec<ConvKey>> {
         self.shared.store.read(|c| read::conversations_of(c, user)).map_err(store_err)

@@ -83,6 +83,8 @@ pub struct GroupOutcome {
     pub tips: Vec<Arc<StoredMessage>>,
     /// Reports for single users (system conversation, not stored).
     pub reports: Vec<(UserId, GroupReportElement)>,
+    /// The users whose membership changed (invited, removed, …).
+    pub affected: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -773,6 +775,7 @@ impl ConversationLog {
                 self.add_member(by, Role::Owner, now_secs);
                 out.reports.push((by.clone(), self.report(GroupReportType::Create, by)));
                 let invited = self.add_members(&members, now_secs);
+                out.affected = invited.clone();
                 if !invited.is_empty() {
                     out.tips.push(self.tip(GroupTipType::Invite, by, invited, now_ms));
                 }
@@ -798,13 +801,13 @@ impl ConversationLog {
             GroupCommand::Invite(users) => {
                 self.require_member(by)?;
                 let invited = self.add_members(&users, now_secs);
-                if invited.is_empty() {
-                    return Err(ConvError::InvalidParam("every invited user is already a member".into()));
+                out.affected = invited.clone();
+                if !invited.is_empty() {
+                    for u in &invited {
+                        out.reports.push((u.as_str().into(), self.report(GroupReportType::Invite, by)));
+                    }
+                    out.tips.push(self.tip(GroupTipType::Invite, by, invited, now_ms));
                 }
-                for u in &invited {
-                    out.reports.push((u.as_str().into(), self.report(GroupReportType::Invite, by)));
-                }
-                out.tips.push(self.tip(GroupTipType::Invite, by, invited, now_ms));
             }
             GroupCommand::Kick(users) => {
                 self.require_member(by)?;
@@ -821,6 +824,7 @@ impl ConversationLog {
                         }
                     }
                 }
+                out.affected = users.clone();
                 let tip = self.tip(GroupTipType::Kick, by, users.clone(), now_ms);
                 for u in &users {
                     self.remove_member(u, tip.seq);

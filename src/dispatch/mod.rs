@@ -25,6 +25,7 @@
 //! | `TIMMsgBatchSend` | [`batch_send`] | `BatchSendActor` → `SendMessage` per receiver |
 //! | `TIMMsgDownloadElemToPath` | [`download_elem_to_path`] | `DownloadManagerActor` |
 //! | `TIMMsgDownloadMergerMessage` | [`download_merger_message`] | the blob store |
+//! | `TIMGroupCreate`, `TIMGroupDelete`, `TIMGroupJoin`, `TIMGroupQuit`, `TIMGroupInviteMember`, `TIMGroupDeleteMember` | `group_*` | `ApplyGroup` |
 //!
 //! A call is first *begun* synchronously: arguments are parsed and checked, and a refusal is a
 //! negative `TIMResult` (`TIM_ERR_JSON`, `TIM_ERR_PARAM`, `TIM_ERR_CONV`) with no callback. An
@@ -42,6 +43,12 @@ pub mod find_by_msg_locator_list;
 pub mod find_messages;
 pub mod get_c2c_receive_message_opt;
 pub mod get_msg_list;
+pub mod group_create;
+pub mod group_delete;
+pub mod group_delete_member;
+pub mod group_invite_member;
+pub mod group_join;
+pub mod group_quit;
 pub mod import_msg_list;
 pub mod list_delete;
 pub mod mark_all_message_as_read;
@@ -158,6 +165,12 @@ pub const API_TABLE: &[(&str, Begin)] = &[
     ("TIMMsgBatchSend", batch_send::begin),
     ("TIMMsgDownloadElemToPath", download_elem_to_path::begin),
     ("TIMMsgDownloadMergerMessage", download_merger_message::begin),
+    ("TIMGroupCreate", group_create::begin),
+    ("TIMGroupDelete", group_delete::begin),
+    ("TIMGroupJoin", group_join::begin),
+    ("TIMGroupQuit", group_quit::begin),
+    ("TIMGroupInviteMember", group_invite_member::begin),
+    ("TIMGroupDeleteMember", group_delete_member::begin),
 ];
 
 /// Begins a call: a synchronous refusal, or the accepted call.

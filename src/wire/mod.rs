@@ -3,12 +3,14 @@
 //!
 //! - [`message`]: the Message object; [`elem`]: every element type;
 //! - [`params`]: parameter and result objects of the message APIs;
+//! - [`group`]: parameter and result objects of the group calls;
 //! - [`profile`]: profiles and push settings carried by messages;
 //! - [`extension`]: how unmodelled keys survive a round trip;
 //! - [`lenient`]: reading JSON as the SDK's JSON library does (trailing commas).
 
 pub mod elem;
 pub mod extension;
+pub mod group;
 pub mod lenient;
 pub mod message;
 pub mod params;

@@ -107,10 +107,11 @@ pub enum ConvOp {
         opt: ReceiveOpt,
         reply: Reply<()>,
     },
+    /// Answers with the users whose membership changed.
     ApplyGroup {
         user: UserId,
         command: GroupCommand,
-        reply: Reply<()>,
+        reply: Reply<Vec<String>>,
     },
     FilterVisible {
         user: UserId,
@@ -683,7 +684,7 @@ impl ConversationActor {
             }
             ConvOp::ApplyGroup { user, command, reply } => match self.log().apply_group(&user, command, now_ms) {
                 Ok(outcome) => {
-                    let reports = outcome.reports;
+                    let (reports, affected) = (outcome.reports, outcome.affected);
                     self.flush_commits(
                         ctx,
                         Some(Box::new(move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
@@ -692,7 +693,7 @@ impl ConversationActor {
                                     act.publish_report(&u, r);
                                 }
                             }
-                            let _ = reply.send(res.map_err(store_err));
+                            let _ = reply.send(res.map(|()| affected).map_err(store_err));
                         })),
                     );
                 }

@@ -121,3 +121,32 @@ pub fn referenced_blobs(conn: &Connection) -> Result<std::collections::HashSet<S
     }
     Ok(out)
 }
+
+/// The newest committed message's rowid (0 for none): a point in the global commit order.
+pub fn newest_message_mark(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.prepare_cached("SELECT COALESCE(MAX(rowid), 0) FROM messages")?.query_row([], |r| r.get(0))?)
+}
+
+/// Shared messages from others in `user`'s conversations committed after `user` logged out
+/// (all of them if the user never did), per conversation.
+pub fn messages_since_logout(conn: &Connection, user: &str) -> Result<crate::search::Candidates, StoreError> {
+    let mark: i64 = conn
+        .prepare_cached("SELECT offline_mark FROM users WHERE user = ?1")?
+        .query_row([user], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.conv, m.seq FROM messages m
+         WHERE m.rowid > ?1 AND m.sender != ?2 AND m.conv IN (SELECT conv FROM members WHERE user = ?2)
+         ORDER BY m.rowid",
+    )?;
+    let rows = stmt.query_map(params![mark, user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut out = crate::search::Candidates::new();
+    for row in rows {
+        let (conv, seq) = row?;
+        if let Some(k) = ConvKey::from_storage_key(&conv) {
+            out.entry(k).or_default().0.push(seq as u64);
+        }
+    }
+    Ok(out)
+}

@@ -48,6 +48,12 @@ CREATE TABLE IF NOT EXISTS c2c_receive_opts (
     opt   INTEGER NOT NULL,
     PRIMARY KEY (owner, peer)
 ) WITHOUT ROWID;
+-- Per user: the last message (by rowid) committed before the user logged out; what came
+-- after it is delivered at the next login.
+CREATE TABLE IF NOT EXISTS users (
+    user         TEXT PRIMARY KEY,
+    offline_mark INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Committed messages referring to each stored blob.
 CREATE TABLE IF NOT EXISTS blobs (
     hash TEXT PRIMARY KEY,

@@ -24,6 +24,7 @@ pub enum WriteOp {
     DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
     UpsertGroup { conv: Arc<str>, info: String },
     SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
+    SetOfflineMark { user: UserId, mark: i64 },
 }
 
 /// Tells a conversation actor that its write `token` is durable (or failed).
@@ -195,6 +196,13 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
                  ON CONFLICT (conv) DO UPDATE SET info = excluded.info",
             )?
             .execute(params![&**conv, info])?;
+        }
+        WriteOp::SetOfflineMark { user, mark } => {
+            tx.prepare_cached(
+                "INSERT INTO users (user, offline_mark) VALUES (?1, ?2)
+                 ON CONFLICT (user) DO UPDATE SET offline_mark = excluded.offline_mark",
+            )?
+            .execute(params![&**user, mark])?;
         }
         WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
             tx.prepare_cached(

@@ -1,0 +1,3 @@
+//! Authentication: UserSig v2 (the TLSSigAPIv2 format) made and verified.
+
+pub mod usersig;

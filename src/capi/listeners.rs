@@ -1,0 +1,154 @@
+//! The listeners: `TIMAddRecvNewMsgCallback`, `TIMRemoveRecvNewMsgCallback`,
+//! `TIMSetMsgReadedReceiptCallback`, `TIMSetMsgRevokeCallback`,
+//! `TIMSetMsgElemUploadProgressCallback`, `TIMSetMsgUpdateCallback`; and the pump that turns
+//! the logged-in user's events into listener calls on the callback thread.
+//!
+//! Listeners may be registered before `TIMInit` (the SDK asks for registration before login,
+//! so the messages delivered right after login are heard).
+
+use std::collections::{HashSet, VecDeque};
+use std::ffi::{c_char, c_void};
+
+use parking_lot::Mutex;
+use timsg_actors::events::{Event, EventStream};
+
+use super::callbacks::{Poster, UserData};
+use super::cstr::to_c;
+use crate::events::{Listener, to_listener_json};
+
+/// `TIMRecvNewMsgCallback`, `TIMMsgReadedReceiptCallback`, `TIMMsgRevokeCallback`,
+/// `TIMMsgUpdateCallback`: one JSON array and the user data.
+pub type JsonCallback = Option<unsafe extern "C" fn(json: *const c_char, user_data: *const c_void)>;
+/// `TIMMsgElemUploadProgressCallback`.
+pub type UploadProgressCallback =
+    Option<unsafe extern "C" fn(json_msg: *const c_char, index: u32, cur_size: u32, total_size: u32, user_data: *const c_void)>;
+
+struct Registered {
+    new_msg: Vec<(unsafe extern "C" fn(*const c_char, *const c_void), UserData)>,
+    receipt: Option<(JsonCallback, UserData)>,
+    revoke: Option<(JsonCallback, UserData)>,
+    update: Option<(JsonCallback, UserData)>,
+    upload: Option<(UploadProgressCallback, UserData)>,
+}
+
+static LISTENERS: Mutex<Registered> =
+    Mutex::new(Registered { new_msg: Vec::new(), receipt: None, revoke: None, update: None, upload: None });
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMAddRecvNewMsgCallback(cb: JsonCallback, user_data: *const c_void) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(f) = cb {
+            let mut l = LISTENERS.lock();
+            l.new_msg.retain(|(g, _)| !std::ptr::fn_addr_eq(*g, f));
+            l.new_msg.push((f, UserData(user_data)));
+        }
+    });
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMRemoveRecvNewMsgCallback(cb: JsonCallback) {
+    let _ = std::panic::catch_unwind(|| {
+        if let Some(f) = cb {
+            LISTENERS.lock().new_msg.retain(|(g, _)| !std::ptr::fn_addr_eq(*g, f));
+        }
+    });
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMSetMsgReadedReceiptCallback(cb: JsonCallback, user_data: *const c_void) {
+    let _ = std::panic::catch_unwind(|| LISTENERS.lock().receipt = cb.map(|f| (Some(f), UserData(user_data))));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMSetMsgRevokeCallback(cb: JsonCallback, user_data: *const c_void) {
+    let _ = std::panic::catch_unwind(|| LISTENERS.lock().revoke = cb.map(|f| (Some(f), UserData(user_data))));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMSetMsgUpdateCallback(cb: JsonCallback, user_data: *const c_void) {
+    let _ = std::panic::catch_unwind(|| LISTENERS.lock().update = cb.map(|f| (Some(f), UserData(user_data))));
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn TIMSetMsgElemUploadProgressCallback(cb: UploadProgressCallback, user_data: *const c_void) {
+    let _ = std::panic::catch_unwind(|| LISTENERS.lock().upload = cb.map(|f| (Some(f), UserData(user_data))));
+}
+
+fn call_json(cb: Option<(JsonCallback, UserData)>, json: &str) {
+    if let Some((Some(f), ud)) = cb {
+        let j = to_c(json);
+        // SAFETY: a function pointer the app registered for this signature.
+        unsafe { f(j.as_ptr(), ud.0) };
+    }
+}
+
+/// Calls the listeners an event is for. Runs on the callback thread.
+fn deliver(event: &Event) {
+    let (listener, json) = to_listener_json(event);
+    match listener {
+        Listener::RecvNewMsg => {
+            let targets = LISTENERS.lock().new_msg.clone();
+            let j = to_c(&json.to_string());
+            for (f, ud) in targets {
+                // SAFETY: a function pointer the app registered for this signature.
+                unsafe { f(j.as_ptr(), ud.0) };
+            }
+        }
+        Listener::MsgReadedReceipt => call_json(LISTENERS.lock().receipt, &json.to_string()),
+        Listener::MsgRevoke => call_json(LISTENERS.lock().revoke, &json.to_string()),
+        Listener::MsgUpdate => call_json(LISTENERS.lock().update, &json.to_string()),
+        Listener::MsgElemUploadProgress => {
+            if let Some((Some(f), ud)) = LISTENERS.lock().upload {
+                let msg = to_c(&json["message"].to_string());
+                let num = |k: &str| json[k].as_u64().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
+                // SAFETY: a function pointer the app registered for this signature.
+                unsafe { f(msg.as_ptr(), num("index"), num("current"), num("total"), ud.0) };
+            }
+        }
+    }
+}
+
+/// Message IDs already delivered to the new-message listener in this login: the messages
+/// delivered at login (offline ones) may overlap with live ones at the boundary.
+struct Seen {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Seen {
+    const CAP: usize = 8192;
+
+    /// Keeps only the messages not seen before.
+    fn filter(&mut self, event: Event) -> Option<Event> {
+        let Event::NewMessages { messages, notify } = event else { return Some(event) };
+        let fresh: Vec<_> = messages
+            .into_iter()
+            .filter(|m| {
+                let id = m.message.id.to_string();
+                if m.message.seq == 0 || self.set.insert(id.clone()) {
+                    self.order.push_back(id);
+                    if self.order.len() > Self::CAP
+                        && let Some(old) = self.order.pop_front()
+                    {
+                        self.set.remove(&old);
+                    }
+                    true
+                } else {
+                    false
+                }
+            })
+            .collect();
+        (!fresh.is_empty()).then_some(Event::NewMessages { messages: fresh, notify })
+    }
+}
+
+/// Forwards the logged-in user's events to the listeners, in order, on the callback thread.
+pub async fn pump(mut events: EventStream, poster: Poster) {
+    let mut seen = Seen { set: HashSet::new(), order: VecDeque::new() };
+    while let Some(event) = events.recv().await {
+        if let Some(event) = seen.filter(event) {
+            poster.post(move || deliver(&event));
+        }
+    }
+}
+

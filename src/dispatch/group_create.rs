@@ -1,0 +1,37 @@
+//! `TIMGroupCreate`: creates a group owned by the caller, with initial members; answers
+//! `CreateGroupResult`. Without a group ID, one is made (`@TGS#…`, as the backend does).
+
+use std::sync::Arc;
+
+use timsg_actors::group::GroupKind;
+
+use super::{Accepted, ApiCall, DispatchResult, parse};
+use crate::error::TimError;
+use crate::session::Session;
+use crate::wire::group::{CreateGroupParam, CreateGroupResult};
+
+pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
+    let p: CreateGroupParam =
+        parse::json(parse::required(call.json, "json_group_create_param")?, "json_group_create_param")?;
+    let kind = match p.create_group_param_group_type {
+        None => GroupKind::Public,
+        Some(n) => GroupKind::from_number(n).ok_or_else(|| TimError::param(format!("group type {n} is not 0 to 5")))?,
+    };
+    let group_id = match p.create_group_param_group_id.filter(|g| !g.is_empty()) {
+        Some(g) => g,
+        None => format!("@TGS#{:012X}", fastrand::u64(..1 << 48)),
+    };
+    let members = p
+        .create_group_param_group_member_array
+        .iter()
+        .filter_map(|m| m.group_member_info_identifier.clone())
+        .filter(|m| m != session.user_id())
+        .collect();
+    let (s, name) = (session.clone(), p.create_group_param_group_name);
+    Ok(Accepted::later(async move {
+        match s.create_group(&group_id, &name, kind, members).await {
+            Ok(()) => DispatchResult::ok_json(&CreateGroupResult { create_group_result_groupid: group_id }),
+            Err(e) => e.into(),
+        }
+    }))
+}
