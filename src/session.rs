@@ -124,14 +124,14 @@ impl Session {
         self.events.lock().take()
     }
 
-    /// Puts the messages that arrived while this user was logged out (and are unread) on its
-    /// event stream, one `NewMessages` event per conversation; returns how many.
-    pub async fn deliver_offline_messages(&self) -> TimResult<usize> {
-        let batches = self.engine.offline_messages(&self.user).await.map_err(tim)?;
-        let mut n = 0;
-        for messages in batches {
-            n += messages.len();
-            self.engine.publish(&self.user, timsg_actors::events::Event::NewMessages { messages, notify: true });
+    /// Puts what this user missed while logged out on its event stream: the unread messages
+    /// that arrived (one `NewMessages` event per conversation), then the revokes and read
+    /// receipts of that time. Returns how many events.
+    pub async fn deliver_missed_events(&self) -> TimResult<usize> {
+        let events = self.engine.missed_while_offline(&self.user).await.map_err(tim)?;
+        let n = events.len();
+        for e in events {
+            self.engine.publish(&self.user, e);
         }
         Ok(n)
     }

@@ -54,6 +54,8 @@ pub struct Shared {
     pub table: DashMap<ConvKey, Addr<ConversationActor>>,
     pub arbiters: Vec<ArbiterHandle>,
     pub supervisor: OnceLock<Addr<SupervisorActor>>,
+    /// The last event stamp handed out (see [`Shared::stamp`]).
+    pub last_stamp: std::sync::atomic::AtomicU64,
     pub blobs: Arc<BlobStore>,
     /// Uploads running at once.
     pub upload_permits: Arc<tokio::sync::Semaphore>,
@@ -81,6 +83,22 @@ impl Shared {
                 let addr = self.start(key);
                 v.insert(addr.clone());
                 addr
+            }
+        }
+    }
+
+    /// A stamp for an event (a revoke, a read report, a logout): microseconds of the clock,
+    /// but strictly increasing, so events in the same microsecond still order — and a user
+    /// who logged out hears of exactly what came after.
+    pub fn stamp(&self) -> u64 {
+        use std::sync::atomic::Ordering;
+        let now = self.config.clock.now_ms().saturating_mul(1000);
+        let mut last = self.last_stamp.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self.last_stamp.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+                Ok(_) => return next,
+                Err(seen) => last = seen,
             }
         }
     }
@@ -184,6 +202,7 @@ impl Engine {
             table: DashMap::new(),
             arbiters,
             supervisor: OnceLock::new(),
+            last_stamp: std::sync::atomic::AtomicU64::new(0),
         });
         let weak = Arc::downgrade(&shared);
         let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| SupervisorActor::new(weak));
@@ -349,27 +368,38 @@ impl Engine {
     pub fn record_logout(&self, user: &UserId) {
         match self.shared.store.read(read::newest_message_mark) {
             Ok(mark) => {
-                let op = WriteOp::SetOfflineMark { user: user.clone(), mark };
-                let _ = self.shared.store.submit(crate::store::WriteRequest { ops: vec![op], done: crate::store::Completion::None });
+                let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp: self.shared.stamp() };
+                let _ = self
+                    .shared
+                    .store
+                    .submit(crate::store::WriteRequest { ops: vec![op], done: crate::store::Completion::None });
             }
             Err(e) => tracing::warn!(error = %e, "cannot record a logout"),
         }
     }
 
-    /// Messages that reached `user` while logged out and are still unread, per conversation in
-    /// seq order.
-    pub async fn offline_messages(&self, user: &UserId) -> ConvResult<Vec<Vec<MessageView>>> {
-        let candidates = self.shared.store.read(|c| read::messages_since_logout(c, user)).map_err(store_err)?;
+    /// What `user` missed while logged out: its unread new messages (one event per
+    /// conversation, in seq order), then the revokes and read receipts of that time. A user
+    /// that never logged out gets its unread messages only.
+    pub async fn missed_while_offline(&self, user: &UserId) -> ConvResult<Vec<crate::events::Event>> {
+        let point = self.shared.store.read(|c| read::logout_point(c, user)).map_err(store_err)?;
+        let mark = point.map_or(0, |(m, _)| m);
+        let candidates = self.shared.store.read(|c| read::messages_since(c, user, mark)).map_err(store_err)?;
         let mut out = Vec::new();
         for (key, (shared, _)) in candidates {
             let u = user.clone();
-            let mut views = self
-                .call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local: Vec::new(), reply })
-                .await?;
+            let mut views =
+                self.call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local: Vec::new(), reply }).await?;
             views.retain(|v| !v.is_read && !v.is_self);
             views.sort_by_key(|v| v.message.seq);
             if !views.is_empty() {
-                out.push(views);
+                out.push(crate::events::Event::NewMessages { messages: views, notify: true });
+            }
+        }
+        if let Some((_, since)) = point {
+            for key in self.conversations_of(user)? {
+                let u = user.clone();
+                out.extend(self.call(&key, |reply| ConvOp::GetMissedEvents { user: u, since, reply }).await?);
             }
         }
         Ok(out)

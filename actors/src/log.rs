@@ -407,9 +407,11 @@ impl ConversationLog {
         by: &UserId,
         target: &MessageTarget,
         reason: String,
-        now_secs: u64,
+        now_ms: u64,
         window_secs: u64,
+        stamp: u64,
     ) -> ConvResult<Arc<StoredMessage>> {
+        let now_secs = now_ms / 1000;
         self.require_member(by)?;
         let seq = self.seq_of(target).ok_or(ConvError::MessageNotFound)?;
         let msg = &self.entries[(seq - 1) as usize];
@@ -434,7 +436,7 @@ impl ConversationLog {
         let entry = &mut self.entries[(seq - 1) as usize];
         let m = Arc::make_mut(entry);
         m.status = MessageStatus::Revoked;
-        m.revoke = Some(RevokeInfo { by: by.clone(), reason });
+        m.revoke = Some(RevokeInfo { by: by.clone(), reason, stamp });
         let out = entry.clone();
         self.changes.updated.push(out.clone());
         Ok(out)
@@ -460,8 +462,10 @@ impl ConversationLog {
         &mut self,
         user: &str,
         target: Option<&MessageTarget>,
-        now_secs: u64,
+        now_ms: u64,
+        stamp: u64,
     ) -> ConvResult<Option<(UserId, ReadReceipt)>> {
+        let now_secs = now_ms / 1000;
         let (seq, time) = match target {
             Some(t) => {
                 if let Some(seq) = self.seq_of(t) {
@@ -484,6 +488,7 @@ impl ConversationLog {
         let member = self.viewer_mut(user)?;
         member.read_seq = member.read_seq.max(seq);
         member.read_time = member.read_time.max(time);
+        member.read_stamp = stamp;
         let read_time = member.read_time;
         self.changes.members.insert(user.into());
         Ok(match &self.key {
@@ -514,6 +519,40 @@ impl ConversationLog {
                     && m.sees_shared(e.seq, ViewKind::Local)
             })
             .count() as u64
+    }
+
+    /// What `user` would have heard since the event stamp `since` had it been logged in: revokes of
+    /// messages it can see (by others), and its C2C peer's read receipt.
+    pub fn missed_since(&self, user: &str, since: u64) -> (Vec<(MessageLocator, UserId, String)>, Option<ReadReceipt>) {
+        let Some(member) = self.members.get(user) else { return (Vec::new(), None) };
+        let revokes = self
+            .entries
+            .iter()
+            .filter(|m| member.sees_shared(m.seq, ViewKind::Roaming))
+            .filter_map(|m| {
+                let r = m.revoke.as_ref().filter(|r| r.stamp > since && *r.by != *user)?;
+                let loc = MessageLocator {
+                    conv: self.key.as_seen_by(user),
+                    is_revoked: true,
+                    time: m.server_time,
+                    seq: m.seq,
+                    is_self: *m.sender == *user,
+                    rand: m.rand,
+                };
+                Some((loc, r.by.clone(), r.reason.clone()))
+            })
+            .collect();
+        let receipt = match &self.key {
+            ConvKey::C2c(a, b) => {
+                let peer = if &**a == user { b } else { a };
+                self.members
+                    .get(peer)
+                    .filter(|p| **peer != *user && p.read_stamp > since)
+                    .map(|p| ReadReceipt { conv: self.key.as_seen_by(user), time: p.read_time })
+            }
+            ConvKey::Group(_) => None,
+        };
+        (revokes, receipt)
     }
 
     // ---- views ---------------------------------------------------------------------------
@@ -1037,7 +1076,7 @@ mod tests {
                     }
                     Op::Revoke(i) => {
                         let id: Arc<str> = format!("m{i}").into();
-                        let r = log.revoke(&sender, &MessageTarget::Id(id.clone()), String::new(), now / 1000, 120);
+                        let r = log.revoke(&sender, &MessageTarget::Id(id.clone()), String::new(), now, 120, now);
                         if r.is_ok() {
                             prop_assert!(committed.contains(&*id));
                             prop_assert!(log.committed(&id).unwrap().status == MessageStatus::Revoked);
@@ -1074,11 +1113,15 @@ mod tests {
         log.mark_durable(5);
         assert_eq!(log.unread_count("b"), 5);
         assert_eq!(log.unread_count("a"), 0, "own messages are never unread");
-        log.report_read("b", Some(&MessageTarget::Seq(3)), 1).unwrap();
+        log.report_read("b", Some(&MessageTarget::Seq(3)), 1000, 1000).unwrap();
         assert_eq!(log.unread_count("b"), 2);
-        log.revoke(&"a".into(), &MessageTarget::Seq(5), String::new(), 1, 120).unwrap();
+        log.revoke(&"a".into(), &MessageTarget::Seq(5), String::new(), 1000, 120, 1000).unwrap();
+        let (revokes, receipt) = log.missed_since("b", 500);
+        assert_eq!((revokes.len(), receipt.is_none()), (1, true), "b saw no receipt: it read itself");
+        assert_eq!(log.missed_since("a", 500).1.map(|r| r.time), Some(1), "a missed b\'s receipt");
+        assert!(log.missed_since("b", 1000).0.is_empty());
         assert_eq!(log.unread_count("b"), 1, "revoked messages do not count");
-        let (peer, receipt) = log.report_read("b", None, 2).unwrap().unwrap();
+        let (peer, receipt) = log.report_read("b", None, 2000, 2000).unwrap().unwrap();
         assert_eq!(&*peer, "a");
         assert_eq!(&*receipt.conv.id, "b");
         assert_eq!(log.unread_count("b"), 0);

@@ -66,6 +66,10 @@ pub struct MemberState {
     pub recv_opt: ReceiveOpt,
     pub read_seq: u64,
     pub read_time: u64,
+    /// When the read point last moved, as an event stamp: a peer that was away learns of it at
+    /// its next login.
+    #[serde(default)]
+    pub read_stamp: u64,
     /// Shared seqs up to this are gone from the local view.
     pub local_cleared: u64,
     /// Shared seqs up to this are gone from both views.
@@ -96,6 +100,7 @@ impl MemberState {
             recv_opt: ReceiveOpt::Receive,
             read_seq: 0,
             read_time: 0,
+            read_stamp: 0,
             local_cleared: 0,
             roaming_cleared: 0,
             local_deleted: BTreeSet::new(),

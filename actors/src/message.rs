@@ -107,6 +107,10 @@ impl MessageContent {
 pub struct RevokeInfo {
     pub by: UserId,
     pub reason: String,
+    /// When it was revoked, as an event stamp (see `Shared::stamp`), so users who were away
+    /// hear of it later.
+    #[serde(default)]
+    pub stamp: u64,
 }
 
 /// A message as a conversation stores it: shared ones carry a seq, local-only ones

@@ -24,29 +24,30 @@ pub const ERR_USERSIG_IDENTIFIER_MISMATCH: i32 = 70013;
 pub const ERR_USERSIG_SDKAPPID_MISMATCH: i32 = 70014;
 
 fn escape(s: &str) -> String {
-    s.chars().map(|c| match c {
-        '+' => '*',
-        '/' => '-',
-        '=' => '_',
-        c => c,
-    })
-    .collect()
+    s.chars()
+        .map(|c| match c {
+            '+' => '*',
+            '/' => '-',
+            '=' => '_',
+            c => c,
+        })
+        .collect()
 }
 
 fn unescape(s: &str) -> String {
-    s.chars().map(|c| match c {
-        '*' => '+',
-        '-' => '/',
-        '_' => '=',
-        c => c,
-    })
-    .collect()
+    s.chars()
+        .map(|c| match c {
+            '*' => '+',
+            '-' => '/',
+            '_' => '=',
+            c => c,
+        })
+        .collect()
 }
 
 fn hmac_b64(key: &str, identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf: Option<&str>) -> String {
-    let mut content = format!(
-        "TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
-    );
+    let mut content =
+        format!("TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n");
     if let Some(b) = userbuf {
         content.push_str(&format!("TLS.userbuf:{b}\n"));
     }
@@ -97,7 +98,10 @@ pub fn verify(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -
         return Err(invalid("the signature does not match"));
     }
     if id != identifier {
-        return Err(TimError::new(ERR_USERSIG_IDENTIFIER_MISMATCH, format!("the UserSig is for {id:?}, not {identifier:?}")));
+        return Err(TimError::new(
+            ERR_USERSIG_IDENTIFIER_MISMATCH,
+            format!("the UserSig is for {id:?}, not {identifier:?}"),
+        ));
     }
     if app != sdkappid {
         return Err(TimError::new(ERR_USERSIG_SDKAPPID_MISMATCH, format!("the UserSig is for SDKAppID {app}")));

@@ -66,7 +66,15 @@ impl Poster {
     }
 
     /// Posts a `TIMCommCallback` call.
-    pub fn comm(&self, cb: CommCallback, code: i32, desc: String, json: String, ud: UserData, done: Option<CallInFlight>) {
+    pub fn comm(
+        &self,
+        cb: CommCallback,
+        code: i32,
+        desc: String,
+        json: String,
+        ud: UserData,
+        done: Option<CallInFlight>,
+    ) {
         self.post(move || {
             invoke_comm(cb, code, &desc, &json, ud);
             drop(done);

@@ -31,7 +31,11 @@ unsafe fn json_call(api: &str, json: *const c_char, cb: CommCallback, user_data:
 /// # Safety
 /// `json_group_create_param` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMGroupCreate(json_group_create_param: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMGroupCreate(
+    json_group_create_param: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMGroupCreate", json_group_create_param, cb, user_data) }
 }
@@ -73,7 +77,11 @@ pub unsafe extern "C" fn TIMGroupQuit(group_id: *const c_char, cb: CommCallback,
 /// # Safety
 /// `json_group_invite_param` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMGroupInviteMember(json_group_invite_param: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMGroupInviteMember(
+    json_group_invite_param: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMGroupInviteMember", json_group_invite_param, cb, user_data) }
 }
@@ -81,7 +89,11 @@ pub unsafe extern "C" fn TIMGroupInviteMember(json_group_invite_param: *const c_
 /// # Safety
 /// `json_group_delete_param` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMGroupDeleteMember(json_group_delete_param: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMGroupDeleteMember(
+    json_group_delete_param: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMGroupDeleteMember", json_group_delete_param, cb, user_data) }
 }

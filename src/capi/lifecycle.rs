@@ -162,10 +162,10 @@ pub unsafe extern "C" fn TIMLogin(
         *login = Some(LoginState { session: session.clone(), pump });
         drop(login);
         poster.comm(cb, code::ERR_SUCC, String::new(), String::new(), ud, Some(done));
-        // What reached the user while logged out goes to the listener right after login.
+        // What reached the user while logged out goes to the listeners right after login.
         sdk.driver.spawn(async move {
-            if let Err(e) = session.deliver_offline_messages().await {
-                tracing::warn!(error = %e, "cannot deliver offline messages");
+            if let Err(e) = session.deliver_missed_events().await {
+                tracing::warn!(error = %e, "cannot deliver what was missed while logged out");
             }
         });
         Ok(())
@@ -225,4 +225,3 @@ pub extern "C" fn TIMGetServerTime() -> u64 {
     })
     .unwrap_or(0)
 }
-

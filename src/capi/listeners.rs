@@ -20,8 +20,9 @@ use crate::events::{Listener, to_listener_json};
 /// `TIMMsgUpdateCallback`: one JSON array and the user data.
 pub type JsonCallback = Option<unsafe extern "C" fn(json: *const c_char, user_data: *const c_void)>;
 /// `TIMMsgElemUploadProgressCallback`.
-pub type UploadProgressCallback =
-    Option<unsafe extern "C" fn(json_msg: *const c_char, index: u32, cur_size: u32, total_size: u32, user_data: *const c_void)>;
+pub type UploadProgressCallback = Option<
+    unsafe extern "C" fn(json_msg: *const c_char, index: u32, cur_size: u32, total_size: u32, user_data: *const c_void),
+>;
 
 struct Registered {
     new_msg: Vec<(unsafe extern "C" fn(*const c_char, *const c_void), UserData)>,
@@ -151,4 +152,3 @@ pub async fn pump(mut events: EventStream, poster: Poster) {
         }
     }
 }
-

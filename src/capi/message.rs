@@ -58,7 +58,13 @@ pub unsafe extern "C" fn TIMMsgSendMessage(
         let conv = unsafe { cstr::opt(conv_id) }?;
         // SAFETY: as above.
         let json = unsafe { cstr::req(json_msg_param) }?;
-        let call = ApiCall { api: "TIMMsgSendMessage", conv_id: conv, conv_type: conv_type.max(0) as u32, json, ..Default::default() };
+        let call = ApiCall {
+            api: "TIMMsgSendMessage",
+            conv_id: conv,
+            conv_type: conv_type.max(0) as u32,
+            json,
+            ..Default::default()
+        };
         call_api(&call, cb, user_data, |id| {
             // The ID is in the buffer before any callback can run.
             // SAFETY: NULL or 128 bytes, as the API requires.
@@ -104,7 +110,11 @@ pub unsafe extern "C" fn TIMMsgCancelSend(
 /// # Safety
 /// `json_message_id_array` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMMsgFindMessages(json_message_id_array: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMMsgFindMessages(
+    json_message_id_array: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMMsgFindMessages", json_message_id_array, cb, user_data) }
 }
@@ -252,7 +262,12 @@ pub unsafe extern "C" fn TIMMsgSetC2CReceiveMessageOpt(
         // SAFETY: forwarded from the caller.
         let json = unsafe { cstr::req(json_identifier_array) }?;
         let opt = u32::try_from(opt).map_err(|_| crate::error::code::TIM_ERR_PARAM)?;
-        call_api(&ApiCall { api: "TIMMsgSetC2CReceiveMessageOpt", json, opt, ..Default::default() }, cb, user_data, |_| {})
+        call_api(
+            &ApiCall { api: "TIMMsgSetC2CReceiveMessageOpt", json, opt, ..Default::default() },
+            cb,
+            user_data,
+            |_| {},
+        )
     })
 }
 
@@ -300,14 +315,23 @@ pub unsafe extern "C" fn TIMMsgDownloadElemToPath(
         let json = unsafe { cstr::req(json_download_elem_param) }?;
         // SAFETY: as above.
         let path = unsafe { cstr::req(path) }?;
-        call_api(&ApiCall { api: "TIMMsgDownloadElemToPath", json, path: Some(path), ..Default::default() }, cb, user_data, |_| {})
+        call_api(
+            &ApiCall { api: "TIMMsgDownloadElemToPath", json, path: Some(path), ..Default::default() },
+            cb,
+            user_data,
+            |_| {},
+        )
     })
 }
 
 /// # Safety
 /// `json_single_msg` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMMsgDownloadMergerMessage(json_single_msg: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMMsgDownloadMergerMessage(
+    json_single_msg: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMMsgDownloadMergerMessage", json_single_msg, cb, user_data) }
 }
@@ -327,7 +351,11 @@ pub unsafe extern "C" fn TIMMsgSearchLocalMessages(
 /// # Safety
 /// `json_msg_param` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMMsgSetLocalCustomData(json_msg_param: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMMsgSetLocalCustomData(
+    json_msg_param: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMMsgSetLocalCustomData", json_msg_param, cb, user_data) }
 }
@@ -335,7 +363,11 @@ pub unsafe extern "C" fn TIMMsgSetLocalCustomData(json_msg_param: *const c_char,
 /// # Safety
 /// `json_batch_send_param` is NULL or NUL-terminated.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn TIMMsgBatchSend(json_batch_send_param: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
+pub unsafe extern "C" fn TIMMsgBatchSend(
+    json_batch_send_param: *const c_char,
+    cb: CommCallback,
+    user_data: *const c_void,
+) -> c_int {
     // SAFETY: forwarded.
     unsafe { json_call("TIMMsgBatchSend", json_batch_send_param, cb, user_data) }
 }

@@ -12,11 +12,16 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let p: GroupDeleteMemberParam =
         parse::json(parse::required(call.json, "json_group_delete_param")?, "json_group_delete_param")?;
     if p.group_delete_member_param_group_id.is_empty() || p.group_delete_member_param_identifier_array.is_empty() {
-        return Err(TimError::param("group_delete_member_param_group_id and a non-empty identifier array are required"));
+        return Err(TimError::param(
+            "group_delete_member_param_group_id and a non-empty identifier array are required",
+        ));
     }
     let s = session.clone();
     Ok(Accepted::later(async move {
-        match s.kick_from_group(&p.group_delete_member_param_group_id, p.group_delete_member_param_identifier_array).await {
+        match s
+            .kick_from_group(&p.group_delete_member_param_group_id, p.group_delete_member_param_identifier_array)
+            .await
+        {
             Ok(removed) => DispatchResult::ok_json(
                 &removed
                     .into_iter()

@@ -12,7 +12,9 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let p: GroupInviteMemberParam =
         parse::json(parse::required(call.json, "json_group_invite_param")?, "json_group_invite_param")?;
     if p.group_invite_member_param_group_id.is_empty() || p.group_invite_member_param_identifier_array.is_empty() {
-        return Err(TimError::param("group_invite_member_param_group_id and a non-empty identifier array are required"));
+        return Err(TimError::param(
+            "group_invite_member_param_group_id and a non-empty identifier array are required",
+        ));
     }
     let s = session.clone();
     Ok(Accepted::later(async move {

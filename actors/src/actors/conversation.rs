@@ -123,6 +123,12 @@ pub enum ConvOp {
         user: UserId,
         reply: Reply<u64>,
     },
+    /// Revokes and read receipts `user` missed since `since` (ms since the epoch).
+    GetMissedEvents {
+        user: UserId,
+        since: u64,
+        reply: Reply<Vec<Event>>,
+    },
     /// Makes the actor panic, so tests (and operators' drills) can watch the supervisor
     /// restart it with its state reloaded.
     InjectPanic,
@@ -577,8 +583,8 @@ impl ConversationActor {
                 let _ = reply.send(Ok(out));
             }
             ConvOp::ReportRead { user, target, reply } => {
-                let secs = now_ms / 1000;
-                match self.log().report_read(&user, target.as_ref(), secs) {
+                let stamp = self.shared.stamp();
+                match self.log().report_read(&user, target.as_ref(), now_ms, stamp) {
                     Ok(receipt) => self.flush(
                         ctx,
                         Some(Box::new(move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
@@ -597,7 +603,8 @@ impl ConversationActor {
             }
             ConvOp::Revoke { user, target, reason, reply } => {
                 let window = self.shared.config.revoke_window.as_secs();
-                match self.log().revoke(&user, &target, reason.clone(), now_ms / 1000, window) {
+                let stamp = self.shared.stamp();
+                match self.log().revoke(&user, &target, reason.clone(), now_ms, window, stamp) {
                     Ok(msg) => {
                         let audience = self.log().revoke_audience(&msg);
                         self.flush(
@@ -703,6 +710,15 @@ impl ConversationActor {
             },
             ConvOp::FilterVisible { user, shared, local, reply } => {
                 let _ = reply.send(Ok(self.log().filter_visible(&user, &shared, &local)));
+            }
+            ConvOp::GetMissedEvents { user, since, reply } => {
+                let (revokes, receipt) = self.log().missed_since(&user, since);
+                let mut events: Vec<Event> = revokes
+                    .into_iter()
+                    .map(|(loc, by, reason)| Event::Revoked { locators: vec![loc], by, reason })
+                    .collect();
+                events.extend(receipt.map(|r| Event::ReadReceipts(vec![r])));
+                let _ = reply.send(Ok(events));
             }
             ConvOp::GetUnreadCount { user, reply } => {
                 let _ = reply.send(Ok(self.log().unread_count(&user)));

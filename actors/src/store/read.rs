@@ -127,14 +127,17 @@ pub fn newest_message_mark(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.prepare_cached("SELECT COALESCE(MAX(rowid), 0) FROM messages")?.query_row([], |r| r.get(0))?)
 }
 
-/// Shared messages from others in `user`'s conversations committed after `user` logged out
-/// (all of them if the user never did), per conversation.
-pub fn messages_since_logout(conn: &Connection, user: &str) -> Result<crate::search::Candidates, StoreError> {
-    let mark: i64 = conn
-        .prepare_cached("SELECT offline_mark FROM users WHERE user = ?1")?
-        .query_row([user], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0);
+/// When `user` last logged out: the message mark and the time (ms); `None` if it never did.
+pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT offline_mark, logout_stamp FROM users WHERE user = ?1")?
+        .query_row([user], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u64)))
+        .optional()?)
+}
+
+/// Shared messages from others in `user`'s conversations committed after `mark`, per
+/// conversation.
+pub fn messages_since(conn: &Connection, user: &str, mark: i64) -> Result<crate::search::Candidates, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.conv, m.seq FROM messages m
          WHERE m.rowid > ?1 AND m.sender != ?2 AND m.conv IN (SELECT conv FROM members WHERE user = ?2)

@@ -48,11 +48,12 @@ CREATE TABLE IF NOT EXISTS c2c_receive_opts (
     opt   INTEGER NOT NULL,
     PRIMARY KEY (owner, peer)
 ) WITHOUT ROWID;
--- Per user: the last message (by rowid) committed before the user logged out; what came
--- after it is delivered at the next login.
+-- Per user: when it last logged out, as the last message (by rowid) committed before, and as
+-- a time; what came after is delivered at the next login.
 CREATE TABLE IF NOT EXISTS users (
     user         TEXT PRIMARY KEY,
-    offline_mark INTEGER NOT NULL
+    offline_mark INTEGER NOT NULL,
+    logout_stamp INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- Committed messages referring to each stored blob.
 CREATE TABLE IF NOT EXISTS blobs (

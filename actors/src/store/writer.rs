@@ -24,7 +24,7 @@ pub enum WriteOp {
     DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
     UpsertGroup { conv: Arc<str>, info: String },
     SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
-    SetOfflineMark { user: UserId, mark: i64 },
+    SetOfflineMark { user: UserId, mark: i64, stamp: u64 },
 }
 
 /// Tells a conversation actor that its write `token` is durable (or failed).
@@ -197,12 +197,12 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**conv, info])?;
         }
-        WriteOp::SetOfflineMark { user, mark } => {
+        WriteOp::SetOfflineMark { user, mark, stamp } => {
             tx.prepare_cached(
-                "INSERT INTO users (user, offline_mark) VALUES (?1, ?2)
-                 ON CONFLICT (user) DO UPDATE SET offline_mark = excluded.offline_mark",
+                "INSERT INTO users (user, offline_mark, logout_stamp) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user) DO UPDATE SET offline_mark = excluded.offline_mark, logout_stamp = excluded.logout_stamp",
             )?
-            .execute(params![&**user, mark])?;
+            .execute(params![&**user, mark, *stamp as i64])?;
         }
         WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
             tx.prepare_cached(

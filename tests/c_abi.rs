@@ -1,0 +1,129 @@
+//! The C ABI, driven by real C and C++ programs: `tests/c/*.c` compiled with the system `cc`
+//! (and `tests/c/seed_samples.cpp` with `c++` and jsoncpp) against `include/TIMCloud.h`,
+//! linked with `-ltimsg`, and run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds `libtimsg.so` (the test build of the crate does not refresh the cdylib) and returns
+/// the directory it is in.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        // A clean environment: the variables cargo sets for this test would otherwise look
+        // like changes to build scripts, and each build would undo the other's.
+        let keep = ["PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "CARGO_TARGET_DIR"];
+        let status = Command::new(cargo)
+            .env_clear()
+            .envs(std::env::vars().filter(|(k, _)| keep.contains(&k.as_str())))
+            .args(["build", "--lib", "--quiet", "-p", "timsg"])
+            .current_dir(manifest())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building libtimsg failed");
+        let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| manifest().join("target"));
+        let dir = target.join("debug");
+        assert!(dir.join("libtimsg.so").is_file(), "no libtimsg.so in {}", dir.display());
+        dir
+    })
+}
+
+/// Compiles a test program (a path under `tests/c`, or from the crate root if it has a
+/// directory); `cxx` selects the C++ compiler and jsoncpp.
+fn compile(source: &str, out: &Path, cxx: bool) {
+    let lib = lib_dir();
+    let mut cmd = Command::new(if cxx { "c++" } else { "cc" });
+    if cxx {
+        cmd.args(["-std=c++14", "-I/usr/include/jsoncpp"]);
+    } else {
+        cmd.args([
+            "-std=c11",
+            "-D_POSIX_C_SOURCE=200809L",
+            "-D_DEFAULT_SOURCE",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-Wno-format-truncation",
+        ]);
+    }
+    cmd.arg("-I").arg(manifest().join("include"));
+    cmd.arg("-I").arg(manifest().join("tests/c"));
+    let path = if source.contains('/') { manifest().join(source) } else { manifest().join("tests/c").join(source) };
+    cmd.arg(path);
+    cmd.arg("-L").arg(lib).arg("-ltimsg");
+    if cxx {
+        cmd.arg("-ljsoncpp");
+    }
+    cmd.arg("-lpthread").arg(format!("-Wl,-rpath,{}", lib.display())).arg("-o").arg(out);
+    let output = cmd.output().expect("the compiler runs");
+    assert!(output.status.success(), "{source} does not compile:\n{}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn run(program: &Path, args: &[&str]) -> String {
+    let output = Command::new(program).args(args).output().expect("the program runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{} failed ({}):\n{stdout}\n{}",
+        program.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn a_c_program_uses_every_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("api");
+    compile("api.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    assert!(run(&bin, &[data.to_str().unwrap()]).contains("all checks passed"));
+}
+
+#[test]
+fn usersig_is_verified_when_a_secret_key_is_set() {
+    use timsg::auth::usersig::generate;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("usersig");
+    compile("usersig.c", &bin, false);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let good = generate(1400000000, "secret", "alice", 86400, now);
+    let forged = generate(1400000000, "not the secret", "alice", 86400, now);
+    let expired = generate(1400000000, "secret", "alice", 60, now - 3600);
+    let carol = generate(1400000000, "secret", "carol", 86400, now);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    assert!(run(&bin, &[data.to_str().unwrap(), &good, &forged, &expired, &carol]).contains("all checks passed"));
+}
+
+#[test]
+fn the_seed_reference_samples_compile_and_run() {
+    assert!(
+        Path::new("/usr/include/jsoncpp/json/json.h").is_file(),
+        "the seed samples use jsoncpp: install Debian's libjsoncpp-dev (.ci/run does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("seed_samples");
+    compile("seed_samples.cpp", &bin, true);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    assert!(run(&bin, &[data.to_str().unwrap()]).contains("all samples ran"));
+}
+
+#[test]
+fn the_readme_example_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("hello");
+    compile("examples/c/hello.c", &bin, false);
+    let out = run(&bin, &[dir.path().join("data").to_str().unwrap()]);
+    assert!(out.contains("login: code 0") && out.contains("send: code 0"), "{out}");
+    assert!(out.contains("\"text_elem_content\":\"hello\""), "{out}");
+}
