@@ -10,6 +10,7 @@
 //!   `(code, desc, json_params)`, one file per function; every other way in calls it.
 //! - [`events`]: events as the JSON the TIM listeners receive.
 //! - [`error`]: TIM codes and the mapping from domain errors.
+//! - [`service`]: `timsg serve`, the HTTP and WebSocket service.
 //! - [`cli`]: the `timsg` command.
 //! - [`auth`]: UserSig v2.
 //! - [`capi`]: the C ABI (`libtimsg`, `include/TIMCloud.h`).
@@ -21,6 +22,7 @@ pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod runtime;
+pub mod service;
 pub mod session;
 pub mod wire;
 

@@ -228,6 +228,16 @@ impl Engine {
         self.shared.config.clock.now_ms()
     }
 
+    /// A strictly increasing event stamp (clock microseconds); see [`Shared::stamp`].
+    pub fn stamp(&self) -> u64 {
+        self.shared.stamp()
+    }
+
+    /// Whether the store takes writes: a barrier through the writer completes.
+    pub async fn store_is_writable(&self) -> bool {
+        self.shared.store.write(Vec::new()).await.is_ok()
+    }
+
     pub fn next_message_id(&self) -> MsgId {
         self.shared.ids.next_id(self.now_ms())
     }

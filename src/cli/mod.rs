@@ -1,6 +1,8 @@
-//! The command line: `timsg dispatch` (the JSON dispatcher over standard input and output).
+//! The command line: `timsg serve` (the HTTP and WebSocket service), `timsg usersig` (a UserSig
+//! for local use) and `timsg dispatch` (the JSON dispatcher over standard input and output).
 
 pub mod dispatch;
+pub mod serve;
 
 use std::path::PathBuf;
 
@@ -19,6 +21,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serves the TIM message API over HTTP and WebSocket.
+    Serve(serve::ServeArgs),
+    /// Prints a UserSig for a user, made with the service's secret key.
+    Usersig(serve::UsersigArgs),
     /// Runs TIM calls read as JSON lines from standard input, answering each (and every event
     /// of the logged-in user) as a JSON line on standard output.
     Dispatch(DispatchArgs),
@@ -52,5 +58,7 @@ pub fn init_logging(format: &str) {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Dispatch(args) => dispatch::run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Usersig(args) => serve::usersig(args),
     }
 }

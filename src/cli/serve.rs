@@ -1,0 +1,102 @@
+//! `timsg serve` and `timsg usersig`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::auth::usersig;
+use crate::service::config::{
+    DEFAULT_ADMIN, DEFAULT_LISTEN, DEFAULT_SDKAPPID, FileConfig, ServiceConfig, local_secret_key,
+};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TIMSG_LISTEN")]
+    pub listen: Option<String>,
+    /// Where the store and media live [default: ./timsg-data].
+    #[arg(long, env = "TIMSG_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The SDKAppID UserSigs are made for [default: 1400000000].
+    #[arg(long, env = "TIMSG_SDKAPPID")]
+    pub sdkappid: Option<u64>,
+    /// The key UserSigs are checked with [default: made and kept in <data-dir>/secret.key].
+    #[arg(long, env = "TIMSG_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The identity that may act as any user [default: administrator].
+    #[arg(long, env = "TIMSG_ADMIN")]
+    pub admin: Option<String>,
+    /// `fsync` (default), `os` or `memory`.
+    #[arg(long, env = "TIMSG_DURABILITY")]
+    pub durability: Option<String>,
+    /// A TOML file with any of these settings (flags and environment variables win).
+    #[arg(long, env = "TIMSG_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Resolves flags, environment, file and defaults.
+pub fn resolve(args: ServeArgs) -> Result<ServiceConfig, String> {
+    let file = match &args.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("timsg-data"));
+    let secret_key = match args.secret_key.or(file.secret_key) {
+        Some(k) => k,
+        None => local_secret_key(&data_dir)?,
+    };
+    let mut config = ServiceConfig::with_defaults(data_dir, secret_key);
+    config.listen = args.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+    config.sdkappid = args.sdkappid.or(file.sdkappid).unwrap_or(DEFAULT_SDKAPPID);
+    config.admin = args.admin.or(file.admin).unwrap_or_else(|| DEFAULT_ADMIN.into());
+    if let Some(d) = args.durability.or(file.durability) {
+        config.durability = d.parse()?;
+    }
+    Ok(config)
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = resolve(args)?;
+    let listener =
+        std::net::TcpListener::bind(&config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let data_dir = config.data_dir.clone();
+    let sys = actix_web::rt::System::new();
+    sys.block_on(async move {
+        let running = crate::service::start(config, listener).map_err(|e| e.to_string())?;
+        let addr = running.addr;
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "timsg serving the TIM message API on http://{addr} (data in {})", data_dir.display());
+        let _ =
+            writeln!(err, "  a UserSig for user alice:  timsg usersig --user alice --data-dir {}", data_dir.display());
+        let _ = writeln!(err, "  API description:           http://{addr}/v1/openapi.json");
+        drop(err);
+        running.run(crate::service::shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UsersigArgs {
+    /// The user the sig is for.
+    #[arg(long)]
+    pub user: String,
+    /// Read the secret key from this service data directory [default: ./timsg-data].
+    #[arg(long, env = "TIMSG_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Or give the key itself.
+    #[arg(long, env = "TIMSG_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    #[arg(long, env = "TIMSG_SDKAPPID", default_value_t = DEFAULT_SDKAPPID)]
+    pub sdkappid: u64,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 86400 * 180)]
+    pub expire: u64,
+}
+
+pub fn usersig(args: UsersigArgs) -> Result<(), String> {
+    let key = match args.secret_key {
+        Some(k) => k,
+        None => local_secret_key(&args.data_dir.unwrap_or_else(|| PathBuf::from("timsg-data")))?,
+    };
+    let now = timsg_actors::Clock::System.now_secs();
+    let sig = usersig::generate(args.sdkappid, &key, &args.user, args.expire, now);
+    writeln!(std::io::stdout(), "{sig}").map_err(|e| e.to_string())
+}

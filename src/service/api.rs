@@ -1,0 +1,141 @@
+//! `POST /v1/<TIM function>`: the same arguments as the C call, as JSON —
+//! `{"conv_id", "conv_type", "param", "opt", "path"}` (`param` is the C call's JSON argument,
+//! as an object, an array or a string) — answered with `{code, desc, json_params}` through the
+//! same dispatcher as the C ABI. Synchronous refusals (negative codes) come with HTTP 400,
+//! authentication failures 401/403, bodies over 1 MB 413 with 9522.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ServiceState;
+use super::auth::authenticate;
+use crate::dispatch::{self, API_TABLE, ApiCall};
+use crate::error::{TimError, code};
+
+/// `ERR_SDK_NET_PKG_SIZE_LIMIT`: the request is over 1 MB.
+pub const ERR_SDK_NET_PKG_SIZE_LIMIT: i32 = 9522;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallBody {
+    pub conv_id: Option<String>,
+    pub conv_type: u32,
+    pub param: Value,
+    pub opt: u32,
+    pub path: Option<String>,
+}
+
+/// `{code, desc, json_params}` with the given HTTP status; `json_params` is embedded as JSON
+/// when it is JSON.
+pub fn answer(status: StatusCode, code: i32, desc: &str, json_params: &str) -> HttpResponse {
+    let params = if json_params.is_empty() {
+        Value::String(String::new())
+    } else {
+        serde_json::from_str(json_params).unwrap_or_else(|_| Value::String(json_params.to_string()))
+    };
+    HttpResponse::build(status).json(json!({"code": code, "desc": desc, "json_params": params}))
+}
+
+pub fn refuse(status: StatusCode, e: &TimError) -> HttpResponse {
+    answer(status, e.code, &e.desc, "")
+}
+
+/// Reads a body of at most `limit` bytes.
+pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<web::BytesMut, HttpResponse> {
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|e| refuse(StatusCode::BAD_REQUEST, &TimError::param(format!("cannot read the body: {e}"))))?;
+        if body.len() + chunk.len() > limit {
+            let e = TimError::new(ERR_SDK_NET_PKG_SIZE_LIMIT, format!("the request body is over {limit} bytes"));
+            return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, &e));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub async fn call(
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+    state: web::Data<ServiceState>,
+) -> HttpResponse {
+    let api = path.into_inner();
+    if !API_TABLE.iter().any(|(name, _)| *name == api) {
+        return refuse(StatusCode::NOT_FOUND, &TimError::param(format!("no function {api:?}; see /v1/openapi.json")));
+    }
+    let user = match authenticate(&state, &req) {
+        Ok(u) => u,
+        Err(r) => return refuse(r.status, &r.error),
+    };
+    let body = match read_body(payload, state.config.max_body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let call_body: CallBody = if body.iter().all(u8::is_ascii_whitespace) {
+        CallBody::default()
+    } else {
+        match crate::wire::lenient::from_str(std::str::from_utf8(&body).unwrap_or("\u{fffd}")) {
+            Ok(b) => b,
+            Err(e) => return refuse(StatusCode::BAD_REQUEST, &TimError::json(format!("request body: {e}"))),
+        }
+    };
+    let (session, hub) = match state.session(&user) {
+        Ok(s) => s,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    let json = match &call_body.param {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let call = ApiCall {
+        api: &api,
+        conv_id: call_body.conv_id.as_deref(),
+        conv_type: call_body.conv_type,
+        json: &json,
+        opt: call_body.opt,
+        path: call_body.path.as_deref(),
+    };
+    let accepted = match dispatch::begin(&session, &call) {
+        Ok(a) => a,
+        Err(e) if e.is_synchronous() => return refuse(StatusCode::BAD_REQUEST, &e),
+        Err(e) => return refuse(StatusCode::OK, &e),
+    };
+    let dispatch::Accepted { message_id, progress, completion } = accepted;
+    // Download progress goes to the user's event stream.
+    if let Some(mut progress) = progress {
+        let engine = state.runtime.engine().clone();
+        actix_web::rt::spawn(async move {
+            while let Some((current, total)) = progress.recv().await {
+                let body = json!({"msg_download_elem_result_current_size": current, "msg_download_elem_result_total_size": total});
+                hub.push(engine.stamp(), "DownloadProgress", body);
+            }
+        });
+    }
+    let r = completion.await;
+    let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
+    if let Some(id) = message_id
+        && let Ok(v) = id.parse()
+    {
+        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-tim-message-id"), v);
+    }
+    resp
+}
+
+/// Any other path or method.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    let known_post = req.path().strip_prefix("/v1/").is_some_and(|api| API_TABLE.iter().any(|(n, _)| *n == api));
+    if known_post {
+        let e = TimError::param(format!("{} takes POST", req.path()));
+        return refuse(StatusCode::METHOD_NOT_ALLOWED, &e);
+    }
+    refuse(
+        StatusCode::NOT_FOUND,
+        &TimError::new(code::TIM_ERR_PARAM, format!("no endpoint {} {}", req.method(), req.path())),
+    )
+}

@@ -1,0 +1,129 @@
+//! Per-user event hubs for the WebSocket stream. Each logged-in user's events are numbered
+//! with a cursor (a strictly increasing stamp), kept in a bounded log, and fanned out to the
+//! user's WebSocket clients. A client that reconnects with the cursor of the last event it saw
+//! is replayed everything after it from the log — subscription and replay happen under one lock,
+//! so nothing is missed and nothing comes twice. A client whose buffer fills is dropped (and
+//! told why) rather than growing memory.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// One event as sent to clients: `{"cursor", "event", "json"}` text.
+pub type EventText = Arc<str>;
+
+struct Client {
+    id: u64,
+    tx: mpsc::Sender<(u64, EventText)>,
+    slow: Arc<AtomicBool>,
+}
+
+/// What a new subscriber gets: the events it missed, then a live feed.
+pub struct Subscription {
+    pub replay: Vec<(u64, EventText)>,
+    /// False if the cursor was older than the log holds (some events are gone).
+    pub complete: bool,
+    pub live: mpsc::Receiver<(u64, EventText)>,
+    /// Set when the client was dropped for not keeping up.
+    pub slow: Arc<AtomicBool>,
+    pub id: u64,
+}
+
+/// The replay log and the connected clients, changed together under one lock.
+#[derive(Default)]
+struct HubState {
+    log: VecDeque<(u64, EventText)>,
+    clients: Vec<Client>,
+}
+
+pub struct UserHub {
+    state: Mutex<HubState>,
+    log_cap: usize,
+    client_buffer: usize,
+    next_client: AtomicU64,
+}
+
+impl UserHub {
+    pub fn new(log_cap: usize, client_buffer: usize) -> UserHub {
+        UserHub {
+            state: Mutex::new(HubState::default()),
+            log_cap: log_cap.max(1),
+            client_buffer: client_buffer.max(1),
+            next_client: AtomicU64::new(0),
+        }
+    }
+
+    /// Adds an event under `cursor` and offers it to every client.
+    pub fn push(&self, cursor: u64, event: &str, body: Value) {
+        let text: EventText = json!({"cursor": cursor, "event": event, "json": body}).to_string().into();
+        let mut guard = self.state.lock();
+        let HubState { log, clients } = &mut *guard;
+        log.push_back((cursor, text.clone()));
+        while log.len() > self.log_cap {
+            log.pop_front();
+        }
+        clients.retain(|c| match c.tx.try_send((cursor, text.clone())) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                c.slow.store(true, Ordering::SeqCst);
+                metrics::counter!("timsg_ws_slow_disconnects_total").increment(1);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+    }
+
+    /// Subscribes a client that last saw `after` (or nothing).
+    pub fn subscribe(&self, after: Option<u64>) -> Subscription {
+        let (tx, live) = mpsc::channel(self.client_buffer);
+        let slow = Arc::new(AtomicBool::new(false));
+        let id = self.next_client.fetch_add(1, Ordering::Relaxed);
+        let mut guard = self.state.lock();
+        let HubState { log, clients } = &mut *guard;
+        let (replay, complete) = match after {
+            None => (Vec::new(), true),
+            Some(c) => {
+                let complete = log.front().is_none_or(|(first, _)| *first <= c.saturating_add(1)) || c == 0;
+                (log.iter().filter(|(cur, _)| *cur > c).cloned().collect(), complete)
+            }
+        };
+        clients.push(Client { id, tx, slow: slow.clone() });
+        Subscription { replay, complete, live, slow, id }
+    }
+
+    pub fn unsubscribe(&self, id: u64) {
+        self.state.lock().clients.retain(|c| c.id != id);
+    }
+
+    pub fn clients(&self) -> usize {
+        self.state.lock().clients.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_after_a_cursor_then_live_and_slow_clients_are_dropped() {
+        let hub = UserHub::new(3, 1);
+        hub.push(1, "e", json!(1));
+        hub.push(2, "e", json!(2));
+        let mut sub = hub.subscribe(Some(1));
+        assert_eq!(sub.replay.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![2]);
+        assert!(sub.complete);
+        hub.push(3, "e", json!(3));
+        assert_eq!(sub.live.try_recv().unwrap().0, 3);
+        hub.push(4, "e", json!(4));
+        hub.push(5, "e", json!(5)); // buffer of 1 is full: dropped
+        assert!(sub.slow.load(Ordering::SeqCst));
+        assert_eq!(hub.clients(), 0);
+        let late = hub.subscribe(Some(1));
+        assert!(!late.complete, "events 2 fell out of the log");
+        assert_eq!(late.replay.len(), 3);
+    }
+}

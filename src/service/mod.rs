@@ -1,0 +1,162 @@
+//! `timsg serve`: the HTTP and WebSocket service (actix-web).
+//!
+//! - `POST /v1/<TIM function>`: one endpoint per function of the dispatcher table, answering
+//!   `{code, desc, json_params}` ([`api`]);
+//! - `GET /v1/events`: the user's event stream over WebSocket, resumable by cursor ([`ws`],
+//!   [`hub`]);
+//! - `PUT /v1/blobs`, `GET /v1/blobs/<sha256>` (with Range): media ([`blobs`]);
+//! - `GET /v1/openapi.json` ([`openapi`]), `/metrics`, `/healthz`, `/readyz` ([`ops`]).
+//!
+//! Every request is authenticated ([`auth`]). The service takes its listener and its shutdown
+//! signal from the caller, so tests run it on port 0 and stop it deterministically.
+
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod hub;
+pub mod openapi;
+pub mod ops;
+pub mod ws;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{App, HttpServer, web};
+use dashmap::DashMap;
+use tokio::sync::watch;
+
+use crate::events::{Listener, to_listener_json};
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::session::Session;
+pub use config::ServiceConfig;
+use hub::UserHub;
+
+/// The event names of the stream, as the C listeners are named.
+pub fn listener_event_name(l: Listener) -> &'static str {
+    match l {
+        Listener::RecvNewMsg => "RecvNewMsg",
+        Listener::MsgRevoke => "MsgRevoke",
+        Listener::MsgReadedReceipt => "MsgReadedReceipt",
+        Listener::MsgUpdate => "MsgUpdate",
+        Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
+    }
+}
+
+/// What every request handler shares.
+pub struct ServiceState {
+    pub config: ServiceConfig,
+    pub runtime: Runtime,
+    /// Logged-in users and their event hubs; a user is logged in at its first request.
+    sessions: DashMap<String, (Arc<Session>, Arc<UserHub>)>,
+    /// Flips to true when the service is shutting down (WebSockets close with a reason).
+    pub shutting_down: watch::Sender<bool>,
+}
+
+impl ServiceState {
+    /// The session and hub of `user`, logging it in on first use.
+    pub fn session(&self, user: &str) -> Result<(Arc<Session>, Arc<UserHub>), crate::error::TimError> {
+        if let Some(s) = self.sessions.get(user) {
+            return Ok(s.clone());
+        }
+        let entry = self.sessions.entry(user.to_string()).or_try_insert_with(|| {
+            let session = Arc::new(self.runtime.login(user)?);
+            let hub = Arc::new(UserHub::new(self.config.event_log, self.config.ws_buffer));
+            if let Some(mut events) = session.take_events() {
+                let (hub2, engine) = (hub.clone(), self.runtime.engine().clone());
+                actix_web::rt::spawn(async move {
+                    while let Some(e) = events.recv().await {
+                        let (listener, body) = to_listener_json(&e);
+                        hub2.push(engine.stamp(), listener_event_name(listener), body);
+                    }
+                });
+            }
+            let missed = session.clone();
+            actix_web::rt::spawn(async move {
+                let _ = missed.deliver_missed_events().await;
+            });
+            Ok::<_, crate::error::TimError>((session, hub))
+        })?;
+        Ok(entry.clone())
+    }
+}
+
+/// A service bound to a listener and running.
+pub struct RunningService {
+    pub addr: std::net::SocketAddr,
+    pub state: web::Data<ServiceState>,
+    server: actix_web::dev::Server,
+}
+
+impl RunningService {
+    /// Serves until `shutdown` resolves or the server stops on a signal; then closes the
+    /// WebSockets with a reason, finishes in-flight requests and flushes the store.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        // The server future drives the server: it runs as its own task while we wait.
+        let mut server = actix_web::rt::spawn(self.server);
+        tokio::select! {
+            r = &mut server => { r.map_err(std::io::Error::other)??; }
+            () = shutdown => {
+                let _ = state.shutting_down.send(true);
+                handle.stop(true).await;
+                let _ = server.await;
+            }
+        }
+        let _ = state.shutting_down.send(true);
+        state.sessions.clear();
+        state.runtime.shutdown();
+        tracing::info!("service stopped");
+        Ok(())
+    }
+}
+
+/// Opens the runtime and binds the service to `listener` (not yet serving until awaited).
+pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<RunningService> {
+    let addr = listener.local_addr()?;
+    let runtime = Runtime::open(RuntimeConfig {
+        data_dir: config.data_dir.clone(),
+        durability: config.durability,
+        blob_url_base: format!("http://{addr}/v1/blobs/"),
+        ..Default::default()
+    })
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    ops::install_metrics();
+    let (shutting_down, _) = watch::channel(false);
+    let state = web::Data::new(ServiceState { config, runtime, sessions: DashMap::new(), shutting_down });
+    let app_state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(app_state.clone())
+            .route("/healthz", web::get().to(ops::healthz))
+            .route("/readyz", web::get().to(ops::readyz))
+            .route("/metrics", web::get().to(ops::metrics))
+            .route("/v1/openapi.json", web::get().to(openapi::document))
+            .route("/v1/events", web::get().to(ws::events))
+            .route("/v1/blobs", web::put().to(blobs::put))
+            .route("/v1/blobs/{hash}", web::get().to(blobs::get))
+            .route("/v1/{api}", web::post().to(api::call))
+            .default_service(web::to(api::not_found))
+    })
+    .workers(2)
+    .shutdown_timeout(10)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(RunningService { addr, state, server })
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,94 @@
+//! `GET /v1/events?cursor=N`: the user's events over WebSocket, as text frames
+//! `{"cursor", "event", "json"}` carrying the same JSON the C listeners receive. With the cursor
+//! of the last event it saw, a reconnecting client first gets every event after it, then the
+//! live feed. Client frames other than ping/pong/close are refused with a close frame; a client
+//! that cannot keep up is closed with "slow consumer".
+
+use std::sync::atomic::Ordering;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use actix_ws::{CloseCode, CloseReason, Message};
+
+use super::ServiceState;
+use super::api::refuse;
+use super::auth::authenticate;
+use crate::error::TimError;
+
+fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
+    Some(CloseReason { code, description: Some(text.to_string()) })
+}
+
+pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<ServiceState>) -> HttpResponse {
+    let user = match authenticate(&state, &req) {
+        Ok(u) => u,
+        Err(r) => return refuse(r.status, &r.error),
+    };
+    let cursor = req
+        .query_string()
+        .split('&')
+        .find_map(|p| p.strip_prefix("cursor="))
+        .map(|c| c.parse::<u64>().map_err(|_| TimError::param("cursor must be a number")));
+    let cursor = match cursor.transpose() {
+        Ok(c) => c,
+        Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
+    };
+    let (_, hub) = match state.session(&user) {
+        Ok(s) => s,
+        Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
+    };
+    let (response, mut session, mut frames) = match actix_ws::handle(&req, stream) {
+        Ok(x) => x,
+        Err(e) => return HttpResponse::from_error(e),
+    };
+    let mut sub = hub.subscribe(cursor);
+    let mut shutting_down = state.shutting_down.subscribe();
+    metrics::gauge!("timsg_ws_connections").increment(1.0);
+    actix_web::rt::spawn(async move {
+        let close = 'outer: {
+            if !sub.complete {
+                let _ =
+                    session.text(r#"{"event":"Gap","json":"events after the cursor were dropped from the log"}"#).await;
+            }
+            for (_, text) in std::mem::take(&mut sub.replay) {
+                if session.text(&*text).await.is_err() {
+                    break 'outer None;
+                }
+            }
+            loop {
+                tokio::select! {
+                    event = sub.live.recv() => match event {
+                        Some((_, text)) => {
+                            if session.text(&*text).await.is_err() {
+                                break None;
+                            }
+                        }
+                        None if sub.slow.load(Ordering::SeqCst) => {
+                            break reason(CloseCode::Policy, "slow consumer: the event buffer filled; reconnect with your last cursor");
+                        }
+                        None => break reason(CloseCode::Away, "the event stream ended"),
+                    },
+                    frame = frames.recv() => match frame {
+                        Some(Ok(Message::Ping(b))) => {
+                            if session.pong(&b).await.is_err() {
+                                break None;
+                            }
+                        }
+                        Some(Ok(Message::Pong(_))) => {}
+                        Some(Ok(Message::Close(_))) | None => break None,
+                        Some(Ok(_)) => break reason(CloseCode::Unsupported, "this stream takes no messages from clients"),
+                        Some(Err(_)) => break reason(CloseCode::Protocol, "protocol error"),
+                    },
+                    changed = shutting_down.changed() => {
+                        if changed.is_err() || *shutting_down.borrow() {
+                            break reason(CloseCode::Restart, "the service is shutting down");
+                        }
+                    }
+                }
+            }
+        };
+        hub.unsubscribe(sub.id);
+        metrics::gauge!("timsg_ws_connections").decrement(1.0);
+        let _ = session.close(close).await;
+    });
+    response
+}
