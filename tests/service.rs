@@ -1,0 +1,347 @@
+//! `timsg serve` end to end: a real server on 127.0.0.1:0, a real HTTP client and a real
+//! WebSocket client. Every endpoint; two users chatting; reconnecting with a cursor; auth
+//! failures and the admin identity; blobs with Range; bad input; graceful shutdown; and
+//! UserSigs made by the official npm package.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use timsg::auth::usersig::generate;
+use timsg::service::{self, ServiceConfig};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+const KEY: &str = "test-secret";
+const APP: u64 = 1_400_000_000;
+
+struct TestService {
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestService {
+    fn start() -> TestService {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = ServiceConfig::with_defaults(dir.path().to_path_buf(), KEY.into());
+        config.durability = timsg::Durability::Os;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let running = service::start(config, listener).unwrap();
+                running
+                    .run(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            })
+        });
+        TestService { addr, _dir: dir, stop: Some(stop), thread: Some(thread) }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn ws_url(&self, user: &str, cursor: Option<u64>) -> String {
+        let c = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
+        format!("ws://{}/v1/events?user={user}&usersig={}{c}", self.addr, sig(user))
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for TestService {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn sig(user: &str) -> String {
+    generate(APP, KEY, user, 3600, now())
+}
+
+async fn post_as(s: &TestService, api: &str, headers: &[(&str, String)], body: Value) -> (u16, Value) {
+    let mut req = reqwest::Client::new().post(s.url(&format!("/v1/{api}"))).body(body.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, json_of(resp).await)
+}
+
+async fn json_of(resp: reqwest::Response) -> Value {
+    serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap()
+}
+
+async fn post(s: &TestService, user: &str, api: &str, body: Value) -> (u16, Value) {
+    post_as(s, api, &[("X-TIM-User", user.into()), ("X-TIM-UserSig", sig(user))], body).await
+}
+
+async fn send_text(s: &TestService, from: &str, to: &str, text: &str) -> Value {
+    let (status, r) = post(
+        s,
+        from,
+        "TIMMsgSendMessage",
+        json!({"conv_id": to, "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": text}]}}),
+    )
+    .await;
+    assert_eq!((status, &r["code"]), (200, &json!(0)), "{r}");
+    r["json_params"].clone()
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(s: &TestService, user: &str, cursor: Option<u64>) -> Ws {
+    tokio_tungstenite::connect_async(s.ws_url(user, cursor)).await.expect("websocket connects").0
+}
+
+/// The next event frame.
+async fn next_event(ws: &mut Ws) -> Value {
+    loop {
+        let frame =
+            tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("an event arrives").unwrap().unwrap();
+        if let WsMessage::Text(t) = frame {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+/// The next new-message event's texts.
+async fn next_texts(ws: &mut Ws) -> (u64, Vec<String>) {
+    loop {
+        let e = next_event(ws).await;
+        if e["event"] == "RecvNewMsg" {
+            let texts = e["json"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["message_elem_array"][0]["text_elem_content"].as_str().unwrap_or("").to_string())
+                .collect();
+            return (e["cursor"].as_u64().unwrap(), texts);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_and_the_openapi_document_is_true() {
+    let s = TestService::start();
+    for (api, _) in timsg::dispatch::API_TABLE {
+        let (status, r) = post(&s, "alice", api, json!({})).await;
+        assert!(status == 200 || status == 400, "{api}: {status} {r}");
+        assert!(r.get("code").is_some() && r.get("desc").is_some() && r.get("json_params").is_some(), "{api}: {r}");
+    }
+    let doc = json_of(reqwest::get(s.url("/v1/openapi.json")).await.unwrap()).await;
+    assert_eq!(doc["openapi"], "3.0.3");
+    let paths = doc["paths"].as_object().unwrap();
+    for (api, _) in timsg::dispatch::API_TABLE {
+        assert!(paths.get(&format!("/v1/{api}")).is_some_and(|p| p.get("post").is_some()), "{api} is documented");
+    }
+    for (path, ops) in paths {
+        if let Some(api) = path.strip_prefix("/v1/")
+            && ops.get("post").is_some()
+        {
+            assert!(timsg::dispatch::API_TABLE.iter().any(|(n, _)| *n == api), "{path} is served");
+        }
+        for method in ops.as_object().unwrap().keys() {
+            let url = s.url(&path.replace("{hash}", &"0".repeat(64)));
+            let resp =
+                reqwest::Client::new().request(method.to_uppercase().parse().unwrap(), url).send().await.unwrap();
+            assert_ne!(resp.status().as_u16(), 404, "{method} {path} is served");
+        }
+    }
+    assert_eq!(reqwest::get(s.url("/healthz")).await.unwrap().status(), 200);
+    assert_eq!(reqwest::get(s.url("/readyz")).await.unwrap().status(), 200);
+    let metrics = reqwest::get(s.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("timsg_api_calls_total"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_users_chat_and_reconnecting_with_a_cursor_loses_nothing() {
+    let s = TestService::start();
+    let mut bob = connect(&s, "bob", None).await;
+    let mut alice = connect(&s, "alice", None).await;
+    send_text(&s, "alice", "bob", "hi bob").await;
+    let (c1, texts) = next_texts(&mut bob).await;
+    assert_eq!(texts, ["hi bob"]);
+    let reply = send_text(&s, "bob", "alice", "hi alice").await;
+    assert_eq!(next_texts(&mut alice).await.1, ["hi alice"]);
+    let _ = reply;
+    let (status, r) = post(&s, "bob", "TIMMsgReportReaded", json!({"conv_id": "alice", "conv_type": 1})).await;
+    assert_eq!((status, &r["code"]), (200, &json!(0)));
+    loop {
+        let e = next_event(&mut alice).await;
+        if e["event"] == "MsgReadedReceipt" {
+            assert_eq!(e["json"][0]["msg_receipt_conv_id"], "bob");
+            break;
+        }
+    }
+    // Bob goes away; two messages arrive; he comes back with his cursor.
+    bob.close(None).await.unwrap();
+    drop(bob);
+    send_text(&s, "alice", "bob", "while away 1").await;
+    send_text(&s, "alice", "bob", "while away 2").await;
+    let mut bob = connect(&s, "bob", Some(c1)).await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        seen.extend(next_texts(&mut bob).await.1);
+    }
+    assert_eq!(seen, ["while away 1", "while away 2"], "missed events, in order, none twice");
+    send_text(&s, "alice", "bob", "live again").await;
+    assert_eq!(next_texts(&mut bob).await.1, ["live again"]);
+    // A frame of the wrong type closes the stream with a reason.
+    bob.send(WsMessage::Text("hello?".into())).await.unwrap();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), bob.next()).await.unwrap() {
+            Some(Ok(WsMessage::Close(Some(frame)))) => {
+                assert!(frame.reason.contains("no messages from clients"), "{frame:?}");
+                break;
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_failures_and_the_admin_identity() {
+    let s = TestService::start();
+    let body = json!({"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "x"}]}});
+    let code = |r: (u16, Value)| (r.0, r.1["code"].as_i64().unwrap());
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &[], body.clone()).await), (401, 6014));
+    let garbage = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", "garbage".to_string())];
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &garbage, body.clone()).await), (401, 70003));
+    let expired =
+        [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", generate(APP, KEY, "alice", 10, now() - 100))];
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &expired, body.clone()).await), (401, 6206));
+    let forged =
+        [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", generate(APP, "other key", "alice", 3600, now()))];
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &forged, body.clone()).await), (401, 70003));
+    let someone_elses = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", sig("mallory"))];
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &someone_elses, body.clone()).await), (401, 70013));
+    let impersonate =
+        [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", sig("alice")), ("X-TIM-Act-As", "bob".to_string())];
+    assert_eq!(code(post_as(&s, "TIMMsgSendMessage", &impersonate, body.clone()).await), (403, 7014));
+    assert!(
+        tokio_tungstenite::connect_async(format!("ws://{}/v1/events?user=bob&usersig=nope", s.addr)).await.is_err()
+    );
+    // The admin sends as a bot.
+    let admin = [
+        ("X-TIM-User", "administrator".to_string()),
+        ("X-TIM-UserSig", sig("administrator")),
+        ("X-TIM-Act-As", "bot1".to_string()),
+    ];
+    let (status, r) = post_as(&s, "TIMMsgSendMessage", &admin, body.clone()).await;
+    assert_eq!((status, r["json_params"]["message_sender"].as_str()), (200, Some("bot1")), "{r}");
+    // Nothing the refused calls asked for happened.
+    let (_, history) = post(&s, "bob", "TIMMsgGetMsgList", json!({"conv_id": "alice", "conv_type": 1})).await;
+    assert_eq!(history["json_params"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_round_trip_with_range_and_bad_input_is_refused() {
+    let s = TestService::start();
+    let client = reqwest::Client::new();
+    let auth = |r: reqwest::RequestBuilder| r.header("X-TIM-User", "alice").header("X-TIM-UserSig", sig("alice"));
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let put = auth(client.put(s.url("/v1/blobs"))).body(bytes.clone()).send().await.unwrap();
+    assert_eq!(put.status(), 201);
+    let stored = json_of(put).await;
+    let url = stored["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("http://{}/v1/blobs/", s.addr)), "{url}");
+    let part = auth(client.get(&url)).header("Range", "bytes=10-19").send().await.unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().to_vec(), bytes[10..20].to_vec());
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401, "blobs need auth too");
+    assert_eq!(auth(client.get(s.url(&format!("/v1/blobs/{}", "a".repeat(64))))).send().await.unwrap().status(), 404);
+    // A sent file's URL points here, and DownloadElemToPath reads it back.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.txt");
+    std::fs::write(&file, b"file contents").unwrap();
+    let (_, sent) = post(&s, "alice", "TIMMsgSendMessage", json!({"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 4, "file_elem_file_path": file.to_str().unwrap()}]}})).await;
+    let file_url = sent["json_params"]["message_elem_array"][0]["file_elem_url"].as_str().unwrap().to_string();
+    assert!(file_url.starts_with(&format!("http://{}/v1/blobs/", s.addr)));
+    let dest = dir.path().join("copy.txt");
+    let (_, r) = post(&s, "bob", "TIMMsgDownloadElemToPath", json!({"param": {"msg_download_elem_param_type": 1, "msg_download_elem_param_id": "", "msg_download_elem_param_business_id": 0, "msg_download_elem_param_url": file_url}, "path": dest.to_str().unwrap()})).await;
+    assert_eq!(r["code"], 0, "{r}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"file contents");
+    // Bad input.
+    let big = json!({"conv_id": "bob", "conv_type": 1, "param": "x".repeat(1024 * 1024 + 1)});
+    let (status, r) = post(&s, "alice", "TIMMsgSendMessage", big).await;
+    assert_eq!((status, r["code"].as_i64()), (413, Some(9522)));
+    let resp = auth(client.post(s.url("/v1/TIMMsgSendMessage"))).body("{not json").send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(json_of(resp).await["code"], -3);
+    assert_eq!(auth(client.post(s.url("/v1/TIMMsgNoSuch"))).send().await.unwrap().status(), 404);
+    assert_eq!(client.get(s.url("/v1/TIMMsgSendMessage")).send().await.unwrap().status(), 405);
+    assert_eq!(client.delete(s.url("/nowhere")).send().await.unwrap().status(), 404);
+    // The server keeps serving.
+    send_text(&s, "alice", "bob", "still here").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_websockets_with_a_reason() {
+    let mut s = TestService::start();
+    let mut ws = connect(&s, "carol", None).await;
+    send_text(&s, "dave", "carol", "before shutdown").await;
+    assert_eq!(next_texts(&mut ws).await.1, ["before shutdown"]);
+    let stopper = std::thread::spawn(move || s.shutdown());
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(15), ws.next()).await.unwrap() {
+            Some(Ok(WsMessage::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert!(close.is_some_and(|f| f.reason.contains("shutting down")));
+    stopper.join().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usersigs_from_the_official_npm_package() {
+    let modules = std::env::var("TIMSG_NODE_MODULES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/npm/node_modules"));
+    assert!(
+        modules.join("tls-sig-api-v2").is_dir(),
+        "install the official package first: npm install --prefix target/npm tls-sig-api-v2 (.ci/run does)"
+    );
+    let make_sig = |key: &str| {
+        let script = format!(
+            "const T = require('tls-sig-api-v2'); console.log(new T.Api({APP}, '{key}').genUserSig('alice', 3600));"
+        );
+        let out = std::process::Command::new("node")
+            .arg("-e")
+            .arg(script)
+            .env("NODE_PATH", &modules)
+            .output()
+            .expect("node runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let s = TestService::start();
+    let body = json!({"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "from node"}]}});
+    let good = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", make_sig(KEY))];
+    let (status, r) = post_as(&s, "TIMMsgSendMessage", &good, body.clone()).await;
+    assert_eq!((status, r["code"].as_i64()), (200, Some(0)), "{r}");
+    let bad = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", make_sig("wrong key"))];
+    let (status, r) = post_as(&s, "TIMMsgSendMessage", &bad, body).await;
+    assert_eq!((status, r["code"].as_i64()), (401, Some(70003)));
+}
