@@ -12,7 +12,7 @@
 //! - Media: [`media`] — the blob store, uploads on send, downloads.
 //! - Plumbing: [`engine`] (actor system, routing, the calls every way in uses), [`store`]
 //!   (SQLite, the group-commit writer, reads and search), [`events`] (per-user event streams),
-//!   [`users`] (per-user options), [`config`], [`clock`].
+//!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog).
 
 pub mod actors;
 pub mod clock;
@@ -31,6 +31,7 @@ pub mod message;
 pub mod rate_limit;
 pub mod search;
 pub mod store;
+pub mod telemetry;
 pub mod users;
 
 pub use clock::Clock;

@@ -66,6 +66,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::Serialize;
+use tracing::Instrument;
 
 use crate::error::{TimError, code};
 use crate::session::Session;
@@ -184,19 +185,34 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     // into the caller (the C ABI sits above this).
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| begin(session, call)))
         .unwrap_or_else(|_| Err(TimError::new(code::ERR_SDK_INTERNAL_ERROR, "internal error while parsing the call")));
-    let span = tracing::debug_span!("api", api = name, conv_type = call.conv_type);
     match outcome {
         Ok(accepted) => {
             let Accepted { message_id, progress, completion } = accepted;
-            let completion = Box::pin(async move {
-                let result = completion.await;
-                let outcome = if result.code == 0 { "ok" } else { "error" };
-                metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => outcome).increment(1);
-                metrics::histogram!("timsg_api_call_seconds", "api" => *name).record(started.elapsed().as_secs_f64());
-                let _g = span.enter();
-                tracing::debug!(code = result.code, elapsed_us = started.elapsed().as_micros() as u64, "api call done");
-                result
-            });
+            let span = tracing::info_span!(
+                "api",
+                api = name,
+                conv_type = call.conv_type,
+                outcome = tracing::field::Empty,
+                code = tracing::field::Empty,
+                duration_us = tracing::field::Empty,
+            );
+            let completion = Box::pin(
+                async move {
+                    let result = completion.await;
+                    let outcome = if result.code == 0 { "ok" } else { "error" };
+                    let elapsed = started.elapsed();
+                    metrics::counter!("timsg_api_calls_total", "api" => *name, "outcome" => outcome).increment(1);
+                    metrics::histogram!("timsg_api_call_seconds", "api" => *name, "outcome" => outcome)
+                        .record(elapsed.as_secs_f64());
+                    let span = tracing::Span::current();
+                    span.record("outcome", outcome);
+                    span.record("code", result.code);
+                    span.record("duration_us", elapsed.as_micros() as u64);
+                    tracing::debug!("api call done");
+                    result
+                }
+                .instrument(span),
+            );
             Ok(Accepted { message_id, progress, completion })
         }
         Err(e) => {

@@ -67,7 +67,10 @@ impl UserHub {
             log.pop_front();
         }
         clients.retain(|c| match c.tx.try_send((cursor, text.clone())) {
-            Ok(()) => true,
+            Ok(()) => {
+                metrics::counter!("timsg_events_delivered_total", "sink" => "websocket").increment(1);
+                true
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 c.slow.store(true, Ordering::SeqCst);
                 metrics::counter!("timsg_ws_slow_disconnects_total").increment(1);

@@ -4,21 +4,39 @@
 use std::sync::OnceLock;
 
 use actix_web::{HttpResponse, web};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use timsg_actors::telemetry::{Kind, METRICS, buckets, describe_and_register};
 
 use super::ServiceState;
 
 static PROMETHEUS: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// Installs the Prometheus recorder once per process (embedders that installed their own
-/// recorder keep it; `/metrics` then says so).
+/// Installs the Prometheus recorder once per process, with the catalog's help texts and
+/// histogram buckets, and registers the series that exist from the start. Embedders call it
+/// too, and render the handle themselves; one that installed its own recorder keeps it
+/// (`/metrics` then says so).
 pub fn install_metrics() -> Option<&'static PrometheusHandle> {
     PROMETHEUS
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
-            Ok(h) => Some(h),
-            Err(e) => {
-                tracing::warn!(error = %e, "another metrics recorder is installed; /metrics is empty");
-                None
+        .get_or_init(|| {
+            let mut builder = PrometheusBuilder::new();
+            for m in METRICS.iter().filter(|m| m.kind == Kind::Histogram) {
+                builder = match builder.set_buckets_for_metric(Matcher::Full(m.name.into()), buckets(m.name)) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::warn!(error = %e, metric = m.name, "cannot set buckets");
+                        return None;
+                    }
+                };
+            }
+            match builder.install_recorder() {
+                Ok(h) => {
+                    describe_and_register();
+                    Some(h)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "another metrics recorder is installed; /metrics is empty");
+                    None
+                }
             }
         })
         .as_ref()

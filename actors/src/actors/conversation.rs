@@ -321,7 +321,7 @@ impl ConversationActor {
                 act.schedule_release(ctx);
             });
         }
-        metrics::gauge!("timsg_conversation_send_queue_depth").set(self.log().queue_len() as f64);
+        metrics::gauge!("timsg_conversations_send_queue_depth").set(self.log().queue_len() as f64);
     }
 
     /// Something went wrong (a panic, a failed write): stop taking ops and ask the supervisor

@@ -74,7 +74,11 @@ fn put_file(
     progress: &mut dyn FnMut(u64, u64),
 ) -> ConvResult<BlobInfo> {
     let (file, size) = open_checked(path, limit)?;
-    blobs.put_reader(file, size, cancel, progress).map_err(|e| match e {
+    let stored = blobs.put_reader(file, size, cancel, progress);
+    if let Ok(info) = &stored {
+        metrics::counter!("timsg_upload_bytes_total").increment(info.size);
+    }
+    stored.map_err(|e| match e {
         PutError::Cancelled => ConvError::SendCancelled,
         PutError::Source(e) => ConvError::FileUnreadable(format!("{path}: {e}")),
         PutError::Store(e) => ConvError::UploadFailed(e.to_string()),

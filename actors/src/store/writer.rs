@@ -93,7 +93,7 @@ pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usiz
             metrics::counter!("timsg_store_errors_total").increment(1);
         }
         metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("timsg_store_group_commit_size").record(ops as f64);
+        metrics::histogram!("timsg_store_group_commit_ops").record(ops as f64);
         for req in batch.drain(..) {
             req.done.complete(result.clone());
         }
