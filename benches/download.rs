@@ -3,6 +3,9 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports its ratio on standard output")]
 
+#[path = "common/report.rs"]
+mod report;
+
 #[path = "../tests/common/http_server.rs"]
 mod http_server;
 
@@ -60,17 +63,12 @@ criterion_group! {
     targets = benches
 }
 
-fn mean_ns(bench: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
-    let text = std::fs::read_to_string(format!("{dir}/criterion/download/{bench}/new/estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
     download();
     criterion::Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) = (mean_ns("raw_reqwest_copy"), mean_ns("download_manager")) {
+    if let (Some(raw), Some(ours)) =
+        (report::mean_ns("download", "raw_reqwest_copy"), report::mean_ns("download", "download_manager"))
+    {
         let mb_s = |ns: f64| SIZE as f64 / 1e6 / (ns / 1e9);
         println!(
             "download: raw reqwest {:.0} MB/s, download manager {:.0} MB/s, ratio {:.3}",

@@ -8,6 +8,9 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports its ratio on standard output")]
 
+#[path = "common/report.rs"]
+mod report;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,18 +109,12 @@ criterion_group! {
     targets = benches
 }
 
-/// Mean time per iteration of a finished benchmark, from criterion's own estimates.
-fn mean_ns(bench: &str) -> Option<f64> {
-    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
-    let text = std::fs::read_to_string(format!("{dir}/criterion/send_path/{bench}/new/estimates.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["mean"]["point_estimate"].as_f64()
-}
-
 fn main() {
     send_path();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(base), Some(ours)) = (mean_ns("raw_actix_round_trip"), mean_ns("timsg_typed_send_memory")) {
+    if let (Some(base), Some(ours)) =
+        (report::mean_ns("send_path", "raw_actix_round_trip"), report::mean_ns("send_path", "timsg_typed_send_memory"))
+    {
         let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
         println!(
             "send_path: raw actix {:.0} msg/s, timsg typed send {:.0} msg/s, ratio {:.3}",

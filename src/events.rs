@@ -22,6 +22,20 @@ pub enum Listener {
     MsgElemUploadProgress,
 }
 
+impl Listener {
+    /// The listener's name (the C callback's, without `TIM…Callback`), as the event streams
+    /// of the CLI and the service name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Listener::RecvNewMsg => "RecvNewMsg",
+            Listener::MsgRevoke => "MsgRevoke",
+            Listener::MsgReadedReceipt => "MsgReadedReceipt",
+            Listener::MsgUpdate => "MsgUpdate",
+            Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
+        }
+    }
+}
+
 /// The listener and the JSON array it receives for `event`.
 pub fn to_listener_json(event: &Event) -> (Listener, Value) {
     match event {

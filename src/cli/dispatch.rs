@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::DispatchArgs;
 use crate::dispatch::{self, ApiCall};
-use crate::events::{Listener, to_listener_json};
+use crate::events::to_listener_json;
 use crate::runtime::{Runtime, RuntimeConfig};
 
 #[derive(Debug, Deserialize)]
@@ -34,16 +34,6 @@ struct CallLine {
     path: Option<String>,
     #[serde(default)]
     tag: Value,
-}
-
-fn listener_name(l: Listener) -> &'static str {
-    match l {
-        Listener::RecvNewMsg => "RecvNewMsg",
-        Listener::MsgRevoke => "MsgRevoke",
-        Listener::MsgReadedReceipt => "MsgReadedReceipt",
-        Listener::MsgUpdate => "MsgUpdate",
-        Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
-    }
 }
 
 pub fn run(args: DispatchArgs) -> Result<(), String> {
@@ -74,7 +64,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     let event_task = rt.spawn(async move {
         while let Some(event) = events.recv().await {
             let (listener, body) = to_listener_json(&event);
-            if events_out.send(json!({"event": listener_name(listener), "json": body})).await.is_err() {
+            if events_out.send(json!({"event": listener.name(), "json": body})).await.is_err() {
                 break;
             }
         }

@@ -26,22 +26,11 @@ use actix_web::{App, HttpServer, web};
 use dashmap::DashMap;
 use tokio::sync::watch;
 
-use crate::events::{Listener, to_listener_json};
+use crate::events::to_listener_json;
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::session::Session;
 pub use config::ServiceConfig;
 use hub::UserHub;
-
-/// The event names of the stream, as the C listeners are named.
-pub fn listener_event_name(l: Listener) -> &'static str {
-    match l {
-        Listener::RecvNewMsg => "RecvNewMsg",
-        Listener::MsgRevoke => "MsgRevoke",
-        Listener::MsgReadedReceipt => "MsgReadedReceipt",
-        Listener::MsgUpdate => "MsgUpdate",
-        Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
-    }
-}
 
 /// What every request handler shares.
 pub struct ServiceState {
@@ -67,7 +56,7 @@ impl ServiceState {
                 actix_web::rt::spawn(async move {
                     while let Some(e) = events.recv().await {
                         let (listener, body) = to_listener_json(&e);
-                        hub2.push(engine.stamp(), listener_event_name(listener), body);
+                        hub2.push(engine.stamp(), listener.name(), body);
                     }
                 });
             }

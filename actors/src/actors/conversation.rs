@@ -356,24 +356,29 @@ impl ConversationActor {
         }
     }
 
-    fn reload(&mut self, ctx: &mut Context<Self>) {
+    /// Loads the log from the store; on failure the actor leaves the routing table and stops
+    /// (the next call starts a fresh one). Returns whether it loaded.
+    fn load(&mut self, ctx: &mut Context<Self>) -> bool {
         let key = self.key.clone();
         match self.shared.store.read(|c| read::load_conversation(c, &key)) {
             Ok(loaded) => {
-                self.log = Some(ConversationLog::restore(
-                    key,
-                    loaded.group,
-                    loaded.entries,
-                    loaded.members,
-                    self.shared.config.group_rate_limit,
-                ));
+                let rate = self.shared.config.group_rate_limit;
+                self.log = Some(ConversationLog::restore(key, loaded.group, loaded.entries, loaded.members, rate));
+                true
             }
             Err(e) => {
-                tracing::error!(conv = %self.key, error = %e, "cannot reload conversation; stopping it");
+                tracing::error!(conv = %self.key, error = %e, "cannot load conversation; stopping it");
+                metrics::counter!("timsg_store_errors_total").increment(1);
                 self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
                 ctx.stop();
-                return;
+                false
             }
+        }
+    }
+
+    fn reload(&mut self, ctx: &mut Context<Self>) {
+        if !self.load(ctx) {
+            return;
         }
         self.restarting = false;
         self.release_scheduled = false;
@@ -767,24 +772,8 @@ impl Actor for ConversationActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.shared.config.conversation_mailbox);
-        let key = self.key.clone();
-        match self.shared.store.read(|c| read::load_conversation(c, &key)) {
-            Ok(loaded) => {
-                self.log = Some(ConversationLog::restore(
-                    key,
-                    loaded.group,
-                    loaded.entries,
-                    loaded.members,
-                    self.shared.config.group_rate_limit,
-                ));
-            }
-            Err(e) => {
-                tracing::error!(conv = %self.key, error = %e, "cannot load conversation");
-                metrics::counter!("timsg_store_errors_total").increment(1);
-                self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
-                ctx.stop();
-                return;
-            }
+        if !self.load(ctx) {
+            return;
         }
         let idle = self.shared.config.idle_passivation;
         let tick = (idle / 4).max(Duration::from_millis(250));

@@ -1,0 +1,9 @@
+//! Reading criterion's own estimates back, so a bench can print its ratio to its baseline.
+
+/// Mean time per iteration of a finished benchmark `group/bench`, in nanoseconds.
+pub fn mean_ns(group: &str, bench: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
+    let text = std::fs::read_to_string(format!("{dir}/criterion/{group}/{bench}/new/estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
