@@ -11,6 +11,7 @@
 //! - [`events`]: events as the JSON the TIM listeners receive.
 //! - [`error`]: TIM codes and the mapping from domain errors.
 //! - [`service`]: `timsg serve`, the HTTP and WebSocket service.
+//! - [`load`]: `timsg load`, the load generator with its delivery check.
 //! - [`cli`]: the `timsg` command.
 //! - [`auth`]: UserSig v2.
 //! - [`capi`]: the C ABI (`libtimsg`, `include/TIMCloud.h`).
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod dispatch;
 pub mod error;
 pub mod events;
+pub mod load;
 pub mod runtime;
 pub mod service;
 pub mod session;

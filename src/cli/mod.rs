@@ -25,6 +25,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Prints a UserSig for a user, made with the service's secret key.
     Usersig(serve::UsersigArgs),
+    /// Drives the runtime with load, checking every delivery; fails on any lost, duplicated or
+    /// reordered message.
+    Load(crate::load::LoadArgs),
     /// Runs TIM calls read as JSON lines from standard input, answering each (and every event
     /// of the logged-in user) as a JSON line on standard output.
     Dispatch(DispatchArgs),
@@ -60,5 +63,35 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Dispatch(args) => dispatch::run(args),
         Command::Serve(args) => serve::serve(args),
         Command::Usersig(args) => serve::usersig(args),
+        Command::Load(args) => load(args),
     }
+}
+
+fn load(args: crate::load::LoadArgs) -> Result<(), String> {
+    use std::io::Write;
+    let json = args.json;
+    let report = crate::load::run(args)?;
+    let mut out = std::io::stdout().lock();
+    let r = &report.json;
+    let text = if json {
+        r.to_string()
+    } else {
+        format!(
+            "{} sends in {:.2} s: {:.0} messages/s; send latency p50 {:.3} ms, p99 {:.3} ms\n\
+             deliveries expected {}, lost {}, duplicated {}, reordered {}; peak RSS {} MiB\nlatency per API: {}",
+            r["sends"],
+            r["elapsed_seconds"].as_f64().unwrap_or(0.0),
+            r["messages_per_second"].as_f64().unwrap_or(0.0),
+            r["latency_p50_ms"].as_f64().unwrap_or(0.0),
+            r["latency_p99_ms"].as_f64().unwrap_or(0.0),
+            r["deliveries_expected"],
+            r["lost"],
+            r["duplicated"],
+            r["reordered"],
+            r["peak_rss_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
+            r["latency"],
+        )
+    };
+    writeln!(out, "{text}").map_err(|e| e.to_string())?;
+    if report.failed { Err("deliveries were lost, duplicated or reordered".into()) } else { Ok(()) }
 }

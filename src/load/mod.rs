@@ -1,0 +1,410 @@
+//! `timsg load`: a load generator that drives the runtime in-process and checks it as it goes.
+//!
+//! It makes users and conversations (a mix of C2C pairs and groups), then runs operations from
+//! a mix (text, custom, image, revoke, read report, history page, search) either closed-loop
+//! (`--concurrency` workers back to back) or open-loop (`--rate` operations per second, latency
+//! measured from each operation's scheduled time, so a stall is not hidden). Every user's event
+//! stream is consumed, and every acknowledged message must reach every member exactly once and
+//! in seq order: lost, duplicated and reordered deliveries are counted, and any of them makes the
+//! command fail.
+
+pub mod check;
+pub mod stats;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use timsg_actors::config::Durability;
+use timsg_actors::group::GroupKind;
+use timsg_actors::ids::{ConvKey, ConvRef};
+
+use self::check::{ConvId, DeliveryCheck, UserIdx};
+use self::stats::{Latencies, peak_rss_bytes};
+use crate::runtime::{Runtime, RuntimeConfig};
+use crate::session::Session;
+use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Users taking part.
+    #[arg(long, default_value_t = 200)]
+    pub users: usize,
+    /// Conversations to spread the traffic over.
+    #[arg(long, default_value_t = 1000)]
+    pub conversations: usize,
+    /// Share of the conversations that are groups (the rest are C2C pairs).
+    #[arg(long, default_value_t = 0.1)]
+    pub group_share: f64,
+    /// Members per group.
+    #[arg(long, default_value_t = 8)]
+    pub group_size: usize,
+    /// Operations to run (default 100000 unless --duration is given).
+    #[arg(long)]
+    pub messages: Option<u64>,
+    /// Seconds to run.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Open loop: operations per second. Without it the load is closed-loop.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Operations in flight (closed loop), or workers (open loop).
+    #[arg(long, default_value_t = 256)]
+    pub concurrency: usize,
+    /// Weights of the operations: text, custom, image, revoke, read, history, search.
+    #[arg(long, default_value = "text=100")]
+    pub mix: String,
+    /// `memory` (default), `os` or `fsync`.
+    #[arg(long, default_value = "memory")]
+    pub durability: Durability,
+    /// Where the store lives (a temporary directory by default).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON object instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Text,
+    Custom,
+    Image,
+    Revoke,
+    Read,
+    History,
+    Search,
+}
+
+impl Op {
+    fn api(self) -> &'static str {
+        match self {
+            Op::Text | Op::Custom | Op::Image => "send",
+            Op::Revoke => "revoke",
+            Op::Read => "report_read",
+            Op::History => "history",
+            Op::Search => "search",
+        }
+    }
+}
+
+/// Parses `text=90,revoke=5,…` into cumulative weights.
+fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    for part in mix.split(',').filter(|p| !p.trim().is_empty()) {
+        let (name, w) = part.split_once('=').ok_or_else(|| format!("mix entry {part:?} is not name=weight"))?;
+        let op = match name.trim() {
+            "text" => Op::Text,
+            "custom" => Op::Custom,
+            "image" => Op::Image,
+            "revoke" => Op::Revoke,
+            "read" => Op::Read,
+            "history" => Op::History,
+            "search" => Op::Search,
+            other => return Err(format!("unknown operation {other:?} in the mix")),
+        };
+        let w: u32 = w.trim().parse().map_err(|_| format!("weight of {name} is not a number"))?;
+        total += w;
+        out.push((op, total));
+    }
+    if total == 0 {
+        return Err("the mix has no weight".into());
+    }
+    Ok(out)
+}
+
+fn pick(mix: &[(Op, u32)], rng: &mut fastrand::Rng) -> Op {
+    let total = mix.last().map_or(1, |(_, t)| *t);
+    let r = rng.u32(..total);
+    mix.iter().find(|(_, t)| r < *t).map_or(Op::Text, |(op, _)| *op)
+}
+
+struct Conv {
+    reference: Vec<ConvRef>,
+    members: Vec<UserIdx>,
+}
+
+/// What one worker saw.
+#[derive(Default)]
+struct WorkerReport {
+    latencies: Latencies,
+    acked: Vec<(ConvId, u64, Vec<UserIdx>)>,
+    sends: u64,
+    errors: u64,
+}
+
+/// The outcome of a run.
+#[derive(Debug)]
+pub struct LoadReport {
+    pub json: serde_json::Value,
+    pub failed: bool,
+}
+
+pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
+    let mix = parse_mix(&args.mix)?;
+    if args.users < 2 || args.conversations == 0 || args.concurrency == 0 {
+        return Err("need at least 2 users, 1 conversation and 1 worker".into());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| scratch.path().to_path_buf());
+    let runtime = Runtime::open(RuntimeConfig {
+        data_dir: data_dir.clone(),
+        durability: args.durability,
+        event_buffer: 1 << 16,
+        group_rate_limit: 0,
+        ..Default::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = rt.block_on(drive(&args, &mix, &runtime, &data_dir));
+    rt.shutdown_timeout(Duration::from_secs(5));
+    runtime.shutdown();
+    result
+}
+
+async fn drive(
+    args: &LoadArgs,
+    mix: &[(Op, u32)],
+    runtime: &Runtime,
+    data_dir: &std::path::Path,
+) -> Result<LoadReport, String> {
+    let users: Vec<Arc<Session>> = (0..args.users)
+        .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    // Conversations: groups first, then C2C pairs.
+    let mut rng = fastrand::Rng::with_seed(7);
+    let groups = ((args.conversations as f64) * args.group_share.clamp(0.0, 1.0)).round() as usize;
+    let mut convs = Vec::with_capacity(args.conversations);
+    let mut key_to_id: HashMap<ConvKey, ConvId> = HashMap::new();
+    for i in 0..args.conversations {
+        let (members, key) = if i < groups {
+            let mut members: Vec<UserIdx> = Vec::new();
+            while members.len() < args.group_size.clamp(2, args.users) {
+                let u = rng.u32(..args.users as u32);
+                if !members.contains(&u) {
+                    members.push(u);
+                }
+            }
+            let gid = format!("load-g{i}");
+            let owner = &users[members[0] as usize];
+            let others = members[1..].iter().map(|u| format!("u{u}")).collect();
+            owner.create_group(&gid, &gid, GroupKind::Private, others).await.map_err(|e| e.to_string())?;
+            (members, ConvKey::group(&gid))
+        } else {
+            // A pair not taken yet: each conversation is its own.
+            let pairs = args.users * (args.users - 1) / 2;
+            if i - groups >= pairs {
+                return Err(format!("{} users make only {pairs} C2C conversations", args.users));
+            }
+            loop {
+                let a = rng.u32(..args.users as u32);
+                let b = rng.u32(..args.users as u32);
+                let key = ConvKey::c2c(&format!("u{a}"), &format!("u{b}"));
+                if a != b && !key_to_id.contains_key(&key) {
+                    break (vec![a, b], key);
+                }
+            }
+        };
+        let reference = members.iter().map(|u| key.as_seen_by(&format!("u{u}"))).collect();
+        key_to_id.insert(key, i as ConvId);
+        convs.push(Conv { reference, members });
+    }
+    let key_to_id = Arc::new(key_to_id);
+    // Receivers: every user's stream, recorded for the check.
+    let received = Arc::new(AtomicU64::new(0));
+    let mut consumers = Vec::new();
+    for (i, s) in users.iter().enumerate() {
+        let mut events = s.take_events().ok_or("events already taken")?;
+        let (map, received, me) = (key_to_id.clone(), received.clone(), format!("u{i}"));
+        consumers.push(tokio::spawn(async move {
+            let mut got: Vec<(ConvId, u64)> = Vec::new();
+            while let Some(e) = events.recv().await {
+                if let Event::NewMessages { messages, .. } = e {
+                    for m in messages {
+                        if let Some(id) = m.conv.key_for(&me).and_then(|k| map.get(&k).copied()) {
+                            got.push((id, m.message.seq));
+                            received.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            }
+            got
+        }));
+    }
+    let image_path = data_dir.join("load-image.png");
+    if mix.iter().any(|(op, _)| *op == Op::Image) {
+        image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8, y as u8, 99]))
+            .save_with_format(&image_path, image::ImageFormat::Png)
+            .map_err(|e| e.to_string())?;
+    }
+
+    let total = match (args.messages, args.duration) {
+        (Some(n), _) => n,
+        (None, Some(_)) => u64::MAX,
+        (None, None) => 100_000,
+    };
+    let deadline = args.duration.map(|d| Instant::now() + Duration::from_secs_f64(d));
+    let progress = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::new(if total == u64::MAX { 0 } else { total })
+    };
+    progress.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} ops {per_sec}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let issued = Arc::new(AtomicU64::new(0));
+    let convs = Arc::new(convs);
+    let users = Arc::new(users);
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..args.concurrency {
+        let (issued, convs, users, mix, progress, image_path) =
+            (issued.clone(), convs.clone(), users.clone(), mix.to_vec(), progress.clone(), image_path.clone());
+        let rate = args.rate;
+        workers.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
+            let mut report = WorkerReport::default();
+            let mut recent: Vec<(usize, usize, String)> = Vec::new();
+            loop {
+                let n = issued.fetch_add(1, Ordering::Relaxed);
+                if n >= total || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                // Open loop: each operation has its slot; latency counts from it.
+                let scheduled = match rate {
+                    Some(r) => {
+                        let at = start + Duration::from_secs_f64(n as f64 / r.max(1) as f64);
+                        tokio::time::sleep_until(at.into()).await;
+                        at
+                    }
+                    None => Instant::now(),
+                };
+                let op = pick(&mix, &mut rng);
+                let ci = rng.usize(..convs.len());
+                let conv = &convs[ci];
+                let mi = rng.usize(..conv.members.len());
+                let user = &users[conv.members[mi] as usize];
+                let conv_ref = &conv.reference[mi];
+                let ok = match op {
+                    Op::Text | Op::Custom | Op::Image => {
+                        let element = match op {
+                            Op::Text => Element::text("load text message"),
+                            Op::Custom => Element::custom("{\"load\":true}"),
+                            _ => {
+                                let body =
+                                    timsg_actors::element::ElementBody::Image(timsg_actors::element::ImageElement {
+                                        orig_path: image_path.to_string_lossy().to_string(),
+                                        ..Default::default()
+                                    });
+                                Element::new(body)
+                            }
+                        };
+                        match user.send(conv_ref, MessageContent::with_elements(vec![element])).await {
+                            Ok(view) => {
+                                let receivers =
+                                    conv.members.iter().copied().filter(|u| *u != conv.members[mi]).collect();
+                                report.acked.push((ci as ConvId, view.message.seq, receivers));
+                                report.sends += 1;
+                                recent.push((ci, mi, view.message.id.to_string()));
+                                if recent.len() > 16 {
+                                    recent.remove(0);
+                                }
+                                true
+                            }
+                            Err(_) => false,
+                        }
+                    }
+                    Op::Revoke => match recent.pop() {
+                        Some((c, m, id)) => {
+                            let owner = &users[convs[c].members[m] as usize];
+                            owner.revoke(&convs[c].reference[m], MessageTarget::Id(id.into())).await.is_ok()
+                        }
+                        None => true,
+                    },
+                    Op::Read => user.report_readed(conv_ref, None).await.is_ok(),
+                    Op::History => {
+                        user.get_msg_list(conv_ref, HistoryQuery { count: 20, ..Default::default() }).await.is_ok()
+                    }
+                    Op::Search => {
+                        let q = SearchQuery { keywords: vec!["load".into()], page_size: 20, ..Default::default() };
+                        user.search_local_messages(q).await.is_ok()
+                    }
+                };
+                report.latencies.record(op.api(), scheduled.elapsed());
+                if !ok {
+                    report.errors += 1;
+                }
+                progress.inc(1);
+            }
+            report
+        }));
+    }
+    let mut latencies = Latencies::default();
+    let mut check = DeliveryCheck::default();
+    let (mut sends, mut errors) = (0, 0);
+    for w in workers {
+        let r = w.await.map_err(|e| e.to_string())?;
+        latencies.merge(r.latencies);
+        sends += r.sends;
+        errors += r.errors;
+        for (conv, seq, receivers) in r.acked {
+            check.acknowledged(conv, seq, receivers);
+        }
+    }
+    let elapsed = start.elapsed();
+    progress.finish_and_clear();
+    // Let the deliveries drain: until everything expected has arrived, or nothing has moved
+    // for two seconds.
+    let expected = check.deliveries_expected();
+    let mut last = (received.load(Ordering::Relaxed), Instant::now());
+    while received.load(Ordering::Relaxed) < expected {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = received.load(Ordering::Relaxed);
+        if now != last.0 {
+            last = (now, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(2) {
+            break;
+        }
+    }
+    // Logging everyone out closes the streams; each consumer then hands over what it got.
+    drop(users);
+    for (user, c) in consumers.into_iter().enumerate() {
+        for (conv, seq) in c.await.map_err(|e| e.to_string())? {
+            check.received(user as UserIdx, conv, seq);
+        }
+    }
+    let json = json!({
+        "operations": latencies_total(&latencies),
+        "sends": sends,
+        "errors": errors,
+        "elapsed_seconds": elapsed.as_secs_f64(),
+        "messages_per_second": sends as f64 / elapsed.as_secs_f64().max(1e-9),
+        "latency_p50_ms": latencies.quantile_ms("send", 0.5),
+        "latency_p99_ms": latencies.quantile_ms("send", 0.99),
+        "latency": latencies.to_json(),
+        "deliveries_expected": expected,
+        "lost": check.lost(),
+        "duplicated": check.duplicated,
+        "reordered": check.reordered,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "users": args.users,
+        "conversations": args.conversations,
+        "durability": format!("{:?}", args.durability).to_lowercase(),
+    });
+    let failed = check.lost() + check.duplicated + check.reordered > 0;
+    Ok(LoadReport { json, failed })
+}
+
+fn latencies_total(l: &Latencies) -> u64 {
+    ["send", "revoke", "report_read", "history", "search"].iter().map(|a| l.count(a)).sum()
+}

@@ -1,0 +1,94 @@
+//! Latency per API (HDR histograms, microseconds) and the process's peak memory.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+
+#[derive(Debug, Default)]
+pub struct Latencies {
+    per_api: BTreeMap<&'static str, Histogram<u64>>,
+}
+
+impl Latencies {
+    pub fn record(&mut self, api: &'static str, d: Duration) {
+        let h = self
+            .per_api
+            .entry(api)
+            .or_insert_with(|| Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds"));
+        let _ = h.record((d.as_micros() as u64).clamp(1, 60_000_000));
+    }
+
+    pub fn merge(&mut self, other: Latencies) {
+        for (api, h) in other.per_api {
+            match self.per_api.get_mut(api) {
+                Some(mine) => {
+                    let _ = mine.add(&h);
+                }
+                None => {
+                    self.per_api.insert(api, h);
+                }
+            }
+        }
+    }
+
+    /// The quantile of one API, milliseconds.
+    pub fn quantile_ms(&self, api: &str, q: f64) -> f64 {
+        self.per_api.get(api).map_or(0.0, |h| h.value_at_quantile(q) as f64 / 1000.0)
+    }
+
+    pub fn count(&self, api: &str) -> u64 {
+        self.per_api.get(api).map_or(0, Histogram::len)
+    }
+
+    /// `{api: {count, p50_ms, p90_ms, p99_ms, p999_ms, max_ms}}`.
+    pub fn to_json(&self) -> Value {
+        let mut out = serde_json::Map::new();
+        for (api, h) in &self.per_api {
+            let ms = |v: u64| v as f64 / 1000.0;
+            out.insert(
+                api.to_string(),
+                json!({
+                    "count": h.len(),
+                    "p50_ms": ms(h.value_at_quantile(0.5)),
+                    "p90_ms": ms(h.value_at_quantile(0.9)),
+                    "p99_ms": ms(h.value_at_quantile(0.99)),
+                    "p999_ms": ms(h.value_at_quantile(0.999)),
+                    "max_ms": ms(h.max()),
+                }),
+            );
+        }
+        Value::Object(out)
+    }
+}
+
+/// The process's peak resident set size, bytes (Linux `VmHWM`; 0 where unknown).
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_and_merge() {
+        let mut a = Latencies::default();
+        for ms in 1..=100 {
+            a.record("send", Duration::from_millis(ms));
+        }
+        let mut b = Latencies::default();
+        b.record("send", Duration::from_millis(500));
+        a.merge(b);
+        assert_eq!(a.count("send"), 101);
+        assert!((a.quantile_ms("send", 0.5) - 51.0).abs() < 1.0);
+        assert!(a.to_json()["send"]["max_ms"].as_f64().unwrap() >= 499.0);
+        assert!(peak_rss_bytes() > 0);
+    }
+}

@@ -1,0 +1,73 @@
+//! `timsg load`: runs a mixed load in-process and reports throughput, latency and the delivery
+//! check as one JSON object; bad arguments are refused.
+
+use std::process::Command;
+
+#[test]
+fn a_mixed_load_delivers_everything_exactly_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args(["load", "--users", "12", "--conversations", "30", "--group-share", "0.2", "--group-size", "5"])
+        .args(["--messages", "1500", "--concurrency", "16", "--durability", "os", "--json"])
+        .args(["--mix", "text=80,custom=5,image=2,revoke=3,read=5,history=3,search=2", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in
+        ["messages_per_second", "latency_p50_ms", "latency_p99_ms", "lost", "duplicated", "reordered", "peak_rss_bytes"]
+    {
+        assert!(r.get(key).is_some(), "{key} in {r}");
+    }
+    assert_eq!(
+        (r["lost"].as_u64(), r["duplicated"].as_u64(), r["reordered"].as_u64()),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    assert!(r["sends"].as_u64().unwrap() > 1000, "{r}");
+    assert!(r["deliveries_expected"].as_u64().unwrap() >= r["sends"].as_u64().unwrap());
+    assert!(r["messages_per_second"].as_f64().unwrap() > 0.0);
+    assert!(r["latency"]["search"]["count"].as_u64().unwrap() > 0, "{r}");
+}
+
+#[test]
+fn open_loop_by_duration() {
+    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args([
+            "load",
+            "--users",
+            "4",
+            "--conversations",
+            "4",
+            "--duration",
+            "1",
+            "--rate",
+            "300",
+            "--concurrency",
+            "8",
+            "--json",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sends = r["sends"].as_u64().unwrap();
+    assert!((150..=330).contains(&sends), "about 300 in one second at 300/s, got {sends}");
+    assert_eq!(r["lost"], 0);
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    for args in [
+        &["load", "--mix", "teleport=1"][..],
+        &["load", "--users", "1"],
+        &["load", "--users", "3", "--conversations", "10", "--group-share", "0"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_timsg")).args(args).env("RUST_LOG", "warn").output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(!out.stderr.is_empty());
+    }
+}
