@@ -155,6 +155,8 @@ pub struct ConversationActor {
     /// Callers waiting for their message to be durable (or to leave the send queue).
     pending_sends: HashMap<MsgId, Vec<Reply<MessageView>>>,
     release_scheduled: bool,
+    /// A [`FlushChanges`] is on its way.
+    flush_scheduled: bool,
     last_activity: Instant,
     /// Uploads in flight, by message ID, with the flag that stops them.
     uploads: HashMap<MsgId, Arc<AtomicBool>>,
@@ -175,6 +177,7 @@ impl ConversationActor {
             next_token: 0,
             pending_sends: HashMap::new(),
             release_scheduled: false,
+            flush_scheduled: false,
             last_activity: Instant::now(),
             uploads: HashMap::new(),
             restarting: false,
@@ -192,8 +195,22 @@ impl ConversationActor {
 
     /// Hands the log's changes to the store writer; `after` runs once they are durable (at
     /// once if nothing changed).
+    ///
+    /// Whenever the changes hold newly committed messages, their durability continuation
+    /// (mark sent, deliver, answer the senders) rides on this write — whoever triggered it.
     fn flush(&mut self, ctx: &mut Context<Self>, after: Option<AfterWrite>) {
         let changes = self.log().take_changes();
+        let after: Option<AfterWrite> = if changes.inserted.is_empty() {
+            after
+        } else {
+            let through = self.log().last_seq();
+            Some(Box::new(move |act: &mut Self, ctx: &mut Context<Self>, res: Result<(), StoreError>| {
+                act.on_durable(ctx, through, res.clone());
+                if let Some(f) = after {
+                    f(act, ctx, res);
+                }
+            }))
+        };
         if changes.is_empty() {
             if let Some(f) = after {
                 f(self, ctx, Ok(()));
@@ -244,19 +261,14 @@ impl ConversationActor {
         }
     }
 
-    /// Flushes with a continuation that marks everything up to the current last seq durable
-    /// and delivers it, then runs `then`.
-    fn flush_commits(&mut self, ctx: &mut Context<Self>, then: Option<AfterWrite>) {
-        let through = self.log().last_seq();
-        self.flush(
-            ctx,
-            Some(Box::new(move |act: &mut Self, ctx: &mut Context<Self>, res| {
-                act.on_durable(ctx, through, res.clone());
-                if let Some(f) = then {
-                    f(act, ctx, res);
-                }
-            })),
-        );
+    /// Asks for one flush after the messages already in the mailbox are handled (actix runs
+    /// notifications after a mailbox batch), so a burst of sends to one conversation becomes
+    /// one write request and one completion instead of one per message.
+    fn schedule_flush(&mut self, ctx: &mut Context<Self>) {
+        if !self.flush_scheduled {
+            self.flush_scheduled = true;
+            ctx.notify(FlushChanges);
+        }
     }
 
     fn on_durable(&mut self, ctx: &mut Context<Self>, through: u64, res: Result<(), StoreError>) {
@@ -316,7 +328,7 @@ impl ConversationActor {
                 act.release_scheduled = false;
                 let now = act.now_ms();
                 if !act.log().release_queued(now).is_empty() {
-                    act.flush_commits(ctx, None);
+                    act.flush(ctx, None);
                 }
                 act.schedule_release(ctx);
             });
@@ -477,7 +489,7 @@ impl ConversationActor {
                 if self.log().finish_upload(&id, content) {
                     let now = self.now_ms();
                     if !self.log().release_queued(now).is_empty() {
-                        self.flush_commits(ctx, None);
+                        self.flush(ctx, None);
                     }
                     self.schedule_release(ctx);
                 }
@@ -540,7 +552,7 @@ impl ConversationActor {
                     }
                     Ok(Submitted::Committed(_)) => {
                         self.pending_sends.entry(id).or_default().push(reply);
-                        self.flush_commits(ctx, None);
+                        self.schedule_flush(ctx);
                     }
                     Ok(Submitted::Online(m)) => {
                         let mut audience: Vec<UserId> = self
@@ -697,7 +709,7 @@ impl ConversationActor {
             ConvOp::ApplyGroup { user, command, reply } => match self.log().apply_group(&user, command, now_ms) {
                 Ok(outcome) => {
                     let (reports, affected) = (outcome.reports, outcome.affected);
-                    self.flush_commits(
+                    self.flush(
                         ctx,
                         Some(Box::new(move |act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
                             if res.is_ok() {
@@ -750,6 +762,7 @@ impl ConversationActor {
         self.awaiting.is_empty()
             && self.pending_sends.is_empty()
             && !self.restarting
+            && !self.flush_scheduled
             && self.uploads.is_empty()
             && self.log.as_ref().is_none_or(|l| l.queue_len() == 0)
     }
@@ -798,6 +811,22 @@ impl Handler<ConvCommand> for ConversationActor {
         }
         self.last_activity = Instant::now();
         self.run_guarded(op, ctx);
+    }
+}
+
+/// Hands the changes of a mailbox batch to the store writer (see `schedule_flush`).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+struct FlushChanges;
+
+impl Handler<FlushChanges> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, _: FlushChanges, ctx: &mut Context<Self>) {
+        self.flush_scheduled = false;
+        if self.log.is_some() && !self.restarting {
+            self.flush(ctx, None);
+        }
     }
 }
 
