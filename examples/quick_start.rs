@@ -1,4 +1,4 @@
-//! The README's quick start: two users, one message, one event.
+//! The README's quick start: two users, one message, one event, then a call in TIM JSON.
 
 use timsg::{ConvRef, Element, MessageContent, Runtime, RuntimeConfig};
 
@@ -18,6 +18,13 @@ async fn main() -> Result<(), timsg::TimError> {
     assert_eq!(sent.message.seq, 1);
 
     eprintln!("bob got {:?}", bob_events.recv().await);
+
+    // The same API in TIM JSON, through the dispatcher every other way in uses.
+    let session = std::sync::Arc::new(runtime.login("carol")?);
+    let call =
+        timsg::dispatch::ApiCall { api: "TIMMsgGetMsgList", conv_id: Some("bob"), conv_type: 1, ..Default::default() };
+    let result = timsg::dispatch::dispatch(&session, &call).await; // (code, desc, json_params)
+    eprintln!("carol's history with bob: {} {}", result.code, result.json_params);
     runtime.shutdown();
     let _ = std::fs::remove_dir_all(dir);
     Ok(())

@@ -24,11 +24,16 @@ struct TestService {
 
 impl TestService {
     fn start() -> TestService {
+        TestService::start_with(|_| {})
+    }
+
+    fn start_with(tweak: impl FnOnce(&mut ServiceConfig)) -> TestService {
         let dir = tempfile::tempdir().unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let mut config = ServiceConfig::with_defaults(dir.path().to_path_buf(), KEY.into());
         config.durability = timsg::Durability::Os;
+        tweak(&mut config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -344,4 +349,38 @@ async fn usersigs_from_the_official_npm_package() {
     let bad = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", make_sig("wrong key"))];
     let (status, r) = post_as(&s, "TIMMsgSendMessage", &bad, body).await;
     assert_eq!((status, r["code"].as_i64()), (401, Some(70003)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
+    let s = TestService::start_with(|c| c.ws_buffer = 4);
+    let mut slow = connect(&s, "slowpoke", None).await;
+    let big = "x".repeat(12_000);
+    // Enough events to fill the socket buffers and then the client's buffer of 4.
+    let mut closed_early = false;
+    for i in 0..3000 {
+        let (status, r) = post(&s, "sender", "TIMMsgSendMessage", json!({"conv_id": "slowpoke", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": big}]}})).await;
+        assert_eq!((status, &r["code"]), (200, &json!(0)));
+        if i % 200 == 199 {
+            let metrics = reqwest::get(s.url("/metrics")).await.unwrap().text().await.unwrap();
+            if metrics.lines().any(|l| l.starts_with("timsg_ws_slow_disconnects_total") && !l.ends_with(" 0")) {
+                closed_early = true;
+                break;
+            }
+        }
+    }
+    assert!(closed_early, "the slow client was dropped and counted");
+    // Reading now drains what was in flight, then the close frame with its reason.
+    let close = loop {
+        match tokio::time::timeout(Duration::from_secs(20), slow.next()).await.unwrap() {
+            Some(Ok(WsMessage::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert!(close.is_some_and(|f| f.reason.contains("slow consumer")));
+    // Others are unaffected.
+    let mut fine = connect(&s, "other", None).await;
+    send_text(&s, "sender", "other", "still served").await;
+    assert_eq!(next_texts(&mut fine).await.1, ["still served"]);
 }
