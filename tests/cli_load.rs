@@ -71,3 +71,50 @@ fn bad_arguments_are_refused() {
         assert!(!out.stderr.is_empty());
     }
 }
+
+#[test]
+fn over_the_network_against_a_running_service() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--durability", "os", "--secret-key", "load-key", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let addr = banner.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    std::thread::spawn(move || for _ in lines {});
+    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args(["load", "--via", "ws", "--target", &format!("http://{addr}"), "--secret-key", "load-key"])
+        .args([
+            "--users",
+            "8",
+            "--conversations",
+            "16",
+            "--group-share",
+            "0.25",
+            "--group-size",
+            "4",
+            "--messages",
+            "400",
+        ])
+        .args(["--concurrency", "8", "--mix", "text=85,custom=5,revoke=3,read=3,history=2,search=2", "--json"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["via"], "ws");
+    assert_eq!(
+        (r["lost"].as_u64(), r["duplicated"].as_u64(), r["reordered"].as_u64()),
+        (Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    assert!(r["sends"].as_u64().unwrap() > 300, "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+}

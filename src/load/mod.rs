@@ -1,4 +1,5 @@
-//! `timsg load`: a load generator that drives the runtime in-process and checks it as it goes.
+//! `timsg load`: a load generator that drives the runtime — in-process, or a running
+//! `timsg serve` over HTTP and WebSocket (`--via ws`) — and checks it as it goes.
 //!
 //! It makes users and conversations (a mix of C2C pairs and groups), then runs operations from
 //! a mix (text, custom, image, revoke, read report, history page, search) either closed-loop
@@ -9,6 +10,7 @@
 //! command fail.
 
 pub mod check;
+pub mod driver;
 pub mod stats;
 
 use std::collections::HashMap;
@@ -19,17 +21,37 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use timsg_actors::config::Durability;
-use timsg_actors::group::GroupKind;
 use timsg_actors::ids::{ConvKey, ConvRef};
 
 use self::check::{ConvId, DeliveryCheck, UserIdx};
+use self::driver::{Driver, Kind, Remote, SentHandle};
 use self::stats::{Latencies, peak_rss_bytes};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::session::Session;
-use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
+
+/// How the load reaches the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Via {
+    /// In this process, through the typed API.
+    Inproc,
+    /// A running `timsg serve`: HTTP calls and a WebSocket event stream per user.
+    Ws,
+}
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct LoadArgs {
+    /// In-process (default) or over the network to `--target`.
+    #[arg(long, value_enum, default_value_t = Via::Inproc)]
+    pub via: Via,
+    /// The service's base URL, with `--via ws` (e.g. http://127.0.0.1:8080).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// The service's secret key, to make the users' UserSigs, with `--via ws`.
+    #[arg(long, env = "TIMSG_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// The service's SDKAppID, with `--via ws`.
+    #[arg(long, default_value_t = crate::service::config::DEFAULT_SDKAPPID)]
+    pub sdkappid: u64,
     /// Users taking part.
     #[arg(long, default_value_t = 200)]
     pub users: usize,
@@ -151,35 +173,51 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
     }
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| scratch.path().to_path_buf());
-    let runtime = Runtime::open(RuntimeConfig {
-        data_dir: data_dir.clone(),
-        durability: args.durability,
-        event_buffer: 1 << 16,
-        group_rate_limit: 0,
-        ..Default::default()
-    })
-    .map_err(|e| e.to_string())?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let result = rt.block_on(drive(&args, &mix, &runtime, &data_dir));
-    rt.shutdown_timeout(Duration::from_secs(5));
-    runtime.shutdown();
-    result
+    match args.via {
+        Via::Inproc => {
+            let runtime = Runtime::open(RuntimeConfig {
+                data_dir: data_dir.clone(),
+                durability: args.durability,
+                event_buffer: 1 << 16,
+                group_rate_limit: 0,
+                ..Default::default()
+            })
+            .map_err(|e| e.to_string())?;
+            let users: Vec<Arc<Session>> = (0..args.users)
+                .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            let r = rt.block_on(drive(&args, &mix, Arc::new(Driver::InProc(users)), &data_dir));
+            rt.shutdown_timeout(Duration::from_secs(5));
+            runtime.shutdown();
+            r
+        }
+        Via::Ws => {
+            let base = args.target.clone().ok_or("--via ws needs --target URL")?.trim_end_matches('/').to_string();
+            let key = args.secret_key.clone().ok_or("--via ws needs the service's --secret-key")?;
+            let now = timsg_actors::Clock::System.now_secs();
+            let sigs = (0..args.users)
+                .map(|i| crate::auth::usersig::generate(args.sdkappid, &key, &format!("u{i}"), 86400, now))
+                .collect();
+            let remote = Remote { http: reqwest::Client::new(), base, sigs };
+            let r = rt.block_on(drive(&args, &mix, Arc::new(Driver::Remote(remote)), &data_dir));
+            rt.shutdown_timeout(Duration::from_secs(5));
+            r
+        }
+    }
 }
 
 async fn drive(
     args: &LoadArgs,
     mix: &[(Op, u32)],
-    runtime: &Runtime,
+    driver: Arc<Driver>,
     data_dir: &std::path::Path,
 ) -> Result<LoadReport, String> {
-    let users: Vec<Arc<Session>> = (0..args.users)
-        .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
-        .collect::<Result<_, _>>()
-        .map_err(|e| e.to_string())?;
     // Conversations: groups first, then C2C pairs.
     let mut rng = fastrand::Rng::with_seed(7);
     let groups = ((args.conversations as f64) * args.group_share.clamp(0.0, 1.0)).round() as usize;
@@ -195,9 +233,8 @@ async fn drive(
                 }
             }
             let gid = format!("load-g{i}");
-            let owner = &users[members[0] as usize];
             let others = members[1..].iter().map(|u| format!("u{u}")).collect();
-            owner.create_group(&gid, &gid, GroupKind::Private, others).await.map_err(|e| e.to_string())?;
+            driver.create_group(members[0], &gid, others).await?;
             (members, ConvKey::group(&gid))
         } else {
             // A pair not taken yet: each conversation is its own.
@@ -222,19 +259,17 @@ async fn drive(
     // Receivers: every user's stream, recorded for the check.
     let received = Arc::new(AtomicU64::new(0));
     let mut consumers = Vec::new();
-    for (i, s) in users.iter().enumerate() {
-        let mut events = s.take_events().ok_or("events already taken")?;
+    let mut stops = Vec::new();
+    for i in 0..args.users {
+        let mut feed = driver.subscribe(i as UserIdx).await?;
+        stops.push(feed.stop);
         let (map, received, me) = (key_to_id.clone(), received.clone(), format!("u{i}"));
         consumers.push(tokio::spawn(async move {
             let mut got: Vec<(ConvId, u64)> = Vec::new();
-            while let Some(e) = events.recv().await {
-                if let Event::NewMessages { messages, .. } = e {
-                    for m in messages {
-                        if let Some(id) = m.conv.key_for(&me).and_then(|k| map.get(&k).copied()) {
-                            got.push((id, m.message.seq));
-                            received.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
+            while let Some((conv, seq)) = feed.rx.recv().await {
+                if let Some(id) = conv.key_for(&me).and_then(|k| map.get(&k).copied()) {
+                    got.push((id, seq));
+                    received.fetch_add(1, Ordering::Relaxed);
                 }
             }
             got
@@ -264,17 +299,22 @@ async fn drive(
     );
     let issued = Arc::new(AtomicU64::new(0));
     let convs = Arc::new(convs);
-    let users = Arc::new(users);
     let start = Instant::now();
     let mut workers = Vec::new();
     for w in 0..args.concurrency {
-        let (issued, convs, users, mix, progress, image_path) =
-            (issued.clone(), convs.clone(), users.clone(), mix.to_vec(), progress.clone(), image_path.clone());
+        let (issued, convs, driver, mix, progress, image) = (
+            issued.clone(),
+            convs.clone(),
+            driver.clone(),
+            mix.to_vec(),
+            progress.clone(),
+            image_path.to_string_lossy().to_string(),
+        );
         let rate = args.rate;
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
-            let mut recent: Vec<(usize, usize, String)> = Vec::new();
+            let mut recent: Vec<(usize, usize, SentHandle)> = Vec::new();
             loop {
                 let n = issued.fetch_add(1, Ordering::Relaxed);
                 if n >= total || deadline.is_some_and(|d| Instant::now() >= d) {
@@ -293,29 +333,21 @@ async fn drive(
                 let ci = rng.usize(..convs.len());
                 let conv = &convs[ci];
                 let mi = rng.usize(..conv.members.len());
-                let user = &users[conv.members[mi] as usize];
+                let user = conv.members[mi];
                 let conv_ref = &conv.reference[mi];
                 let ok = match op {
                     Op::Text | Op::Custom | Op::Image => {
-                        let element = match op {
-                            Op::Text => Element::text("load text message"),
-                            Op::Custom => Element::custom("{\"load\":true}"),
-                            _ => {
-                                let body =
-                                    timsg_actors::element::ElementBody::Image(timsg_actors::element::ImageElement {
-                                        orig_path: image_path.to_string_lossy().to_string(),
-                                        ..Default::default()
-                                    });
-                                Element::new(body)
-                            }
+                        let kind = match op {
+                            Op::Text => Kind::Text,
+                            Op::Custom => Kind::Custom,
+                            _ => Kind::Image,
                         };
-                        match user.send(conv_ref, MessageContent::with_elements(vec![element])).await {
-                            Ok(view) => {
-                                let receivers =
-                                    conv.members.iter().copied().filter(|u| *u != conv.members[mi]).collect();
-                                report.acked.push((ci as ConvId, view.message.seq, receivers));
+                        match driver.send(user, conv_ref, kind, &image).await {
+                            Ok((seq, handle)) => {
+                                let receivers = conv.members.iter().copied().filter(|u| *u != user).collect();
+                                report.acked.push((ci as ConvId, seq, receivers));
                                 report.sends += 1;
-                                recent.push((ci, mi, view.message.id.to_string()));
+                                recent.push((ci, mi, handle));
                                 if recent.len() > 16 {
                                     recent.remove(0);
                                 }
@@ -325,20 +357,14 @@ async fn drive(
                         }
                     }
                     Op::Revoke => match recent.pop() {
-                        Some((c, m, id)) => {
-                            let owner = &users[convs[c].members[m] as usize];
-                            owner.revoke(&convs[c].reference[m], MessageTarget::Id(id.into())).await.is_ok()
+                        Some((c, m, handle)) => {
+                            driver.revoke(convs[c].members[m], &convs[c].reference[m], handle).await
                         }
                         None => true,
                     },
-                    Op::Read => user.report_readed(conv_ref, None).await.is_ok(),
-                    Op::History => {
-                        user.get_msg_list(conv_ref, HistoryQuery { count: 20, ..Default::default() }).await.is_ok()
-                    }
-                    Op::Search => {
-                        let q = SearchQuery { keywords: vec!["load".into()], page_size: 20, ..Default::default() };
-                        user.search_local_messages(q).await.is_ok()
-                    }
+                    Op::Read => driver.read(user, conv_ref).await,
+                    Op::History => driver.history(user, conv_ref).await,
+                    Op::Search => driver.search(user).await,
                 };
                 report.latencies.record(op.api(), scheduled.elapsed());
                 if !ok {
@@ -376,8 +402,10 @@ async fn drive(
             break;
         }
     }
-    // Logging everyone out closes the streams; each consumer then hands over what it got.
-    drop(users);
+    // Ending the feeds closes the streams; each consumer then hands over what it got.
+    for stop in stops {
+        let _ = stop.send(true);
+    }
     for (user, c) in consumers.into_iter().enumerate() {
         for (conv, seq) in c.await.map_err(|e| e.to_string())? {
             check.received(user as UserIdx, conv, seq);
@@ -400,6 +428,7 @@ async fn drive(
         "users": args.users,
         "conversations": args.conversations,
         "durability": format!("{:?}", args.durability).to_lowercase(),
+        "via": format!("{:?}", args.via).to_lowercase(),
     });
     let failed = check.lost() + check.duplicated + check.reordered > 0;
     Ok(LoadReport { json, failed })

@@ -1,0 +1,242 @@
+//! How the load generator reaches the runtime: in-process through `Session`s, or over the
+//! network through a running `timsg serve` (HTTP calls, one WebSocket event stream per user).
+//! Both give each user's received messages as `(conversation as the user names it, seq)`.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use timsg_actors::element::{ElementBody, ImageElement};
+use timsg_actors::group::GroupKind;
+use timsg_actors::ids::{ConvRef, ConvType};
+use tokio::sync::{mpsc, watch};
+
+use crate::session::Session;
+use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
+
+/// What a sent message is named by for a later revoke.
+pub enum SentHandle {
+    Id(String),
+    Json(Value),
+}
+
+/// The kinds of message the load sends.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text,
+    Custom,
+    Image,
+}
+
+/// The network side: the service's base URL and a UserSig per user.
+pub struct Remote {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub sigs: Vec<String>,
+}
+
+pub enum Driver {
+    InProc(Vec<Arc<Session>>),
+    Remote(Remote),
+}
+
+/// A user's received messages, and the switch that ends the feed.
+pub struct Feed {
+    pub rx: mpsc::Receiver<(ConvRef, u64)>,
+    pub stop: watch::Sender<bool>,
+}
+
+fn user_name(u: u32) -> String {
+    format!("u{u}")
+}
+
+impl Remote {
+    async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
+        let resp = self
+            .http
+            .post(format!("{}/v1/{api}", self.base))
+            .header("X-TIM-User", user_name(user))
+            .header("X-TIM-UserSig", &self.sigs[user as usize])
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let v: Value =
+            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        match v["code"].as_i64() {
+            Some(0) => Ok(v["json_params"].clone()),
+            _ => Err(format!("{api}: {v}")),
+        }
+    }
+}
+
+fn conv_body(conv: &ConvRef) -> (String, u32) {
+    (conv.id.to_string(), conv.conv_type.number())
+}
+
+impl Driver {
+    pub async fn create_group(&self, owner: u32, gid: &str, others: Vec<String>) -> Result<(), String> {
+        match self {
+            Driver::InProc(users) => users[owner as usize]
+                .create_group(gid, gid, GroupKind::Private, others)
+                .await
+                .map_err(|e| e.to_string()),
+            Driver::Remote(r) => {
+                let members: Vec<Value> = others.iter().map(|o| json!({"group_member_info_identifier": o})).collect();
+                let param = json!({"create_group_param_group_id": gid, "create_group_param_group_name": gid, "create_group_param_group_type": 1, "create_group_param_group_member_array": members});
+                r.call(owner, "TIMGroupCreate", json!({"param": param})).await.map(drop)
+            }
+        }
+    }
+
+    pub async fn send(&self, user: u32, conv: &ConvRef, kind: Kind, image: &str) -> Result<(u64, SentHandle), String> {
+        match self {
+            Driver::InProc(users) => {
+                let element = match kind {
+                    Kind::Text => Element::text("load text message"),
+                    Kind::Custom => Element::custom("{\"load\":true}"),
+                    Kind::Image => {
+                        Element::new(ElementBody::Image(ImageElement { orig_path: image.into(), ..Default::default() }))
+                    }
+                };
+                let view = users[user as usize]
+                    .send(conv, MessageContent::with_elements(vec![element]))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok((view.message.seq, SentHandle::Id(view.message.id.to_string())))
+            }
+            Driver::Remote(r) => {
+                let elem = match kind {
+                    Kind::Text => json!({"elem_type": 0, "text_elem_content": "load text message"}),
+                    Kind::Custom => json!({"elem_type": 3, "custom_elem_data": "{\"load\":true}"}),
+                    Kind::Image => json!({"elem_type": 1, "image_elem_orig_path": image}),
+                };
+                let (id, t) = conv_body(conv);
+                let sent = r
+                    .call(
+                        user,
+                        "TIMMsgSendMessage",
+                        json!({"conv_id": id, "conv_type": t, "param": {"message_elem_array": [elem]}}),
+                    )
+                    .await?;
+                Ok((sent["message_seq"].as_u64().unwrap_or(0), SentHandle::Json(sent)))
+            }
+        }
+    }
+
+    pub async fn revoke(&self, user: u32, conv: &ConvRef, handle: SentHandle) -> bool {
+        match (self, handle) {
+            (Driver::InProc(users), SentHandle::Id(id)) => {
+                users[user as usize].revoke(conv, MessageTarget::Id(id.into())).await.is_ok()
+            }
+            (Driver::Remote(r), SentHandle::Json(msg)) => {
+                let (id, t) = conv_body(conv);
+                r.call(user, "TIMMsgRevoke", json!({"conv_id": id, "conv_type": t, "param": msg})).await.is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    pub async fn read(&self, user: u32, conv: &ConvRef) -> bool {
+        match self {
+            Driver::InProc(users) => users[user as usize].report_readed(conv, None).await.is_ok(),
+            Driver::Remote(r) => {
+                let (id, t) = conv_body(conv);
+                r.call(user, "TIMMsgReportReaded", json!({"conv_id": id, "conv_type": t})).await.is_ok()
+            }
+        }
+    }
+
+    pub async fn history(&self, user: u32, conv: &ConvRef) -> bool {
+        match self {
+            Driver::InProc(users) => {
+                users[user as usize].get_msg_list(conv, HistoryQuery { count: 20, ..Default::default() }).await.is_ok()
+            }
+            Driver::Remote(r) => {
+                let (id, t) = conv_body(conv);
+                r.call(
+                    user,
+                    "TIMMsgGetMsgList",
+                    json!({"conv_id": id, "conv_type": t, "param": {"msg_getmsglist_param_count": 20}}),
+                )
+                .await
+                .is_ok()
+            }
+        }
+    }
+
+    pub async fn search(&self, user: u32) -> bool {
+        match self {
+            Driver::InProc(users) => {
+                let q = SearchQuery { keywords: vec!["load".into()], page_size: 20, ..Default::default() };
+                users[user as usize].search_local_messages(q).await.is_ok()
+            }
+            Driver::Remote(r) => {
+                let param = json!({"msg_search_param_keyword_array": ["load"], "msg_search_param_page_size": 20});
+                r.call(user, "TIMMsgSearchLocalMessages", json!({"param": param})).await.is_ok()
+            }
+        }
+    }
+
+    /// Starts receiving `user`'s new messages.
+    pub async fn subscribe(&self, user: u32) -> Result<Feed, String> {
+        let (tx, rx) = mpsc::channel(1 << 14);
+        let (stop, mut stopped) = watch::channel(false);
+        match self {
+            Driver::InProc(users) => {
+                let mut events = users[user as usize].take_events().ok_or("events already taken")?;
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            e = events.recv() => match e {
+                                Some(Event::NewMessages { messages, .. }) => {
+                                    for m in messages {
+                                        if tx.send((m.conv.clone(), m.message.seq)).await.is_err() {
+                                            return;
+                                        }
+                                    }
+                                }
+                                Some(_) => {}
+                                None => return,
+                            },
+                            _ = stopped.changed() => return,
+                        }
+                    }
+                });
+            }
+            Driver::Remote(r) => {
+                let ws_base = r.base.replacen("http", "ws", 1);
+                let url = format!("{ws_base}/v1/events?user={}&usersig={}", user_name(user), r.sigs[user as usize]);
+                let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            frame = ws.next() => match frame {
+                                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
+                                    if v["event"] != "RecvNewMsg" {
+                                        continue;
+                                    }
+                                    for m in v["json"].as_array().into_iter().flatten() {
+                                        let conv_type = m["message_conv_type"].as_u64().and_then(|n| ConvType::from_number(n as u32));
+                                        let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m["message_conv_id"].as_str(), m["message_seq"].as_u64()) else { continue };
+                                        if tx.send((ConvRef { conv_type, id: id.into() }, seq)).await.is_err() {
+                                            return;
+                                        }
+                                    }
+                                }
+                                Some(Ok(_)) => {}
+                                _ => return,
+                            },
+                            _ = stopped.changed() => {
+                                let _ = ws.close(None).await;
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        Ok(Feed { rx, stop })
+    }
+}
