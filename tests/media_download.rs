@@ -133,7 +133,11 @@ async fn logout_cancels_the_users_downloads() {
     drop(alice); // logout
     let err = download.finished().await.unwrap_err();
     assert_eq!(err.code, 114003);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The transfer notices the cancel at its next chunk and removes its part file.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(out.path()).unwrap().next().is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     only_dest_left(out.path(), None);
 }
 

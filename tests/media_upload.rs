@@ -179,7 +179,12 @@ async fn cancel_during_upload_and_later_messages_do_not_wait() {
     }
     alice.cancel_send(&conv, &pending.id).await.unwrap();
     assert_eq!(timsg::TimError::from(pending.outcome().await.unwrap_err()).code, 8021);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // The upload notices the cancel at its next chunk and removes its temp file.
+    let tmp = h.dir.path().join("blobs").join("tmp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&tmp).unwrap().next().is_some() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(!h.runtime.engine().blobs().exists(&hex_sha(&other)));
     assert_eq!(std::fs::read_dir(h.dir.path().join("blobs").join("tmp")).unwrap().count(), 0);
     let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json;
