@@ -75,7 +75,7 @@ async fn a_full_group_queue_rejects_with_10023() {
     let sends: Vec<_> = (0..4).map(|_| alice.send_message(&conv, content()).unwrap()).collect();
     let mut codes = Vec::new();
     for s in sends {
-        codes.push(match tokio::time::timeout(std::time::Duration::from_millis(300), s.outcome()).await {
+        codes.push(match tokio::time::timeout(std::time::Duration::from_secs(1), s.outcome()).await {
             Ok(Ok(_)) => 0,
             Ok(Err(e)) => timsg::TimError::from(e).code,
             Err(_) => -100, // still queued
