@@ -10,6 +10,9 @@
 #[path = "common/report.rs"]
 mod report;
 
+#[path = "common/burst.rs"]
+mod burst;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,12 +75,7 @@ fn durable(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let content = MessageContent::with_elements(vec![Element::text("hello from the bench")]);
     group.bench_function("timsg_send_fsync", |b| {
         b.to_async(rt).iter(|| async {
-            let pending: Vec<_> = (0..MESSAGES)
-                .map(|i| alice.send_message(&convs[i % CONVERSATIONS], content.clone()).unwrap())
-                .collect();
-            for p in pending {
-                p.outcome().await.unwrap();
-            }
+            burst::send_burst(&alice, &convs, &content, MESSAGES).await;
         })
     });
     group.finish();
@@ -103,12 +101,7 @@ fn json(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let content = MessageContent::with_elements(vec![Element::text("hello from the bench")]);
     group.bench_function("typed_send", |b| {
         b.to_async(rt).iter(|| async {
-            let pending: Vec<_> = (0..MESSAGES)
-                .map(|i| alice.send_message(&convs[i % CONVERSATIONS], content.clone()).unwrap())
-                .collect();
-            for p in pending {
-                p.outcome().await.unwrap();
-            }
+            burst::send_burst(&alice, &convs, &content, MESSAGES).await;
         })
     });
     let peers: Vec<String> = (0..CONVERSATIONS).map(|i| format!("peer{i}")).collect();

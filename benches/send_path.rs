@@ -11,6 +11,9 @@
 #[path = "common/report.rs"]
 mod report;
 
+#[path = "common/burst.rs"]
+mod burst;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -85,12 +88,7 @@ fn timsg_typed(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("timsg_typed_send_memory", |b| {
         b.to_async(rt).iter(|| async {
-            let pending: Vec<_> = (0..MESSAGES)
-                .map(|i| alice.send_message(&convs[i % CONVERSATIONS], content.clone()).unwrap())
-                .collect();
-            for p in pending {
-                p.outcome().await.unwrap();
-            }
+            burst::send_burst(&alice, &convs, &content, MESSAGES).await;
         })
     });
     group.finish();

@@ -95,10 +95,7 @@ pub fn call_api(
         let dispatch::Accepted { progress, completion, .. } = started;
         if let Some(mut progress) = progress {
             while let Some((current, total)) = progress.recv().await {
-                let json = serde_json::json!({
-                    "msg_download_elem_result_current_size": current,
-                    "msg_download_elem_result_total_size": total,
-                });
+                let json = crate::wire::params::MsgDownloadElemResult::progress(current, total);
                 poster.comm(cb, code::ERR_SUCC, String::new(), json.to_string(), ud, None);
             }
         }

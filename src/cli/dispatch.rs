@@ -81,11 +81,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
             let reply = match serde_json::from_str::<CallLine>(&line) {
                 Err(e) => json!({"code": crate::error::code::TIM_ERR_JSON, "desc": format!("bad call line: {e}")}),
                 Ok(c) => {
-                    let json_text = match &c.json {
-                        Value::String(s) => s.clone(),
-                        Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
+                    let json_text = dispatch::argument_text(&c.json);
                     let call = ApiCall { api: &c.api, conv_id: c.conv_id.as_deref(), conv_type: c.conv_type, json: &json_text, opt: c.opt, path: c.path.as_deref() };
                     match dispatch::begin(&session, &call) {
                         Err(e) => json!({"tag": c.tag, "code": e.code, "desc": e.desc, "json_params": ""}),

@@ -85,6 +85,16 @@ pub struct ApiCall<'a> {
     pub path: Option<&'a str>,
 }
 
+/// A call's JSON argument given as a JSON value (by the CLI and the HTTP service): a string is
+/// the argument's text, null is no argument, anything else is serialized.
+pub fn argument_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
 /// What the callback receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DispatchResult {

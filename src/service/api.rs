@@ -14,6 +14,7 @@ use super::ServiceState;
 use super::auth::authenticate;
 use crate::dispatch::{self, API_TABLE, ApiCall};
 use crate::error::{TimError, code};
+use crate::wire::params::MsgDownloadElemResult;
 
 /// `ERR_SDK_NET_PKG_SIZE_LIMIT`: the request is over 1 MB.
 pub const ERR_SDK_NET_PKG_SIZE_LIMIT: i32 = 9522;
@@ -88,11 +89,7 @@ pub async fn call(
         Ok(s) => s,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    let json = match &call_body.param {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    let json = dispatch::argument_text(&call_body.param);
     let call = ApiCall {
         api: &api,
         conv_id: call_body.conv_id.as_deref(),
@@ -112,8 +109,7 @@ pub async fn call(
         let engine = state.runtime.engine().clone();
         actix_web::rt::spawn(async move {
             while let Some((current, total)) = progress.recv().await {
-                let body = json!({"msg_download_elem_result_current_size": current, "msg_download_elem_result_total_size": total});
-                hub.push(engine.stamp(), "DownloadProgress", body);
+                hub.push(engine.stamp(), "DownloadProgress", MsgDownloadElemResult::progress(current, total));
             }
         });
     }

@@ -19,7 +19,8 @@ pub struct Refusal {
     pub error: TimError,
 }
 
-fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+/// A query parameter, percent-decoded.
+pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
     url_pairs(req.query_string()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 

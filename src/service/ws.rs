@@ -11,7 +11,7 @@ use actix_ws::{CloseCode, CloseReason, Message};
 
 use super::ServiceState;
 use super::api::refuse;
-use super::auth::authenticate;
+use super::auth::{authenticate, query_param};
 use crate::error::TimError;
 
 fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
@@ -23,11 +23,8 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
         Ok(u) => u,
         Err(r) => return refuse(r.status, &r.error),
     };
-    let cursor = req
-        .query_string()
-        .split('&')
-        .find_map(|p| p.strip_prefix("cursor="))
-        .map(|c| c.parse::<u64>().map_err(|_| TimError::param("cursor must be a number")));
+    let cursor =
+        query_param(&req, "cursor").map(|c| c.parse::<u64>().map_err(|_| TimError::param("cursor must be a number")));
     let cursor = match cursor.transpose() {
         Ok(c) => c,
         Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),

@@ -169,3 +169,14 @@ pub struct MsgDownloadElemResult {
     pub msg_download_elem_result_current_size: u64,
     pub msg_download_elem_result_total_size: u64,
 }
+
+impl MsgDownloadElemResult {
+    /// The JSON of a download's progress report.
+    pub fn progress(current: u64, total: u64) -> Value {
+        serde_json::to_value(MsgDownloadElemResult {
+            msg_download_elem_result_current_size: current,
+            msg_download_elem_result_total_size: total,
+        })
+        .unwrap_or(Value::Null)
+    }
+}
