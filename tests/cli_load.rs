@@ -33,6 +33,33 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
 }
 
 #[test]
+fn round_robin_touches_every_conversation_and_passivation_reports_its_counts() {
+    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args(["load", "--users", "20", "--conversations", "150", "--group-share", "0", "--messages", "300"])
+        .args([
+            "--pattern",
+            "round-robin",
+            "--rate",
+            "1500",
+            "--concurrency",
+            "4",
+            "--idle-passivation",
+            "0.05",
+            "--json",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((r["sends"].as_u64(), r["errors"].as_u64(), r["lost"].as_u64()), (Some(300), Some(0), Some(0)), "{r}");
+    // Each of the 150 conversations was started; at 1,500/s each is quiet for 0.1 s between its
+    // two messages, twice the idle time, so it was passivated in between.
+    assert!(r["conversations_activated"].as_u64().unwrap() >= 150, "{r}");
+    assert!(r["conversations_passivated"].as_u64().unwrap() > 0, "{r}");
+}
+
+#[test]
 fn open_loop_by_duration() {
     let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
         .args([

@@ -58,7 +58,7 @@ async fn a_panicking_conversation_is_restarted_with_its_state() {
     send_text(&alice, "bob", 1, "before").await;
     let key = alice.conv_key(&ConvRef::c2c("bob")).unwrap();
     let engine = h.runtime.engine().clone();
-    engine.dispatch(&key, timsg_actors::actors::ConvCommand(ConvOp::InjectPanic)).await.unwrap();
+    engine.dispatch(&key, ConvOp::InjectPanic).await.unwrap();
     // The next call reaches a fresh actor that reloaded the log from the store.
     let next = send_text(&alice, "bob", 1, "after").await;
     assert_eq!(next["message_seq"], 2);
@@ -85,4 +85,36 @@ async fn idle_conversations_are_passivated_and_come_back() {
     let stats = engine.supervisor_stats().await;
     assert_eq!(stats.passivated, 3);
     assert_eq!(stats.activated, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_racing_a_passivation_are_carried_out_by_the_next_actor() {
+    // Passivation is due as soon as a conversation is quiet for a millisecond: the pauses
+    // between sends keep racing it, on 20 conversations at once.
+    let h = Harness::new(|c| c.idle_passivation = std::time::Duration::from_millis(1));
+    let alice = h.login("alice");
+    let engine = h.runtime.engine().clone();
+    let tasks: Vec<_> = (0..20)
+        .map(|p| {
+            let alice = alice.clone();
+            tokio::spawn(async move {
+                let peer = format!("peer{p}");
+                let mut seqs = Vec::new();
+                for i in 0..60u64 {
+                    let m = send_text(&alice, &peer, 1, &format!("m{i}")).await;
+                    seqs.push(m["message_seq"].as_u64().unwrap());
+                    tokio::time::sleep(std::time::Duration::from_micros(700 + 97 * ((i * 7 + p) % 9))).await;
+                }
+                (peer, seqs)
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (peer, seqs) = t.await.unwrap();
+        assert_eq!(seqs, (1..=60).collect::<Vec<u64>>(), "{peer}: every send succeeded once, in order");
+        let history = call(&alice, "TIMMsgGetMsgList", Some(&peer), 1, r#"{"msg_getmsglist_param_count":100}"#).await;
+        assert_eq!(texts(&history.json).len(), 60);
+    }
+    let stats = engine.supervisor_stats().await;
+    assert!(stats.passivated > 20, "conversations were passivated between sends: {stats:?}");
 }

@@ -130,7 +130,7 @@ impl PendingSend {
     /// Waits until the message is durable (or the send failed or was cancelled).
     pub async fn outcome(self) -> ConvResult<MessageView> {
         if let Some((engine, key, cmd)) = self.waiting {
-            engine.dispatch(&key, cmd).await?;
+            engine.dispatch_command(&key, cmd).await?;
         }
         self.rx.await.map_err(|_| lost_reply())?
     }
@@ -244,14 +244,21 @@ impl Engine {
 
     /// Puts an op in the conversation's mailbox, waiting if it is full (counted), and routing
     /// again if the actor stopped in between (passivated or restarted).
-    pub async fn dispatch(&self, key: &ConvKey, mut cmd: ConvCommand) -> ConvResult<()> {
+    pub async fn dispatch(&self, key: &ConvKey, op: ConvOp) -> ConvResult<()> {
+        self.dispatch_command(key, ConvCommand::new(&self.shared, key.clone(), op)).await
+    }
+
+    async fn dispatch_command(&self, key: &ConvKey, mut cmd: ConvCommand) -> ConvResult<()> {
         for _ in 0..8 {
             let addr = self.shared.route(key);
             match addr.try_send(cmd) {
                 Ok(()) => return Ok(()),
                 Err(SendError::Full(c)) => {
                     metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
-                    return addr.send(c).await.map_err(|_| lost_reply());
+                    // Waits for room. If the actor stops first, the command reroutes itself
+                    // (see `ConvCommand`); the caller's reply tells the outcome either way.
+                    let _ = addr.send(c).await;
+                    return Ok(());
                 }
                 Err(SendError::Closed(c)) => {
                     self.shared.table.remove_if(key, |_, a| *a == addr);
@@ -259,13 +266,14 @@ impl Engine {
                 }
             }
         }
+        cmd.abandon();
         Err(ConvError::Store("the conversation cannot be loaded".into()))
     }
 
     /// Asks the conversation for something and waits for the answer.
     pub async fn call<T>(&self, key: &ConvKey, make: impl FnOnce(Reply<T>) -> ConvOp) -> ConvResult<T> {
         let (tx, rx) = oneshot::channel();
-        self.dispatch(key, ConvCommand(make(tx))).await?;
+        self.dispatch(key, make(tx)).await?;
         rx.await.map_err(|_| lost_reply())?
     }
 
@@ -289,8 +297,8 @@ impl Engine {
         let id = id.unwrap_or_else(|| self.next_message_id());
         let (tx, rx) = oneshot::channel();
         let rand = u64::from(fastrand::u32(..));
-        let mut cmd =
-            ConvCommand(ConvOp::SendMessage { sender: sender.clone(), id: id.clone(), content, rand, reply: tx });
+        let op = ConvOp::SendMessage { sender: sender.clone(), id: id.clone(), content, rand, reply: tx };
+        let mut cmd = ConvCommand::new(&self.shared, key.clone(), op);
         let mut waiting = None;
         for _ in 0..8 {
             let addr = self.shared.route(&key);

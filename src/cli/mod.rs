@@ -67,6 +67,17 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// The conversation actors' counts of an in-process run (empty over the network).
+fn conversation_counts(r: &serde_json::Value) -> String {
+    match r["conversations_activated"].as_u64() {
+        Some(activated) => format!(
+            "\nconversation actors: {activated} activated, {} passivated, {} active at the end",
+            r["conversations_passivated"], r["conversations_active_at_end"]
+        ),
+        None => String::new(),
+    }
+}
+
 fn load(args: crate::load::LoadArgs) -> Result<(), String> {
     use std::io::Write;
     let json = args.json;
@@ -90,7 +101,7 @@ fn load(args: crate::load::LoadArgs) -> Result<(), String> {
             r["reordered"],
             r["peak_rss_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
             r["latency"],
-        )
+        ) + &conversation_counts(r)
     };
     writeln!(out, "{text}").map_err(|e| e.to_string())?;
     if report.failed { Err("deliveries were lost, duplicated or reordered".into()) } else { Ok(()) }

@@ -85,9 +85,24 @@ pub struct LoadArgs {
     /// Where the store lives (a temporary directory by default).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// How operations pick their conversation: at random, or each in turn (with as many
+    /// operations as conversations, every conversation is touched exactly once).
+    #[arg(long, value_enum, default_value_t = Pattern::Random)]
+    pub pattern: Pattern,
+    /// In-process: seconds a conversation stays idle before it is passivated.
+    #[arg(long, default_value_t = 300.0)]
+    pub idle_passivation: f64,
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pattern {
+    /// Uniformly at random.
+    Random,
+    /// Operation n goes to conversation n mod the number of conversations.
+    RoundRobin,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,6 +200,7 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
                 durability: args.durability,
                 event_buffer: 1 << 16,
                 group_rate_limit: 0,
+                idle_passivation: Duration::from_secs_f64(args.idle_passivation.max(0.001)),
                 ..Default::default()
             })
             .map_err(|e| e.to_string())?;
@@ -192,7 +208,13 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
                 .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
                 .collect::<Result<_, _>>()
                 .map_err(|e| e.to_string())?;
-            let r = rt.block_on(drive(&args, &mix, Arc::new(Driver::InProc(users)), &data_dir));
+            let mut r = rt.block_on(drive(&args, &mix, Arc::new(Driver::InProc(users)), &data_dir));
+            if let Ok(report) = &mut r {
+                let stats = rt.block_on(runtime.engine().supervisor_stats());
+                report.json["conversations_activated"] = json!(stats.activated);
+                report.json["conversations_passivated"] = json!(stats.passivated);
+                report.json["conversations_active_at_end"] = json!(stats.active);
+            }
             rt.shutdown_timeout(Duration::from_secs(5));
             runtime.shutdown();
             r
@@ -310,7 +332,7 @@ async fn drive(
             progress.clone(),
             image_path.to_string_lossy().to_string(),
         );
-        let rate = args.rate;
+        let (rate, pattern) = (args.rate, args.pattern);
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
@@ -330,7 +352,10 @@ async fn drive(
                     None => Instant::now(),
                 };
                 let op = pick(&mix, &mut rng);
-                let ci = rng.usize(..convs.len());
+                let ci = match pattern {
+                    Pattern::Random => rng.usize(..convs.len()),
+                    Pattern::RoundRobin => (n % convs.len() as u64) as usize,
+                };
                 let conv = &convs[ci];
                 let mi = rng.usize(..conv.members.len());
                 let user = conv.members[mi];

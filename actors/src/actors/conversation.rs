@@ -29,6 +29,7 @@ use crate::member::{ReceiveOpt, ViewKind};
 use crate::message::{LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage};
 use crate::store::{Completion, StoreError, WriteCompleted, WriteOp, WriteRequest, read};
 
+use super::command::ConvCommand;
 use super::supervisor::{ConversationCrashed, ConversationPassivated};
 
 /// Where a caller's answer goes.
@@ -133,11 +134,6 @@ pub enum ConvOp {
     /// restart it with its state reloaded.
     InjectPanic,
 }
-
-/// The one actor message type: an op for the conversation.
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct ConvCommand(pub ConvOp);
 
 /// Throttled upload-progress reports of one element.
 type Reporter = Throttle<Box<dyn FnMut(u64, u64)>>;
@@ -788,10 +784,24 @@ impl Actor for ConversationActor {
         if !self.load(ctx) {
             return;
         }
-        let idle = self.shared.config.idle_passivation;
-        let tick = (idle / 4).max(Duration::from_millis(250));
-        ctx.run_interval(tick, move |act, ctx| {
-            if act.is_idle() && act.last_activity.elapsed() >= idle {
+        self.arm_passivation(ctx, self.shared.config.idle_passivation);
+    }
+}
+
+impl ConversationActor {
+    /// Checks for idleness once `after` has passed, and re-arms for the rest of the idle
+    /// period if there was activity meanwhile. One pending timer per actor, firing about once
+    /// per idle period: a million quiet conversations cost no CPU between checks.
+    fn arm_passivation(&self, ctx: &mut Context<Self>, after: Duration) {
+        ctx.run_later(after, |act, ctx| {
+            let idle = act.shared.config.idle_passivation;
+            let quiet = act.last_activity.elapsed();
+            if quiet < idle {
+                act.arm_passivation(ctx, idle - quiet);
+            } else if !act.is_idle() {
+                // Writes or uploads in flight: look again shortly.
+                act.arm_passivation(ctx, (idle / 4).max(Duration::from_millis(250)));
+            } else {
                 act.shared.table.remove_if(&act.key, |_, a| *a == ctx.address());
                 if let Some(sup) = act.shared.supervisor.get() {
                     sup.do_send(ConversationPassivated { key: act.key.clone() });
@@ -805,7 +815,8 @@ impl Actor for ConversationActor {
 impl Handler<ConvCommand> for ConversationActor {
     type Result = ();
 
-    fn handle(&mut self, ConvCommand(op): ConvCommand, ctx: &mut Context<Self>) {
+    fn handle(&mut self, cmd: ConvCommand, ctx: &mut Context<Self>) {
+        let op = cmd.take();
         if self.log.is_none() {
             return; // failed to load and is stopping; the caller sees its reply dropped
         }

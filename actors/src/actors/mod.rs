@@ -2,11 +2,13 @@
 //! watches them, a [`BatchSendActor`] per batch send, and the [`DownloadManagerActor`].
 
 pub mod batch_send;
+pub mod command;
 pub mod conversation;
 pub mod download_manager;
 pub mod supervisor;
 
 pub use batch_send::{BatchRecipientResult, BatchSendActor, RunBatchSend};
-pub use conversation::{ConvCommand, ConvOp, ConversationActor, Reply};
+pub use command::ConvCommand;
+pub use conversation::{ConvOp, ConversationActor, Reply};
 pub use download_manager::{DownloadManagerActor, DownloadStats};
 pub use supervisor::{GetSupervisorStats, SupervisorActor, SupervisorStats};

@@ -116,7 +116,12 @@ impl Store {
                 c
             }
         };
-        let out = f(&conn);
+        // One read transaction per call: a consistent snapshot across its queries, and one
+        // WAL read lock instead of one per statement.
+        let out = match conn.unchecked_transaction() {
+            Ok(snapshot) => f(&snapshot),
+            Err(e) => Err(e.into()),
+        };
         self.readers.lock().push(conn);
         out
     }

@@ -76,8 +76,16 @@ pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::
     conn.execute_batch(SCHEMA)
 }
 
+/// How much of the database file each read connection maps at most.
+const READER_MMAP_BYTES: i64 = 1 << 30;
+
 /// Settings of a read connection.
 pub fn configure_reader(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Memory-mapped reads: activating a conversation reads its pages straight from the
+    // mapping instead of copying each through a read(2). (Mapped pages count in the process's
+    // RSS but are the page cache's, shared and reclaimable.) Measured on activation-heavy load:
+    // +30 % messages/s; a larger page cache or a mapped writer gained nothing.
+    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
     conn.pragma_update(None, "query_only", "ON")
 }
