@@ -14,63 +14,27 @@ mod report;
 #[path = "common/burst.rs"]
 mod burst;
 
-use std::sync::Arc;
+#[path = "common/raw_actix.rs"]
+mod raw_actix;
+
 use std::time::Duration;
 
-use actix::prelude::*;
 use criterion::{Criterion, Throughput, criterion_group};
+use raw_actix::RawActix;
 use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig};
 
 const MESSAGES: usize = 2_000;
 const CONVERSATIONS: usize = 200;
 const ARBITERS: usize = 2;
 
-struct Counter(u64);
-impl Actor for Counter {
-    type Context = Context<Self>;
-}
-
-#[derive(Message)]
-#[rtype(result = "u64")]
-struct Bump(Arc<str>);
-
-impl Handler<Bump> for Counter {
-    type Result = u64;
-    fn handle(&mut self, msg: Bump, _: &mut Context<Self>) -> u64 {
-        self.0 += msg.0.len() as u64;
-        self.0
-    }
-}
-
 /// Raw actix: actors on their own arbiters, driven from a tokio runtime.
 fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let system = std::thread::spawn(move || {
-        let sys = System::new();
-        let arbiters: Vec<Arbiter> = (0..ARBITERS).map(|_| Arbiter::new()).collect();
-        let addrs: Vec<Addr<Counter>> = (0..CONVERSATIONS)
-            .map(|i| Counter::start_in_arbiter(&arbiters[i % ARBITERS].handle(), |_| Counter(0)))
-            .collect();
-        tx.send((System::current(), addrs)).unwrap();
-        sys.run().unwrap();
-    });
-    let (sys, addrs) = rx.recv().unwrap();
+    let raw = RawActix::start(ARBITERS, CONVERSATIONS);
     let mut group = c.benchmark_group("send_path");
     group.throughput(Throughput::Elements(MESSAGES as u64));
-    group.bench_function("raw_actix_round_trip", |b| {
-        b.to_async(rt).iter(|| {
-            let addrs = addrs.clone();
-            async move {
-                let futs: Vec<_> = (0..MESSAGES).map(|i| addrs[i % CONVERSATIONS].send(Bump("hello".into()))).collect();
-                for f in futs {
-                    f.await.unwrap();
-                }
-            }
-        })
-    });
+    group.bench_function("raw_actix_round_trip", |b| b.to_async(rt).iter(|| raw.round_trips(MESSAGES)));
     group.finish();
-    sys.stop();
-    system.join().unwrap();
+    raw.stop();
 }
 
 fn timsg_typed(c: &mut Criterion, rt: &tokio::runtime::Runtime) {

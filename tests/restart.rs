@@ -118,3 +118,19 @@ async fn sends_racing_a_passivation_are_carried_out_by_the_next_actor() {
     let stats = engine.supervisor_stats().await;
     assert!(stats.passivated > 20, "conversations were passivated between sends: {stats:?}");
 }
+
+#[tokio::test]
+async fn an_idle_conversation_can_be_passivated_on_demand() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    send_text(&alice, "bob", 1, "kept").await;
+    let engine = h.runtime.engine().clone();
+    let key = alice.conv_key(&ConvRef::c2c("bob")).unwrap();
+    assert!(engine.passivate(&key).await.unwrap());
+    assert_eq!(engine.active_conversations(), 0);
+    assert!(!engine.passivate(&key).await.unwrap(), "nothing left to passivate");
+    // The next call starts a fresh actor with the stored state.
+    assert_eq!(texts(&call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json), ["kept"]);
+    let stats = engine.supervisor_stats().await;
+    assert_eq!((stats.activated, stats.passivated), (2, 1));
+}

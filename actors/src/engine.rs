@@ -492,6 +492,19 @@ impl Engine {
         }
     }
 
+    /// Passivates the conversation's actor now if it is running and idle; whether it did.
+    pub async fn passivate(&self, key: &ConvKey) -> ConvResult<bool> {
+        let Some(addr) = self.shared.table.get(key).map(|a| a.clone()) else { return Ok(false) };
+        let (tx, rx) = oneshot::channel();
+        let cmd = ConvCommand::new(&self.shared, key.clone(), ConvOp::Passivate { reply: tx });
+        if let Err(e) = addr.try_send(cmd) {
+            e.into_inner().abandon();
+            return Ok(false); // stopping already, or too busy to be idle
+        }
+        // Unanswered: the actor stopped before it got there, which is what was asked.
+        rx.await.unwrap_or(Ok(true))
+    }
+
     /// Conversations with a live actor.
     pub fn active_conversations(&self) -> usize {
         self.shared.table.len()

@@ -52,7 +52,8 @@ impl ConvCommand {
 impl Drop for ConvCommand {
     fn drop(&mut self) {
         let Some(op) = self.op.take() else { return };
-        if self.reroutes >= MAX_REROUTES {
+        // A passivation meant the actor that stopped; its successor has no reason to.
+        if self.reroutes >= MAX_REROUTES || matches!(op, ConvOp::Passivate { .. }) {
             return;
         }
         let Some(shared) = self.shared.upgrade() else { return };

@@ -130,6 +130,11 @@ pub enum ConvOp {
         since: u64,
         reply: Reply<Vec<Event>>,
     },
+    /// Passivates the actor now if it is idle (answers whether it did): frees a quiet
+    /// conversation's memory without waiting for the idle timer.
+    Passivate {
+        reply: Reply<bool>,
+    },
     /// Makes the actor panic, so tests (and operators' drills) can watch the supervisor
     /// restart it with its state reloaded.
     InjectPanic,
@@ -736,6 +741,13 @@ impl ConversationActor {
             ConvOp::GetUnreadCount { user, reply } => {
                 let _ = reply.send(Ok(self.log().unread_count(&user)));
             }
+            ConvOp::Passivate { reply } => {
+                let idle = self.is_idle();
+                if idle {
+                    self.passivate(ctx);
+                }
+                let _ = reply.send(Ok(idle));
+            }
             ConvOp::InjectPanic => panic!("panic injected into {}", self.key),
         }
     }
@@ -802,13 +814,19 @@ impl ConversationActor {
                 // Writes or uploads in flight: look again shortly.
                 act.arm_passivation(ctx, (idle / 4).max(Duration::from_millis(250)));
             } else {
-                act.shared.table.remove_if(&act.key, |_, a| *a == ctx.address());
-                if let Some(sup) = act.shared.supervisor.get() {
-                    sup.do_send(ConversationPassivated { key: act.key.clone() });
-                }
-                ctx.stop();
+                act.passivate(ctx);
             }
         });
+    }
+
+    /// Leaves the routing table and stops; commands still in the mailbox reroute themselves
+    /// to the next actor (see `ConvCommand`). Only called when idle: nothing is in flight.
+    fn passivate(&mut self, ctx: &mut Context<Self>) {
+        self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
+        if let Some(sup) = self.shared.supervisor.get() {
+            sup.do_send(ConversationPassivated { key: self.key.clone() });
+        }
+        ctx.stop();
     }
 }
 

@@ -3,6 +3,7 @@
 //! Writes go through the [writer] thread (group commit); reads use a small pool of read-only
 //! connections, so history loads and searches never wait behind the writer.
 
+pub mod checkpoint;
 pub mod read;
 pub mod schema;
 pub mod search;
@@ -44,6 +45,7 @@ pub struct Store {
     tx: Mutex<Option<Sender<WriteRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
+    checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
     /// Keeps the throw-away directory of [`Durability::Memory`] alive until the store goes.
     _scratch: Option<tempfile::TempDir>,
 }
@@ -69,17 +71,21 @@ impl Store {
         let conn = Connection::open(&path)?;
         schema::configure_writer(&conn, config.durability)?;
         let (tx, rx) = crossbeam_channel::bounded(config.store_queue.max(1));
+        let wal_large = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let wal_large_for_writer = wal_large.clone();
         let max_batch = config.group_commit_max.max(1);
         let writer = std::thread::Builder::new()
             .name("timsg-store".into())
-            .spawn(move || writer::run(conn, rx, max_batch))
+            .spawn(move || writer::run(conn, rx, max_batch, &wal_large_for_writer))
             .map_err(|e| StoreError::Io(e.to_string()))?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, wal_large)?;
         tracing::info!(path = %path.display(), durability = ?config.durability, "store opened");
         Ok(Arc::new(Store {
             path,
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Vec::new()),
+            checkpointer: Mutex::new(Some(checkpointer)),
             _scratch: scratch,
         }))
     }
@@ -131,6 +137,9 @@ impl Store {
         self.tx.lock().take();
         if let Some(handle) = self.writer.lock().take() {
             let _ = handle.join();
+        }
+        if let Some(c) = self.checkpointer.lock().take() {
+            c.stop();
         }
         self.readers.lock().clear();
     }

@@ -73,6 +73,10 @@ pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::
     };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
+    // Checkpoints run on their own thread (see `checkpoint`), never inside a group commit.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    // When the WAL starts over, its file is cut back to this size rather than kept at its peak.
+    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
     conn.execute_batch(SCHEMA)
 }
 

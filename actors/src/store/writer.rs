@@ -3,6 +3,7 @@
 //! transaction — the group commit — and completes the requests in order once it is durable.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use actix::Recipient;
@@ -71,8 +72,9 @@ pub struct WriteRequest {
     pub done: Completion,
 }
 
-/// Runs until every sender is gone, then returns after the last commit.
-pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
+/// Runs until every sender is gone, then returns after the last commit. When `wal_large` is
+/// raised (see `checkpoint`), checkpoints once between commits so the WAL can start over.
+pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usize, wal_large: &AtomicBool) {
     let mut batch: Vec<WriteRequest> = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut ops = first.ops.len();
@@ -96,6 +98,11 @@ pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usiz
         metrics::histogram!("timsg_store_group_commit_ops").record(ops as f64);
         for req in batch.drain(..) {
             req.done.complete(result.clone());
+        }
+        if wal_large.swap(false, Ordering::Relaxed)
+            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "writer checkpoint failed");
         }
     }
 }
