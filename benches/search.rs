@@ -7,7 +7,8 @@
 //! at 10M messages). Baseline: the trigram FTS5 match joined to the messages table with the
 //! sender filter, straight on the same file; timsg adds the member scope, visibility through the
 //! conversation actors, and building the result. Printed: both means, the ratio, and the
-//! p50/p99 of single searches.
+//! p50/p99 of single searches. `SEARCH_BENCH_PEERS=10000` stores 10,000,000 messages instead
+//! (the target's size; takes a few minutes and a few GB of disk).
 
 #![allow(clippy::print_stdout, reason = "a bench reports its ratio on standard output")]
 
@@ -23,9 +24,13 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group};
 use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig, SearchQuery, Session};
 
-const PEERS: usize = 1_000;
+const DEFAULT_PEERS: usize = 1_000;
 const PER_CONVERSATION: usize = 1_000;
-const MESSAGES: usize = PEERS * PER_CONVERSATION;
+
+/// Conversations of `alice` (1,000 messages each).
+fn peers() -> usize {
+    std::env::var("SEARCH_BENCH_PEERS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_PEERS)
+}
 const SYLLABLES: [&str; 8] = ["ra", "to", "mi", "ke", "su", "na", "lo", "pe"];
 
 fn word(i: usize) -> String {
@@ -36,7 +41,7 @@ fn word(i: usize) -> String {
 fn query(i: usize) -> (String, String, String) {
     let a = (i * 7) % 64;
     let b = (a + 1 + (i * 13) % 63) % 64;
-    (word(a), word(b), format!("peer{}", (i * 31) % PEERS))
+    (word(a), word(b), format!("peer{}", (i * 31) % peers()))
 }
 
 fn text(rng: &mut fastrand::Rng) -> String {
@@ -86,10 +91,12 @@ fn benches(c: &mut Criterion) {
     })
     .unwrap();
     let alice = Arc::new(runtime.login("alice").unwrap());
-    let peers: Vec<Arc<Session>> = (0..PEERS).map(|p| Arc::new(runtime.login(&format!("peer{p}")).unwrap())).collect();
+    let messages = peers() * PER_CONVERSATION;
+    let peers: Vec<Arc<Session>> =
+        (0..peers()).map(|p| Arc::new(runtime.login(&format!("peer{p}")).unwrap())).collect();
     let started = Instant::now();
     rt.block_on(populate(alice.clone(), peers));
-    println!("search: stored {MESSAGES} messages in {:.1} s", started.elapsed().as_secs_f64());
+    println!("search: stored {messages} messages in {:.1} s", started.elapsed().as_secs_f64());
 
     let mut group = c.benchmark_group("search");
     let db = rusqlite::Connection::open_with_flags(
@@ -98,7 +105,7 @@ fn benches(c: &mut Criterion) {
     )
     .unwrap();
     let stored: i64 = db.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)).unwrap();
-    assert_eq!(stored as usize, MESSAGES);
+    assert_eq!(stored as usize, messages);
     let mut i = 0;
     group.bench_function("raw_sqlite_fts5_and_sender", |b| {
         b.iter(|| {
@@ -145,7 +152,7 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
     let single = latency::time_calls(&rt, 300, search);
-    println!("search: single searches over {MESSAGES} messages (two keywords AND, one sender): {single}");
+    println!("search: single searches over {messages} messages (two keywords AND, one sender): {single}");
     drop(alice);
     runtime.shutdown();
 }
@@ -164,9 +171,10 @@ fn main() {
         report::mean_ns("search", "timsg_search_local_messages"),
     ) {
         println!(
-            "search: raw SQLite FTS5 {:.3} ms, timsg search {:.3} ms per query over {MESSAGES} messages, ratio {:.3}",
+            "search: raw SQLite FTS5 {:.3} ms, timsg search {:.3} ms per query over {} messages, ratio {:.3}",
             raw / 1e6,
             ours / 1e6,
+            peers() * PER_CONVERSATION,
             raw / ours
         );
     }
