@@ -128,3 +128,63 @@ async fn paging_time_windows_and_limits() {
     assert_eq!(search(&alice, json!({})).await.code, -4);
     assert_eq!(call(&alice, "TIMMsgSearchLocalMessages", None, 0, "[1]").await.code, -3);
 }
+
+#[tokio::test]
+async fn sender_first_and_text_first_find_the_same_messages() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    let bob = h.login("bob");
+    let carol = h.login("carol");
+    for (who, peer, text) in [
+        (&bob, "alice", "Budget REVIEW on Friday"),
+        (&bob, "alice", "the review of the budget"),
+        (&bob, "alice", "budget only"),
+        (&carol, "alice", "budget review, carol's take"),
+        (&alice, "bob", "review the budget with me"),
+        (&bob, "alice", "Привет, БЮДЖЕТ готов"),
+    ] {
+        send_text(who, peer, 1, text).await;
+    }
+    let texts_of = |r: &Res| -> Vec<String> {
+        let mut out: Vec<String> = r.json["msg_search_result_item_array"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["msg_search_result_item_message_array"].as_array().unwrap().clone())
+            .map(|m| m["message_elem_array"][0]["text_elem_content"].as_str().unwrap().to_string())
+            .collect();
+        out.sort();
+        out
+    };
+    let in_conv = |extra: serde_json::Value| {
+        let mut p = json!({"msg_search_param_conv_id": "bob", "msg_search_param_conv_type": 1});
+        for (k, v) in extra.as_object().unwrap() {
+            p[k] = v.clone();
+        }
+        p
+    };
+    // With a sender (few messages): sender first. Without: text first over the conversation,
+    // then keep bob's — the same messages, case folded alike.
+    for (keywords, all) in [(json!(["budget", "review"]), 1), (json!(["budget", "friday"]), 0), (json!(["бюджет"]), 0)]
+    {
+        let base = json!({"msg_search_param_keyword_array": keywords, "msg_search_param_keyword_list_match_type": all});
+        let mut with_sender = base.clone();
+        with_sender["msg_search_param_send_identifier_array"] = json!(["bob"]);
+        let by_sender = search(&alice, in_conv(with_sender)).await;
+        assert_eq!(by_sender.code, 0, "{}", by_sender.desc);
+        let by_text = search(&alice, in_conv(base)).await;
+        let bobs: Vec<String> = texts_of(&by_text)
+            .into_iter()
+            .filter(|t| !t.starts_with("review the budget")) // alice's own
+            .collect();
+        assert_eq!(texts_of(&by_sender), bobs, "{keywords}");
+        assert!(!bobs.is_empty(), "{keywords}");
+    }
+    // Across all of alice's conversations, carol's message is found by its sender alone.
+    let r = search(
+        &alice,
+        json!({"msg_search_param_keyword_array": ["budget"], "msg_search_param_send_identifier_array": ["carol"]}),
+    )
+    .await;
+    assert_eq!(r.json["msg_search_result_total_count"], 1, "{}", r.json);
+}

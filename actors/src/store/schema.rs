@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS messages (
     UNIQUE (conv, seq)
 );
 CREATE INDEX IF NOT EXISTS messages_by_id ON messages (msg_id);
+-- Sender-first search (see store/search.rs).
+CREATE INDEX IF NOT EXISTS messages_by_sender ON messages (sender);
 CREATE TABLE IF NOT EXISTS local_messages (
     rowid       INTEGER PRIMARY KEY,
     conv        TEXT    NOT NULL,
@@ -91,5 +93,6 @@ pub fn configure_reader(conn: &Connection) -> rusqlite::Result<()> {
     // RSS but are the page cache's, shared and reclaimable.) Measured on activation-heavy load:
     // +30 % messages/s; a larger page cache or a mapped writer gained nothing.
     conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+    super::search::register_functions(conn)?;
     conn.pragma_update(None, "query_only", "ON")
 }
