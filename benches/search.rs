@@ -5,8 +5,9 @@
 //! every text is four words drawn from 64, so any two words appear together in about 0.4 % of
 //! the messages. One call: two keywords, AND, one sender — the shape of the target (p99 ≤ 20 ms
 //! at 10M messages). Baseline: the trigram FTS5 match joined to the messages table with the
-//! sender filter, straight on the same file; timsg adds the member scope, visibility through the
-//! conversation actors, and building the result. Printed: both means, the ratio, and the
+//! sender filter, straight on the same file — the plan a plain FTS5 store runs. timsg adds the
+//! member scope, visibility through the conversation actors and building the result, and picks
+//! its plan: with a sender of few messages it goes sender first (see `store/search.rs`). Printed: both means, the ratio, and the
 //! p50/p99 of single searches. `SEARCH_BENCH_PEERS=10000` stores 10,000,000 messages instead
 //! (the target's size; takes a few minutes and a few GB of disk).
 
