@@ -18,6 +18,7 @@
 
 pub mod auth;
 pub mod capi;
+pub mod catch_up;
 pub mod cli;
 pub mod dispatch;
 pub mod error;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 use timsg_actors::actors::{BatchRecipientResult, ConvOp};
-use timsg_actors::events::EventStream;
+use timsg_actors::events::{Event, EventStream};
 use timsg_actors::group::{GroupCommand, GroupKind};
 use timsg_actors::history::{HistoryQuery, MessageTarget};
 use timsg_actors::ids::{ConvKey, ConvRef, ConvType, MsgId, UserId, is_valid_identifier};
@@ -20,6 +20,7 @@ use timsg_actors::message::{
 use timsg_actors::search::{MAX_KEYWORDS, MAX_SENDERS, SearchQuery, SearchResult};
 use timsg_actors::{ConvError, Engine, PendingSend};
 
+use crate::catch_up::CatchUpStream;
 use crate::error::{TimError, TimResult, code};
 
 /// IDs per `SetC2CReceiveMessageOpt` / `GetC2CReceiveMessageOpt` call.
@@ -49,6 +50,9 @@ pub struct Session {
     user: UserId,
     generation: u64,
     events: Mutex<Option<EventStream>>,
+    /// The newest committed message when this login began listening: what came later reaches
+    /// the event stream live, so "missed" ends here (see `deliver_missed_events`).
+    login_mark: i64,
 }
 
 impl std::fmt::Debug for Session {
@@ -107,7 +111,9 @@ fn tim(e: ConvError) -> TimError {
 impl Session {
     pub(crate) fn new(engine: Engine, user: UserId) -> Session {
         let (generation, events) = engine.subscribe(&user);
-        Session { engine, user, generation, events: Mutex::new(Some(events)) }
+        // Read after subscribing: a message committed later is published to the new stream.
+        let login_mark = engine.newest_message_mark();
+        Session { engine, user, generation, events: Mutex::new(Some(events)), login_mark }
     }
 
     pub fn user_id(&self) -> &str {
@@ -124,16 +130,22 @@ impl Session {
         self.events.lock().take()
     }
 
-    /// Puts what this user missed while logged out on its event stream: the unread messages
-    /// that arrived (one `NewMessages` event per conversation), then the revokes and read
-    /// receipts of that time. Returns how many events.
-    pub async fn deliver_missed_events(&self) -> TimResult<usize> {
-        let events = self.engine.missed_while_offline(&self.user).await.map_err(tim)?;
-        let n = events.len();
-        for e in events {
-            self.engine.publish(&self.user, e);
-        }
-        Ok(n)
+    /// What this user missed while logged out: the unread messages that arrived (one
+    /// `NewMessages` event per conversation), then the revokes and read receipts of that time.
+    /// Only messages committed before this login count — later ones arrive live.
+    pub async fn missed_events(&self) -> TimResult<Vec<Event>> {
+        self.engine.missed_while_offline(&self.user, self.login_mark).await.map_err(tim)
+    }
+
+    /// Takes the event stream with what was missed at its head: missed events first, then live
+    /// ones, each message once (see [`CatchUpStream`]). `None` if the stream was taken.
+    pub async fn take_events_after_missed(&self) -> Option<CatchUpStream> {
+        let live = self.take_events()?;
+        let missed = self.missed_events().await.unwrap_or_else(|e| {
+            tracing::warn!(user = %self.user, error = %e, "cannot read what was missed while logged out");
+            Vec::new()
+        });
+        Some(CatchUpStream::new(missed, live))
     }
 
     /// The shared identity of a conversation this user names, after the ID rules.

@@ -110,3 +110,30 @@ async fn bad_sends_get_tim_codes() {
     let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await;
     assert_eq!(history.json, json!([]));
 }
+
+#[tokio::test]
+async fn what_was_missed_comes_before_what_arrives_live_each_message_once() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    for i in 1..=3 {
+        send_text(&alice, "bob", 1, &format!("while away {i}")).await;
+    }
+    // Bob logs in; a message arrives live before his missed ones have been read.
+    let bob = h.login("bob");
+    send_text(&alice, "bob", 1, "live").await;
+    let mut events = bob.take_events_after_missed().await.unwrap();
+    let mut seqs = Vec::new();
+    while seqs.len() < 4 {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+        if let timsg::Event::NewMessages { messages, .. } = e {
+            seqs.extend(messages.iter().map(|m| m.message.seq));
+        }
+    }
+    assert_eq!(seqs, [1, 2, 3, 4], "missed first, in seq order, then live");
+    send_text(&alice, "bob", 1, "later").await;
+    let next = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+    match next {
+        timsg::Event::NewMessages { messages, .. } => assert_eq!(messages[0].message.seq, 5),
+        other => panic!("expected the next message, got {other:?}"),
+    }
+}

@@ -381,6 +381,15 @@ impl Engine {
         self.shared.events.unsubscribe(user, generation)
     }
 
+    /// Where the commit order stands: the newest committed message's mark (0 if none, or if
+    /// the store cannot be read — then a login's missed messages are taken as none).
+    pub fn newest_message_mark(&self) -> i64 {
+        self.shared.store.read(read::newest_message_mark).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the newest message mark");
+            0
+        })
+    }
+
     /// Remembers where the commit order stood when `user` logged out, so the next login can
     /// deliver what came after. Does not wait for the write.
     pub fn record_logout(&self, user: &UserId) {
@@ -399,10 +408,12 @@ impl Engine {
     /// What `user` missed while logged out: its unread new messages (one event per
     /// conversation, in seq order), then the revokes and read receipts of that time. A user
     /// that never logged out gets its unread messages only.
-    pub async fn missed_while_offline(&self, user: &UserId) -> ConvResult<Vec<crate::events::Event>> {
+    /// Messages are those committed up to `login_mark` (see [`Engine::newest_message_mark`]).
+    pub async fn missed_while_offline(&self, user: &UserId, login_mark: i64) -> ConvResult<Vec<crate::events::Event>> {
         let point = self.shared.store.read(|c| read::logout_point(c, user)).map_err(store_err)?;
         let mark = point.map_or(0, |(m, _)| m);
-        let candidates = self.shared.store.read(|c| read::messages_since(c, user, mark)).map_err(store_err)?;
+        let candidates =
+            self.shared.store.read(|c| read::messages_between(c, user, mark, login_mark)).map_err(store_err)?;
         let mut out = Vec::new();
         for (key, (shared, _)) in candidates {
             let u = user.clone();

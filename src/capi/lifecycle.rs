@@ -157,17 +157,17 @@ pub unsafe extern "C" fn TIMLogin(
                 return Ok(());
             }
         };
-        let events = session.take_events().ok_or(code::TIM_ERR_PARAM)?;
-        let pump = sdk.driver.spawn(listeners::pump(events, poster.clone()));
-        *login = Some(LoginState { session: session.clone(), pump });
-        drop(login);
-        poster.comm(cb, code::ERR_SUCC, String::new(), String::new(), ud, Some(done));
-        // What reached the user while logged out goes to the listeners right after login.
-        sdk.driver.spawn(async move {
-            if let Err(e) = session.deliver_missed_events().await {
-                tracing::warn!(error = %e, "cannot deliver what was missed while logged out");
+        // What reached the user while logged out goes to the listeners first, then live events.
+        let (s2, p2) = (session.clone(), poster.clone());
+        let pump = sdk.driver.spawn(async move {
+            if let Some(events) = s2.take_events_after_missed().await {
+                drop(s2);
+                listeners::pump(events, p2).await;
             }
         });
+        *login = Some(LoginState { session, pump });
+        drop(login);
+        poster.comm(cb, code::ERR_SUCC, String::new(), String::new(), ud, Some(done));
         Ok(())
     })
 }

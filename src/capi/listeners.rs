@@ -6,14 +6,14 @@
 //! Listeners may be registered before `TIMInit` (the SDK asks for registration before login,
 //! so the messages delivered right after login are heard).
 
-use std::collections::{HashSet, VecDeque};
 use std::ffi::{c_char, c_void};
 
 use parking_lot::Mutex;
-use timsg_actors::events::{Event, EventStream};
+use timsg_actors::events::Event;
 
 use super::callbacks::{Poster, UserData};
 use super::cstr::to_c;
+use crate::catch_up::CatchUpStream;
 use crate::events::{Listener, to_listener_json};
 
 /// `TIMRecvNewMsgCallback`, `TIMMsgReadedReceiptCallback`, `TIMMsgRevokeCallback`,
@@ -109,46 +109,9 @@ fn deliver(event: &Event) {
     }
 }
 
-/// Message IDs already delivered to the new-message listener in this login: the messages
-/// delivered at login (offline ones) may overlap with live ones at the boundary.
-struct Seen {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl Seen {
-    const CAP: usize = 8192;
-
-    /// Keeps only the messages not seen before.
-    fn filter(&mut self, event: Event) -> Option<Event> {
-        let Event::NewMessages { messages, notify } = event else { return Some(event) };
-        let fresh: Vec<_> = messages
-            .into_iter()
-            .filter(|m| {
-                let id = m.message.id.to_string();
-                if m.message.seq == 0 || self.set.insert(id.clone()) {
-                    self.order.push_back(id);
-                    if self.order.len() > Self::CAP
-                        && let Some(old) = self.order.pop_front()
-                    {
-                        self.set.remove(&old);
-                    }
-                    true
-                } else {
-                    false
-                }
-            })
-            .collect();
-        (!fresh.is_empty()).then_some(Event::NewMessages { messages: fresh, notify })
-    }
-}
-
 /// Forwards the logged-in user's events to the listeners, in order, on the callback thread.
-pub async fn pump(mut events: EventStream, poster: Poster) {
-    let mut seen = Seen { set: HashSet::new(), order: VecDeque::new() };
+pub async fn pump(mut events: CatchUpStream, poster: Poster) {
     while let Some(event) = events.recv().await {
-        if let Some(event) = seen.filter(event) {
-            poster.post(move || deliver(&event));
-        }
+        poster.post(move || deliver(&event));
     }
 }

@@ -51,18 +51,15 @@ impl ServiceState {
         let entry = self.sessions.entry(user.to_string()).or_try_insert_with(|| {
             let session = Arc::new(self.runtime.login(user)?);
             let hub = Arc::new(UserHub::new(self.config.event_log, self.config.ws_buffer));
-            if let Some(mut events) = session.take_events() {
-                let (hub2, engine) = (hub.clone(), self.runtime.engine().clone());
-                actix_web::rt::spawn(async move {
-                    while let Some(e) = events.recv().await {
-                        let (listener, body) = to_listener_json(&e);
-                        hub2.push(engine.stamp(), listener.name(), body);
-                    }
-                });
-            }
-            let missed = session.clone();
+            // What the user missed while away reaches the hub first, then the live events.
+            let (hub2, engine, s2) = (hub.clone(), self.runtime.engine().clone(), session.clone());
             actix_web::rt::spawn(async move {
-                let _ = missed.deliver_missed_events().await;
+                let Some(mut events) = s2.take_events_after_missed().await else { return };
+                drop(s2);
+                while let Some(e) = events.recv().await {
+                    let (listener, body) = to_listener_json(&e);
+                    hub2.push(engine.stamp(), listener.name(), body);
+                }
             });
             Ok::<_, crate::error::TimError>((session, hub))
         })?;

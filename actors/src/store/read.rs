@@ -135,15 +135,21 @@ pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>,
         .optional()?)
 }
 
-/// Shared messages from others in `user`'s conversations committed after `mark`, per
-/// conversation.
-pub fn messages_since(conn: &Connection, user: &str, mark: i64) -> Result<crate::search::Candidates, StoreError> {
+/// Shared messages from others in `user`'s conversations committed after `after` and up to
+/// `upto` (marks from [`newest_message_mark`]), per conversation.
+pub fn messages_between(
+    conn: &Connection,
+    user: &str,
+    after: i64,
+    upto: i64,
+) -> Result<crate::search::Candidates, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT m.conv, m.seq FROM messages m
-         WHERE m.rowid > ?1 AND m.sender != ?2 AND m.conv IN (SELECT conv FROM members WHERE user = ?2)
+         WHERE m.rowid > ?1 AND m.rowid <= ?3 AND m.sender != ?2
+           AND m.conv IN (SELECT conv FROM members WHERE user = ?2)
          ORDER BY m.rowid",
     )?;
-    let rows = stmt.query_map(params![mark, user], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    let rows = stmt.query_map(params![after, user, upto], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
     let mut out = crate::search::Candidates::new();
     for row in rows {
         let (conv, seq) = row?;
