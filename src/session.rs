@@ -51,7 +51,7 @@ pub struct Session {
     generation: u64,
     events: Mutex<Option<EventStream>>,
     /// The newest committed message when this login began listening: what came later reaches
-    /// the event stream live, so "missed" ends here (see `deliver_missed_events`).
+    /// the event stream live, so "missed" ends here (see `missed_events`).
     login_mark: i64,
 }
 
