@@ -62,6 +62,15 @@ pub struct Shared {
     pub downloads: OnceLock<Addr<DownloadManagerActor>>,
 }
 
+/// Where [`Shared::enqueue`] left a command.
+pub enum Enqueued {
+    Sent,
+    /// The actor's mailbox is full (counted): the command waits to be sent to it.
+    Full(Addr<ConversationActor>, ConvCommand),
+    /// No actor of the conversation stayed up long enough to take it.
+    Unreachable(ConvCommand),
+}
+
 impl Shared {
     /// The conversation's actor, started (and loading its state) if it is not running.
     pub fn route(self: &Arc<Self>, key: &ConvKey) -> Addr<ConversationActor> {
@@ -85,6 +94,26 @@ impl Shared {
                 addr
             }
         }
+    }
+
+    /// Puts `cmd` in the conversation's mailbox without waiting, routing again (up to 8
+    /// times) when the routed actor has stopped in between (passivated or restarted).
+    pub fn enqueue(self: &Arc<Self>, key: &ConvKey, mut cmd: ConvCommand) -> Enqueued {
+        for _ in 0..8 {
+            let addr = self.route(key);
+            match addr.try_send(cmd) {
+                Ok(()) => return Enqueued::Sent,
+                Err(SendError::Full(c)) => {
+                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
+                    return Enqueued::Full(addr, c);
+                }
+                Err(SendError::Closed(c)) => {
+                    self.table.remove_if(key, |_, a| *a == addr);
+                    cmd = c;
+                }
+            }
+        }
+        Enqueued::Unreachable(cmd)
     }
 
     /// A stamp for an event (a revoke, a read report, a logout): microseconds of the clock,
@@ -248,26 +277,20 @@ impl Engine {
         self.dispatch_command(key, ConvCommand::new(&self.shared, key.clone(), op)).await
     }
 
-    async fn dispatch_command(&self, key: &ConvKey, mut cmd: ConvCommand) -> ConvResult<()> {
-        for _ in 0..8 {
-            let addr = self.shared.route(key);
-            match addr.try_send(cmd) {
-                Ok(()) => return Ok(()),
-                Err(SendError::Full(c)) => {
-                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
-                    // Waits for room. If the actor stops first, the command reroutes itself
-                    // (see `ConvCommand`); the caller's reply tells the outcome either way.
-                    let _ = addr.send(c).await;
-                    return Ok(());
-                }
-                Err(SendError::Closed(c)) => {
-                    self.shared.table.remove_if(key, |_, a| *a == addr);
-                    cmd = c;
-                }
+    async fn dispatch_command(&self, key: &ConvKey, cmd: ConvCommand) -> ConvResult<()> {
+        match self.shared.enqueue(key, cmd) {
+            Enqueued::Sent => Ok(()),
+            Enqueued::Full(addr, c) => {
+                // Waits for room. If the actor stops first, the command reroutes itself
+                // (see `ConvCommand`); the caller's reply tells the outcome either way.
+                let _ = addr.send(c).await;
+                Ok(())
+            }
+            Enqueued::Unreachable(c) => {
+                c.abandon();
+                Err(ConvError::Store("the conversation cannot be loaded".into()))
             }
         }
-        cmd.abandon();
-        Err(ConvError::Store("the conversation cannot be loaded".into()))
     }
 
     /// Asks the conversation for something and waits for the answer.
@@ -298,23 +321,17 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         let rand = u64::from(fastrand::u32(..));
         let op = ConvOp::SendMessage { sender: sender.clone(), id: id.clone(), content, rand, reply: tx };
-        let mut cmd = ConvCommand::new(&self.shared, key.clone(), op);
-        let mut waiting = None;
-        for _ in 0..8 {
-            let addr = self.shared.route(&key);
-            match addr.try_send(cmd) {
-                Ok(()) => break,
-                Err(SendError::Full(c)) => {
-                    metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
-                    waiting = Some((self.clone(), key.clone(), c));
-                    break;
-                }
-                Err(SendError::Closed(c)) => {
-                    self.shared.table.remove_if(&key, |_, a| *a == addr);
-                    cmd = c;
-                }
+        let cmd = ConvCommand::new(&self.shared, key.clone(), op);
+        let waiting = match self.shared.enqueue(&key, cmd) {
+            Enqueued::Sent => None,
+            Enqueued::Full(_, c) => Some((self.clone(), key.clone(), c)),
+            // Dropped unrun, it reroutes itself once more (see `ConvCommand`); the outcome
+            // tells whether that worked.
+            Enqueued::Unreachable(c) => {
+                drop(c);
+                None
             }
-        }
+        };
         Ok(PendingSend { id, rx, waiting })
     }
 
@@ -432,11 +449,6 @@ impl Engine {
             }
         }
         Ok(out)
-    }
-
-    /// Puts an event on `user`'s stream (if the user is logged in).
-    pub fn publish(&self, user: &str, event: crate::events::Event) -> bool {
-        self.shared.events.publish(user, event)
     }
 
     /// Every conversation `user` has state in.

@@ -63,6 +63,11 @@ enum Plan {
     },
 }
 
+/// Whether every keyword is long enough (three characters) for the trigram index.
+fn trigram_matchable(q: &SearchQuery) -> bool {
+    q.keywords.iter().all(|k| k.chars().count() >= 3)
+}
+
 fn plan(conn: &Connection, q: &SearchQuery) -> Result<Plan, StoreError> {
     if q.keywords.is_empty() {
         return Ok(Plan::NoText);
@@ -75,11 +80,7 @@ fn plan(conn: &Connection, q: &SearchQuery) -> Result<Plan, StoreError> {
             return Ok(Plan::Substring { by_sender: true });
         }
     }
-    if q.keywords.iter().all(|k| k.chars().count() >= 3) {
-        Ok(Plan::TextFirst)
-    } else {
-        Ok(Plan::Substring { by_sender: false })
-    }
+    if trigram_matchable(q) { Ok(Plan::TextFirst) } else { Ok(Plan::Substring { by_sender: false }) }
 }
 
 fn fts_phrase(keyword: &str) -> String {
@@ -171,7 +172,7 @@ pub fn candidates(conn: &Connection, user: &str, q: &SearchQuery) -> Result<Cand
     // The user's local-only messages: few per user, so the text-first/substring choice only
     // follows the keywords' length.
     let local_plan = match plan {
-        Plan::Substring { by_sender: true } if q.keywords.iter().all(|k| k.chars().count() >= 3) => Plan::TextFirst,
+        Plan::Substring { by_sender: true } if trigram_matchable(q) => Plan::TextFirst,
         other => other,
     };
     let mut params = Vec::new();
