@@ -1,21 +1,43 @@
 //! `timsg load`: runs a mixed load in-process and reports throughput, latency and the delivery
 //! check as one JSON object; bad arguments are refused.
 
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// Runs `timsg load` with `args` (quiet logs) to the end.
+fn load(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_timsg")).arg("load").args(args).env("RUST_LOG", "warn").output().unwrap()
+}
+
+/// The `--json` report of a run that succeeded.
+fn report(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
 
 #[test]
 fn a_mixed_load_delivers_everything_exactly_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["load", "--users", "12", "--conversations", "30", "--group-share", "0.2", "--group-size", "5"])
-        .args(["--messages", "1500", "--concurrency", "16", "--durability", "os", "--json"])
-        .args(["--mix", "text=80,custom=5,image=2,revoke=3,read=5,history=3,search=2", "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&load(&[
+        "--users",
+        "12",
+        "--conversations",
+        "30",
+        "--group-share",
+        "0.2",
+        "--group-size",
+        "5",
+        "--messages",
+        "1500",
+        "--concurrency",
+        "16",
+        "--durability",
+        "os",
+        "--json",
+        "--mix",
+        "text=80,custom=5,image=2,revoke=3,read=5,history=3,search=2",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]));
     for key in
         ["messages_per_second", "latency_p50_ms", "latency_p99_ms", "lost", "duplicated", "reordered", "peak_rss_bytes"]
     {
@@ -34,24 +56,25 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
 
 #[test]
 fn round_robin_touches_every_conversation_and_passivation_reports_its_counts() {
-    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["load", "--users", "20", "--conversations", "150", "--group-share", "0", "--messages", "300"])
-        .args([
-            "--pattern",
-            "round-robin",
-            "--rate",
-            "1500",
-            "--concurrency",
-            "4",
-            "--idle-passivation",
-            "0.05",
-            "--json",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&load(&[
+        "--users",
+        "20",
+        "--conversations",
+        "150",
+        "--group-share",
+        "0",
+        "--messages",
+        "300",
+        "--pattern",
+        "round-robin",
+        "--rate",
+        "1500",
+        "--concurrency",
+        "4",
+        "--idle-passivation",
+        "0.05",
+        "--json",
+    ]));
     assert_eq!((r["sends"].as_u64(), r["errors"].as_u64(), r["lost"].as_u64()), (Some(300), Some(0), Some(0)), "{r}");
     // Each of the 150 conversations was started; at 1,500/s each is quiet for 0.1 s between its
     // two messages, twice the idle time, so it was passivated in between.
@@ -61,26 +84,19 @@ fn round_robin_touches_every_conversation_and_passivation_reports_its_counts() {
 
 #[test]
 fn open_loop_by_duration() {
-    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args([
-            "load",
-            "--users",
-            "4",
-            "--conversations",
-            "4",
-            "--duration",
-            "1",
-            "--rate",
-            "300",
-            "--concurrency",
-            "8",
-            "--json",
-        ])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&load(&[
+        "--users",
+        "4",
+        "--conversations",
+        "4",
+        "--duration",
+        "1",
+        "--rate",
+        "300",
+        "--concurrency",
+        "8",
+        "--json",
+    ]));
     let sends = r["sends"].as_u64().unwrap();
     assert!((150..=330).contains(&sends), "about 300 in one second at 300/s, got {sends}");
     assert_eq!(r["lost"], 0);
@@ -89,11 +105,11 @@ fn open_loop_by_duration() {
 #[test]
 fn bad_arguments_are_refused() {
     for args in [
-        &["load", "--mix", "teleport=1"][..],
-        &["load", "--users", "1"],
-        &["load", "--users", "3", "--conversations", "10", "--group-share", "0"],
+        &["--mix", "teleport=1"][..],
+        &["--users", "1"],
+        &["--users", "3", "--conversations", "10", "--group-share", "0"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_timsg")).args(args).env("RUST_LOG", "warn").output().unwrap();
+        let out = load(args);
         assert!(!out.status.success(), "{args:?} should fail");
         assert!(!out.stderr.is_empty());
     }
@@ -114,28 +130,34 @@ fn over_the_network_against_a_running_service() {
     let banner = lines.next().unwrap().unwrap();
     let addr = banner.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
     std::thread::spawn(move || for _ in lines {});
-    let out = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["load", "--via", "ws", "--target", &format!("http://{addr}"), "--secret-key", "load-key"])
-        .args([
-            "--users",
-            "8",
-            "--conversations",
-            "16",
-            "--group-share",
-            "0.25",
-            "--group-size",
-            "4",
-            "--messages",
-            "400",
-        ])
-        .args(["--concurrency", "8", "--mix", "text=85,custom=5,revoke=3,read=3,history=2,search=2", "--json"])
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let target = format!("http://{addr}");
+    let out = load(&[
+        "--via",
+        "ws",
+        "--target",
+        &target,
+        "--secret-key",
+        "load-key",
+        "--users",
+        "8",
+        "--conversations",
+        "16",
+        "--group-share",
+        "0.25",
+        "--group-size",
+        "4",
+        "--messages",
+        "400",
+        "--concurrency",
+        "8",
+        "--mix",
+        "text=85,custom=5,revoke=3,read=3,history=2,search=2",
+        "--json",
+    ]);
+    // The server goes before any assertion can fail.
     let _ = server.kill();
     let _ = server.wait();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report(&out);
     assert_eq!(r["via"], "ws");
     assert_eq!(
         (r["lost"].as_u64(), r["duplicated"].as_u64(), r["reordered"].as_u64()),
