@@ -40,9 +40,16 @@ fn benches(c: &mut Criterion) {
     });
     raw.stop();
 
-    let runtime =
-        Runtime::open(RuntimeConfig { durability: Durability::Memory, arbiters: ARBITERS, ..Default::default() })
-            .unwrap();
+    // On the SQLite store (no fsync): reactivation reads the conversation back from disk, as
+    // it does in service (the memory store would hand back its in-process records).
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::open(RuntimeConfig {
+        data_dir: dir.path().into(),
+        durability: Durability::Os,
+        arbiters: ARBITERS,
+        ..Default::default()
+    })
+    .unwrap();
     let alice = runtime.login("alice").unwrap();
     let bob = ConvRef::c2c("bob");
     let content = MessageContent::with_elements(vec![Element::text("something worth keeping")]);

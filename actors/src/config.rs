@@ -14,7 +14,8 @@ pub enum Durability {
     Fsync,
     /// Committed to the OS page cache; survives a process crash, not a power loss.
     Os,
-    /// A throw-away database deleted at close; for tests and benchmarks.
+    /// Nothing on disk: the store's tables live in this process and are gone at close; for
+    /// tests, benchmarks and load runs.
     Memory,
 }
 

@@ -40,7 +40,7 @@ use crate::media::upload::parse_relay_key;
 use crate::member::ReceiveOpt;
 use crate::message::{MessageContent, MessageView};
 use crate::search::{SearchQuery, SearchResult};
-use crate::store::{Store, StoreError, WriteOp, read, search};
+use crate::store::{Store, StoreError, WriteOp};
 use crate::users::UserDirectory;
 
 /// State every actor and every caller shares.
@@ -401,7 +401,7 @@ impl Engine {
     /// Where the commit order stands: the newest committed message's mark (0 if none, or if
     /// the store cannot be read — then a login's missed messages are taken as none).
     pub fn newest_message_mark(&self) -> i64 {
-        self.shared.store.read(read::newest_message_mark).unwrap_or_else(|e| {
+        self.shared.store.newest_message_mark().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot read the newest message mark");
             0
         })
@@ -410,7 +410,7 @@ impl Engine {
     /// Remembers where the commit order stood when `user` logged out, so the next login can
     /// deliver what came after. Does not wait for the write.
     pub fn record_logout(&self, user: &UserId) {
-        match self.shared.store.read(read::newest_message_mark) {
+        match self.shared.store.newest_message_mark() {
             Ok(mark) => {
                 let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp: self.shared.stamp() };
                 let _ = self
@@ -427,10 +427,9 @@ impl Engine {
     /// that never logged out gets its unread messages only.
     /// Messages are those committed up to `login_mark` (see [`Engine::newest_message_mark`]).
     pub async fn missed_while_offline(&self, user: &UserId, login_mark: i64) -> ConvResult<Vec<crate::events::Event>> {
-        let point = self.shared.store.read(|c| read::logout_point(c, user)).map_err(store_err)?;
+        let point = self.shared.store.logout_point(user).map_err(store_err)?;
         let mark = point.map_or(0, |(m, _)| m);
-        let candidates =
-            self.shared.store.read(|c| read::messages_between(c, user, mark, login_mark)).map_err(store_err)?;
+        let candidates = self.shared.store.messages_between(user, mark, login_mark).map_err(store_err)?;
         let mut out = Vec::new();
         for (key, (shared, _)) in candidates {
             let u = user.clone();
@@ -453,14 +452,14 @@ impl Engine {
 
     /// Every conversation `user` has state in.
     pub fn conversations_of(&self, user: &str) -> ConvResult<Vec<ConvKey>> {
-        self.shared.store.read(|c| read::conversations_of(c, user)).map_err(store_err)
+        self.shared.store.conversations_of(user).map_err(store_err)
     }
 
     /// Finds messages by ID among `user`'s conversations and local messages, in the order asked.
     pub async fn find_messages(&self, user: &UserId, ids: &[String]) -> ConvResult<Vec<MessageView>> {
         let mut by_conv: BTreeMap<ConvKey, Vec<MessageTarget>> = BTreeMap::new();
         for id in ids {
-            let located = self.shared.store.read(|c| read::locate_message(c, user, id)).map_err(store_err)?;
+            let located = self.shared.store.locate_message(user, id).map_err(store_err)?;
             if let Some(key) = located {
                 by_conv.entry(key).or_default().push(MessageTarget::Id(id.as_str().into()));
             }
@@ -477,7 +476,7 @@ impl Engine {
     /// Local search: store candidates, then each conversation keeps what `user` can see.
     pub async fn search(&self, user: &UserId, query: SearchQuery) -> ConvResult<SearchResult> {
         let started = Instant::now();
-        let candidates = self.shared.store.read(|c| search::candidates(c, user, &query)).map_err(store_err)?;
+        let candidates = self.shared.store.search_candidates(user, &query).map_err(store_err)?;
         let mut matches = Vec::with_capacity(candidates.len());
         for (key, (shared, local)) in candidates {
             let u = user.clone();
@@ -618,7 +617,7 @@ impl Engine {
 }
 
 fn sweep_blobs(shared: &Shared, grace: std::time::Duration) -> Result<usize, StoreError> {
-    let referenced = shared.store.read(read::referenced_blobs)?;
+    let referenced = shared.store.referenced_blobs()?;
     let mut removed = 0;
     for (hash, age) in shared.blobs.list().map_err(|e| StoreError::Io(e.to_string()))? {
         if age >= grace && !referenced.contains(&hash) && shared.blobs.remove(&hash).is_ok() {

@@ -92,7 +92,8 @@ pub struct ConversationLog {
     key: ConvKey,
     group: Option<GroupInfo>,
     entries: Vec<Arc<StoredMessage>>,
-    by_id: HashMap<MsgId, u64>,
+    /// Hashed with foldhash: looked up on every send (dedupe) and cheaper than SipHash.
+    by_id: foldhash::HashMap<MsgId, u64>,
     members: HashMap<UserId, MemberState>,
     queue: VecDeque<QueuedSend>,
     durable_seq: u64,

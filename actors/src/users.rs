@@ -8,7 +8,7 @@ use dashmap::DashMap;
 use crate::ids::UserId;
 use crate::member::ReceiveOpt;
 use crate::rate_limit::CallWindow;
-use crate::store::{Store, StoreError, read};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Default)]
 pub struct UserDirectory {
@@ -20,7 +20,7 @@ pub struct UserDirectory {
 impl UserDirectory {
     fn ensure_loaded(&self, store: &Store, owner: &str) -> Result<(), StoreError> {
         if !self.c2c_opts.contains_key(owner) {
-            let opts = store.read(|c| read::c2c_receive_opts(c, owner))?;
+            let opts = store.c2c_receive_opts(owner)?;
             self.c2c_opts.entry(owner.into()).or_insert(opts);
         }
         Ok(())

@@ -27,7 +27,7 @@ use crate::media::download::Throttle;
 use crate::media::upload::upload_content;
 use crate::member::{ReceiveOpt, ViewKind};
 use crate::message::{LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage};
-use crate::store::{Completion, StoreError, WriteCompleted, WriteOp, WriteRequest, read};
+use crate::store::{Completion, StoreError, WriteCompleted, WriteOp, WriteRequest};
 
 use super::command::ConvCommand;
 use super::supervisor::{ConversationCrashed, ConversationPassivated};
@@ -373,7 +373,7 @@ impl ConversationActor {
     /// (the next call starts a fresh one). Returns whether it loaded.
     fn load(&mut self, ctx: &mut Context<Self>) -> bool {
         let key = self.key.clone();
-        match self.shared.store.read(|c| read::load_conversation(c, &key)) {
+        match self.shared.store.load_conversation(&key) {
             Ok(loaded) => {
                 let rate = self.shared.config.group_rate_limit;
                 self.log = Some(ConversationLog::restore(key, loaded.group, loaded.entries, loaded.members, rate));

@@ -1,25 +1,39 @@
-//! The embedded store: one SQLite file in the data directory.
+//! The store: where conversations, members and options are kept, behind one interface with two
+//! backends.
 //!
-//! Writes go through the [writer] thread (group commit); reads use a small pool of read-only
-//! connections, so history loads and searches never wait behind the writer.
+//! - [`sqlite`]: the embedded default, one SQLite file in the data directory (durability
+//!   `fsync` or `os`): writes go through the group-commit [writer] thread, reads through a pool
+//!   of read-only connections ([read], [search]).
+//! - [`memory`]: durability `memory`, nothing on disk: the same tables in this process, written
+//!   in place, gone at close. For tests, benchmarks and load runs that measure the runtime
+//!   rather than the disk.
+//!
+//! Callers see one set of requests ([`request`]) and typed reads; both backends answer them
+//! alike (the `store_backends` test drives the same calls through each).
 
 pub mod checkpoint;
+pub mod memory;
+pub mod memory_search;
 pub mod read;
+pub mod request;
 pub mod schema;
 pub mod search;
+pub mod sqlite;
 pub mod writer;
 
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
-use crossbeam_channel::Sender;
-use parking_lot::Mutex;
-use rusqlite::{Connection, OpenFlags};
 use thiserror::Error;
 
 use crate::config::{Durability, EngineConfig};
-pub use writer::{Completion, WriteCompleted, WriteOp, WriteRequest};
+use crate::group::GroupInfo;
+use crate::ids::{ConvKey, UserId};
+use crate::member::{MemberState, ReceiveOpt};
+use crate::message::StoredMessage;
+use crate::search::{Candidates, SearchQuery};
+pub use request::{Completion, WriteCompleted, WriteOp, WriteRequest};
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum StoreError {
@@ -39,67 +53,67 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// Everything stored about one conversation.
+#[derive(Debug, Default)]
+pub struct LoadedConversation {
+    pub group: Option<GroupInfo>,
+    pub entries: Vec<Arc<StoredMessage>>,
+    pub members: HashMap<UserId, MemberState>,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Memory(memory::MemoryStore),
+}
+
 #[derive(Debug)]
 pub struct Store {
-    path: PathBuf,
-    tx: Mutex<Option<Sender<WriteRequest>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
-    readers: Mutex<Vec<Connection>>,
-    checkpointer: Mutex<Option<checkpoint::Checkpointer>>,
-    /// Keeps the throw-away directory of [`Durability::Memory`] alive until the store goes.
+    /// Where the database (if any) and the media blobs live.
+    dir: PathBuf,
+    backend: Backend,
+    /// Keeps the throw-away directory of [`Durability::Memory`] (its media blobs) alive until
+    /// the store goes.
     _scratch: Option<tempfile::TempDir>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and starts the writer thread.
+    /// Opens the store `config` asks for: SQLite in the data directory (created if needed), or
+    /// the in-process tables with a throw-away directory for media.
     pub fn open(config: &EngineConfig) -> Result<Arc<Store>, StoreError> {
-        let (dir, scratch) = match config.durability {
-            Durability::Memory => {
-                let t = tempfile::Builder::new()
-                    .prefix("timsg-mem-")
-                    .tempdir()
-                    .map_err(|e| StoreError::Io(e.to_string()))?;
-                (t.path().to_path_buf(), Some(t))
-            }
-            _ => {
-                std::fs::create_dir_all(&config.data_dir)
-                    .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", config.data_dir.display())))?;
-                (config.data_dir.clone(), None)
-            }
-        };
-        let path = dir.join("timsg.db");
-        let conn = Connection::open(&path)?;
-        schema::configure_writer(&conn, config.durability)?;
-        let (tx, rx) = crossbeam_channel::bounded(config.store_queue.max(1));
-        let wal_large = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let wal_large_for_writer = wal_large.clone();
-        let max_batch = config.group_commit_max.max(1);
-        let writer = std::thread::Builder::new()
-            .name("timsg-store".into())
-            .spawn(move || writer::run(conn, rx, max_batch, &wal_large_for_writer))
-            .map_err(|e| StoreError::Io(e.to_string()))?;
-        let checkpointer = checkpoint::Checkpointer::start(&path, wal_large)?;
-        tracing::info!(path = %path.display(), durability = ?config.durability, "store opened");
-        Ok(Arc::new(Store {
-            path,
-            tx: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
-            readers: Mutex::new(Vec::new()),
-            checkpointer: Mutex::new(Some(checkpointer)),
-            _scratch: scratch,
-        }))
+        if config.durability == Durability::Memory {
+            let scratch =
+                tempfile::Builder::new().prefix("timsg-mem-").tempdir().map_err(|e| StoreError::Io(e.to_string()))?;
+            tracing::info!(durability = ?config.durability, "store opened in memory");
+            return Ok(Arc::new(Store {
+                dir: scratch.path().to_path_buf(),
+                backend: Backend::Memory(memory::MemoryStore::default()),
+                _scratch: Some(scratch),
+            }));
+        }
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StoreError::Io(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let backend = sqlite::SqliteStore::open(
+            &config.data_dir,
+            config.durability,
+            config.store_queue,
+            config.group_commit_max,
+        )?;
+        Ok(Arc::new(Store { dir: config.data_dir.clone(), backend: Backend::Sqlite(backend), _scratch: None }))
     }
 
     /// The directory the database lives in (media blobs live beside it).
-    pub fn dir(&self) -> &std::path::Path {
-        self.path.parent().unwrap_or(std::path::Path::new("."))
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Queues a write; waits while the writer's queue is full.
+    /// Queues a write (SQLite: waits while the writer's queue is full; memory: applies it at
+    /// once). Its completion fires when it is durable.
     pub fn submit(&self, request: WriteRequest) -> Result<(), StoreError> {
-        let tx = self.tx.lock().clone().ok_or(StoreError::Closed)?;
-        metrics::gauge!("timsg_store_queue_depth").set(tx.len() as f64);
-        tx.send(request).map_err(|_| StoreError::Closed)
+        match &self.backend {
+            Backend::Sqlite(s) => s.submit(request),
+            Backend::Memory(m) => m.submit(request),
+        }
     }
 
     /// Writes `ops` and waits until they are durable.
@@ -109,39 +123,87 @@ impl Store {
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `f` on a pooled read connection.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let conn = match self.readers.lock().pop() {
-            Some(c) => c,
-            None => {
-                let c = Connection::open_with_flags(
-                    &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                schema::configure_reader(&c)?;
-                c
-            }
-        };
-        // One read transaction per call: a consistent snapshot across its queries, and one
-        // WAL read lock instead of one per statement.
-        let out = match conn.unchecked_transaction() {
-            Ok(snapshot) => f(&snapshot),
-            Err(e) => Err(e.into()),
-        };
-        self.readers.lock().push(conn);
-        out
+    /// The stored log, members and group info of `key`.
+    pub fn load_conversation(&self, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::load_conversation(c, key)),
+            Backend::Memory(m) => m.load_conversation(key),
+        }
     }
 
-    /// Stops taking writes, lets the writer commit what it has, and waits for it.
+    /// Every conversation `user` has state in.
+    pub fn conversations_of(&self, user: &str) -> Result<Vec<ConvKey>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::conversations_of(c, user)),
+            Backend::Memory(m) => m.conversations_of(user),
+        }
+    }
+
+    /// `owner`'s C2C receive options, by peer.
+    pub fn c2c_receive_opts(&self, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::c2c_receive_opts(c, owner)),
+            Backend::Memory(m) => m.c2c_receive_opts(owner),
+        }
+    }
+
+    /// Where a message ID lives for `user`: shared messages of their conversations, then their
+    /// local-only messages.
+    pub fn locate_message(&self, user: &str, msg_id: &str) -> Result<Option<ConvKey>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::locate_message(c, user, msg_id)),
+            Backend::Memory(m) => m.locate_message(user, msg_id),
+        }
+    }
+
+    /// Blobs some committed message refers to.
+    pub fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(read::referenced_blobs),
+            Backend::Memory(m) => m.referenced_blobs(),
+        }
+    }
+
+    /// The newest committed message's mark (0 for none): a point in the global commit order.
+    pub fn newest_message_mark(&self) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(read::newest_message_mark),
+            Backend::Memory(m) => m.newest_message_mark(),
+        }
+    }
+
+    /// When `user` last logged out: the message mark and the time (ms); `None` if it never did.
+    pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::logout_point(c, user)),
+            Backend::Memory(m) => m.logout_point(user),
+        }
+    }
+
+    /// Shared messages from others in `user`'s conversations committed after `after` and up to
+    /// `upto` (marks from [`Store::newest_message_mark`]), per conversation, in commit order.
+    pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| read::messages_between(c, user, after, upto)),
+            Backend::Memory(m) => m.messages_between(user, after, upto),
+        }
+    }
+
+    /// Search candidates for `user`, per conversation (each conversation then keeps what the
+    /// user can still see).
+    pub fn search_candidates(&self, user: &str, query: &SearchQuery) -> Result<Candidates, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(|c| search::candidates(c, user, query)),
+            Backend::Memory(m) => m.search_candidates(user, query),
+        }
+    }
+
+    /// Stops taking writes and waits for those in progress.
     pub fn close(&self) {
-        self.tx.lock().take();
-        if let Some(handle) = self.writer.lock().take() {
-            let _ = handle.join();
+        match &self.backend {
+            Backend::Sqlite(s) => s.close(),
+            Backend::Memory(m) => m.close(),
         }
-        if let Some(c) = self.checkpointer.lock().take() {
-            c.stop();
-        }
-        self.readers.lock().clear();
     }
 }
 

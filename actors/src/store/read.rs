@@ -1,4 +1,4 @@
-//! Reads that rebuild state: a conversation's log and members, a user's conversations and
+//! SQLite reads that rebuild state: a conversation's log and members, a user's conversations and
 //! receive options, and where a message ID lives.
 
 use std::collections::HashMap;
@@ -11,15 +11,7 @@ use crate::ids::{ConvKey, UserId};
 use crate::member::{MemberState, ReceiveOpt};
 use crate::message::StoredMessage;
 
-use super::StoreError;
-
-/// Everything stored about one conversation.
-#[derive(Debug, Default)]
-pub struct LoadedConversation {
-    pub group: Option<GroupInfo>,
-    pub entries: Vec<Arc<StoredMessage>>,
-    pub members: HashMap<UserId, MemberState>,
-}
+use super::{LoadedConversation, StoreError};
 
 fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))

@@ -2,75 +2,16 @@
 //! `crossbeam-channel`, batches every request that is waiting (from all conversations) into one
 //! transaction — the group commit — and completes the requests in order once it is durable.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use actix::Recipient;
 use crossbeam_channel::Receiver;
 use rusqlite::{Connection, params};
 
-use crate::ids::UserId;
 use crate::message::{MessageStatus, StoredMessage};
 
 use super::StoreError;
-
-/// One change to the database.
-#[derive(Debug)]
-pub enum WriteOp {
-    InsertShared { conv: Arc<str>, message: Arc<StoredMessage> },
-    UpdateShared { conv: Arc<str>, message: Arc<StoredMessage> },
-    UpsertMember { conv: Arc<str>, user: UserId, state: String },
-    InsertLocal { conv: Arc<str>, owner: UserId, message: Arc<StoredMessage> },
-    DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
-    UpsertGroup { conv: Arc<str>, info: String },
-    SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
-    SetOfflineMark { user: UserId, mark: i64, stamp: u64 },
-}
-
-/// Tells a conversation actor that its write `token` is durable (or failed).
-#[derive(Debug, actix::Message)]
-#[rtype(result = "()")]
-pub struct WriteCompleted {
-    pub token: u64,
-    pub result: Result<(), StoreError>,
-}
-
-/// Whom to tell when a request is durable.
-pub enum Completion {
-    None,
-    Actor { to: Recipient<WriteCompleted>, token: u64 },
-    Channel(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
-}
-
-impl std::fmt::Debug for Completion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Completion::None => f.write_str("None"),
-            Completion::Actor { token, .. } => write!(f, "Actor({token})"),
-            Completion::Channel(_) => f.write_str("Channel"),
-        }
-    }
-}
-
-impl Completion {
-    fn complete(self, result: Result<(), StoreError>) {
-        match self {
-            Completion::None => {}
-            Completion::Actor { to, token } => to.do_send(WriteCompleted { token, result }),
-            Completion::Channel(tx) => {
-                let _ = tx.send(result);
-            }
-        }
-    }
-}
-
-/// A batch of ops committed together, then completed.
-#[derive(Debug)]
-pub struct WriteRequest {
-    pub ops: Vec<WriteOp>,
-    pub done: Completion,
-}
+use super::request::{WriteOp, WriteRequest};
 
 /// Runs until every sender is gone, then returns after the last commit. When `wal_large` is
 /// raised (see `checkpoint`), checkpoints once between commits so the WAL can start over.

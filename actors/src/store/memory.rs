@@ -1,0 +1,397 @@
+//! The memory backend (durability `memory`): the store's tables held in this process.
+//!
+//! A write request is checked, then applied whole under one lock and completed at once — there
+//! is no disk to wait for, so there is no writer thread either. The tables mirror the SQLite
+//! schema (see `schema.rs`) and answer the same reads; the messages themselves are the `Arc`s
+//! the conversation logs hold, so keeping them costs little more than the indexes. The indexes
+//! written on every send hash with foldhash: SipHash and its rehashing of a growing ID index
+//! were the largest single cost of an in-memory send.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use foldhash::HashMap as FastMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use parking_lot::RwLock;
+
+use crate::group::GroupInfo;
+use crate::ids::{ConvKey, MsgId, UserId};
+use crate::member::{MemberState, ReceiveOpt};
+use crate::message::{MessageStatus, StoredMessage};
+use crate::search::{Candidates, SearchQuery};
+
+use super::request::{WriteOp, WriteRequest};
+use super::{LoadedConversation, StoreError};
+
+/// One stored shared message. Its position in [`Tables::messages`] (from 1) is its mark in
+/// the commit order, like the SQLite rowid.
+#[derive(Debug)]
+pub(super) struct SharedRow {
+    pub conv: Arc<str>,
+    pub message: Arc<StoredMessage>,
+}
+
+/// Row positions of the messages carrying one ID (almost always one).
+#[derive(Debug)]
+enum Positions {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Positions {
+    fn push(&mut self, pos: usize) {
+        match self {
+            Positions::One(first) => *self = Positions::Many(vec![*first, pos]),
+            Positions::Many(v) => v.push(pos),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (one, many): (Option<usize>, &[usize]) = match self {
+            Positions::One(p) => (Some(*p), &[]),
+            Positions::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many.iter().copied())
+    }
+}
+
+/// One conversation's local-only messages, by owner and local id.
+pub(super) type LocalMessages = HashMap<(UserId, u64), Arc<StoredMessage>>;
+
+#[derive(Debug, Default)]
+pub(super) struct Tables {
+    /// Shared messages in commit order.
+    pub messages: Vec<SharedRow>,
+    /// Per conversation, its messages' positions in seq order (seq n at index n - 1).
+    pub by_conv: FastMap<Arc<str>, Vec<usize>>,
+    by_id: FastMap<MsgId, Positions>,
+    /// Per sender, its messages' positions in commit order.
+    pub by_sender: FastMap<UserId, Vec<usize>>,
+    /// Local-only messages per conversation, by owner and local id.
+    pub local: HashMap<Arc<str>, LocalMessages>,
+    /// Per owner, where their local-only messages are: (conversation, local id).
+    pub local_by_owner: HashMap<UserId, BTreeSet<(Arc<str>, u64)>>,
+    /// Member state (JSON, as the SQLite backend keeps it) per conversation and user.
+    members: HashMap<Arc<str>, HashMap<UserId, String>>,
+    /// Per user, the conversations they have state in.
+    pub convs_of_user: HashMap<UserId, BTreeSet<Arc<str>>>,
+    groups: HashMap<Arc<str>, String>,
+    c2c_opts: HashMap<UserId, HashMap<String, u32>>,
+    users: HashMap<UserId, (i64, u64)>,
+    blobs: HashMap<String, i64>,
+}
+
+impl Tables {
+    fn shared_position(&self, conv: &str, seq: u64) -> Option<usize> {
+        let pos = *self.by_conv.get(conv)?.get(usize::try_from(seq).ok()?.checked_sub(1)?)?;
+        (self.messages[pos].message.seq == seq).then_some(pos)
+    }
+
+    /// Refuses a request the SQLite backend's constraints would refuse, before any of it is
+    /// applied: a request is all or nothing.
+    fn check(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        let mut next_seq: HashMap<&str, u64> = HashMap::new();
+        let mut new_locals: HashSet<(&str, &str, u64)> = HashSet::new();
+        for op in ops {
+            match op {
+                WriteOp::InsertShared { conv, message } => {
+                    let next = next_seq
+                        .entry(&**conv)
+                        .or_insert_with(|| self.by_conv.get(&**conv).map_or(0, Vec::len) as u64 + 1);
+                    if message.seq != *next {
+                        return Err(StoreError::Corrupt(format!(
+                            "{conv}: seq {} where {next} comes next",
+                            message.seq
+                        )));
+                    }
+                    *next += 1;
+                }
+                WriteOp::UpdateShared { conv, message } => {
+                    let inserted_here = next_seq.get(&**conv).is_some_and(|next| message.seq < *next);
+                    if !inserted_here && self.shared_position(conv, message.seq).is_none() {
+                        return Err(StoreError::Corrupt(format!("{conv}: no message {} to update", message.seq)));
+                    }
+                }
+                WriteOp::InsertLocal { conv, owner, message } => {
+                    let taken =
+                        self.local.get(&**conv).is_some_and(|m| m.contains_key(&(owner.clone(), message.local_id)));
+                    if taken || !new_locals.insert((&**conv, &**owner, message.local_id)) {
+                        return Err(StoreError::Corrupt(format!("{conv}: local message {} exists", message.local_id)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, op: &WriteOp) {
+        match op {
+            WriteOp::InsertShared { conv, message } => {
+                let pos = self.messages.len();
+                self.messages.push(SharedRow { conv: conv.clone(), message: message.clone() });
+                match self.by_conv.get_mut(&**conv) {
+                    Some(v) => v.push(pos),
+                    None => {
+                        self.by_conv.insert(conv.clone(), vec![pos]);
+                    }
+                }
+                match self.by_id.get_mut(&*message.id) {
+                    Some(p) => p.push(pos),
+                    None => {
+                        self.by_id.insert(message.id.clone(), Positions::One(pos));
+                    }
+                }
+                match self.by_sender.get_mut(&*message.sender) {
+                    Some(v) => v.push(pos),
+                    None => {
+                        self.by_sender.insert(message.sender.clone(), vec![pos]);
+                    }
+                }
+                for hash in message.content.blob_refs() {
+                    *self.blobs.entry(hash).or_default() += 1;
+                }
+            }
+            WriteOp::UpdateShared { conv, message } => {
+                if let Some(pos) = self.shared_position(conv, message.seq) {
+                    self.messages[pos].message = message.clone();
+                }
+            }
+            WriteOp::UpsertMember { conv, user, state } => {
+                self.members.entry(conv.clone()).or_default().insert(user.clone(), state.clone());
+                self.convs_of_user.entry(user.clone()).or_default().insert(conv.clone());
+            }
+            WriteOp::InsertLocal { conv, owner, message } => {
+                self.local.entry(conv.clone()).or_default().insert((owner.clone(), message.local_id), message.clone());
+                self.local_by_owner.entry(owner.clone()).or_default().insert((conv.clone(), message.local_id));
+            }
+            WriteOp::DeleteLocal { conv, owner, local_id } => {
+                if let Some(m) = self.local.get_mut(&**conv) {
+                    m.remove(&(owner.clone(), *local_id));
+                }
+                if let Some(s) = self.local_by_owner.get_mut(&**owner) {
+                    s.remove(&(conv.clone(), *local_id));
+                }
+            }
+            WriteOp::UpsertGroup { conv, info } => {
+                self.groups.insert(conv.clone(), info.clone());
+            }
+            WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
+                self.c2c_opts.entry(owner.clone()).or_default().insert(peer.clone(), *opt);
+            }
+            WriteOp::SetOfflineMark { user, mark, stamp } => {
+                self.users.insert(user.clone(), (*mark, *stamp));
+            }
+        }
+    }
+
+    /// Whether `user` has state in `conv`.
+    pub fn is_member(&self, user: &str, conv: &str) -> bool {
+        self.convs_of_user.get(user).is_some_and(|c| c.contains(conv))
+    }
+}
+
+/// Shared messages are stored as sent: durability is what makes them so (as the SQLite
+/// backend records them).
+fn as_stored(message: &Arc<StoredMessage>) -> Arc<StoredMessage> {
+    if message.status == MessageStatus::Sending {
+        let mut m = (**message).clone();
+        m.status = MessageStatus::SendSucc;
+        Arc::new(m)
+    } else {
+        message.clone()
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    /// Boxed: the tables are large beside the SQLite backend's handles.
+    tables: Box<RwLock<Tables>>,
+    closed: AtomicBool,
+}
+
+impl MemoryStore {
+    /// Applies the request whole (or, if any op would break a constraint, none of it) and
+    /// completes it.
+    pub fn submit(&self, request: WriteRequest) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
+        let started = Instant::now();
+        let result = {
+            let mut tables = self.tables.write();
+            tables.check(&request.ops).map(|()| {
+                for op in &request.ops {
+                    tables.apply(op);
+                }
+            })
+        };
+        if let Err(e) = &result {
+            tracing::error!(error = %e, "write refused");
+            metrics::counter!("timsg_store_errors_total").increment(1);
+        }
+        metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("timsg_store_group_commit_ops").record(request.ops.len() as f64);
+        request.done.complete(result);
+        Ok(())
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    pub fn load_conversation(&self, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
+        let conv = key.storage_key();
+        let t = self.tables.read();
+        let group = t.groups.get(conv.as_str()).map(|s| decode::<GroupInfo>(s)).transpose()?;
+        let entries = t
+            .by_conv
+            .get(conv.as_str())
+            .map(|rows| rows.iter().map(|&pos| as_stored(&t.messages[pos].message)).collect())
+            .unwrap_or_default();
+        let mut members = HashMap::new();
+        for (user, state) in t.members.get(conv.as_str()).into_iter().flatten() {
+            members.insert(user.clone(), decode::<MemberState>(state)?);
+        }
+        for ((owner, _), message) in t.local.get(conv.as_str()).into_iter().flatten() {
+            if let Some(member) = members.get_mut(owner) {
+                member.local_messages.push(message.clone());
+            }
+        }
+        for member in members.values_mut() {
+            member.local_messages.sort_by_key(|m| m.view_order());
+        }
+        Ok(LoadedConversation { group, entries, members })
+    }
+
+    pub fn conversations_of(&self, user: &str) -> Result<Vec<ConvKey>, StoreError> {
+        let t = self.tables.read();
+        Ok(t.convs_of_user.get(user).into_iter().flatten().filter_map(|c| ConvKey::from_storage_key(c)).collect())
+    }
+
+    pub fn c2c_receive_opts(&self, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+        let t = self.tables.read();
+        Ok(t.c2c_opts
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .map(|(peer, opt)| (peer.clone(), ReceiveOpt::from_number(*opt).unwrap_or_default()))
+            .collect())
+    }
+
+    pub fn locate_message(&self, user: &str, msg_id: &str) -> Result<Option<ConvKey>, StoreError> {
+        let t = self.tables.read();
+        let shared = t
+            .by_id
+            .get(msg_id)
+            .and_then(|p| p.iter().map(|pos| &t.messages[pos].conv).find(|conv| t.is_member(user, conv)));
+        let conv = shared.cloned().or_else(|| {
+            t.local_by_owner.get(user).into_iter().flatten().find_map(|(conv, local_id)| {
+                let m = t.local.get(conv)?.get(&(Arc::from(user), *local_id))?;
+                (*m.id == *msg_id).then(|| conv.clone())
+            })
+        });
+        Ok(conv.and_then(|c| ConvKey::from_storage_key(&c)))
+    }
+
+    pub fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
+        let t = self.tables.read();
+        Ok(t.blobs.iter().filter(|(_, refs)| **refs > 0).map(|(h, _)| h.clone()).collect())
+    }
+
+    pub fn newest_message_mark(&self) -> Result<i64, StoreError> {
+        Ok(self.tables.read().messages.len() as i64)
+    }
+
+    pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
+        Ok(self.tables.read().users.get(user).copied())
+    }
+
+    pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {
+        let t = self.tables.read();
+        let mut out = Candidates::new();
+        // Marks count from 1: the row at position p has mark p + 1.
+        let from = usize::try_from(after.max(0)).unwrap_or(usize::MAX);
+        let to = usize::try_from(upto.max(0)).unwrap_or(usize::MAX).min(t.messages.len());
+        for row in t.messages.get(from..to).into_iter().flatten() {
+            if *row.message.sender != *user
+                && t.is_member(user, &row.conv)
+                && let Some(k) = ConvKey::from_storage_key(&row.conv)
+            {
+                out.entry(k).or_default().0.push(row.message.seq);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn search_candidates(&self, user: &str, query: &SearchQuery) -> Result<Candidates, StoreError> {
+        Ok(super::memory_search::candidates(&self.tables.read(), user, query))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::element::Element;
+    use crate::message::MessageContent;
+    use crate::store::Completion;
+
+    fn message(id: &str, seq: u64) -> Arc<StoredMessage> {
+        Arc::new(StoredMessage {
+            id: id.into(),
+            sender: "alice".into(),
+            seq,
+            local_id: 0,
+            rand: 0,
+            server_time: 1,
+            status: MessageStatus::Sending,
+            revoke: None,
+            content: Arc::new(MessageContent::with_elements(vec![Element::text("hi")])),
+        })
+    }
+
+    fn write(store: &MemoryStore, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        store.submit(WriteRequest { ops, done: Completion::Channel(tx) })?;
+        rx.try_recv().expect("a memory write completes at once")
+    }
+
+    #[test]
+    fn a_request_breaking_seq_order_is_refused_whole() {
+        let store = MemoryStore::default();
+        let conv: Arc<str> = "c:alice\nbob".into();
+        let ok = vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }];
+        write(&store, ok).unwrap();
+        let bad = vec![
+            WriteOp::InsertShared { conv: conv.clone(), message: message("m2", 2) },
+            WriteOp::InsertShared { conv: conv.clone(), message: message("m2b", 2) },
+        ];
+        assert!(matches!(write(&store, bad), Err(StoreError::Corrupt(_))));
+        let loaded = store.load_conversation(&ConvKey::from_storage_key(&conv).unwrap()).unwrap();
+        assert_eq!(loaded.entries.len(), 1, "nothing of the refused request is kept");
+        assert_eq!(loaded.entries[0].status, MessageStatus::SendSucc, "stored messages read back as sent");
+        assert_eq!(store.newest_message_mark().unwrap(), 1);
+    }
+
+    #[test]
+    fn an_update_of_a_missing_message_is_refused_and_a_closed_store_takes_nothing() {
+        let store = MemoryStore::default();
+        let conv: Arc<str> = "g:room".into();
+        let update = vec![WriteOp::UpdateShared { conv: conv.clone(), message: message("m1", 1) }];
+        assert!(write(&store, update).is_err());
+        let insert_then_update = vec![
+            WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) },
+            WriteOp::UpdateShared { conv: conv.clone(), message: message("m1", 1) },
+        ];
+        write(&store, insert_then_update).unwrap();
+        store.close();
+        let more = vec![WriteOp::InsertShared { conv, message: message("m2", 2) }];
+        assert_eq!(write(&store, more), Err(StoreError::Closed));
+    }
+}

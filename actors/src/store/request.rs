@@ -1,0 +1,68 @@
+//! What the store is asked to write, and whom it tells when the write is durable. Both
+//! backends (SQLite and memory) take the same requests.
+
+use std::sync::Arc;
+
+use actix::Recipient;
+
+use crate::ids::UserId;
+use crate::message::StoredMessage;
+
+use super::StoreError;
+
+/// One change to the database.
+#[derive(Debug)]
+pub enum WriteOp {
+    InsertShared { conv: Arc<str>, message: Arc<StoredMessage> },
+    UpdateShared { conv: Arc<str>, message: Arc<StoredMessage> },
+    UpsertMember { conv: Arc<str>, user: UserId, state: String },
+    InsertLocal { conv: Arc<str>, owner: UserId, message: Arc<StoredMessage> },
+    DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
+    UpsertGroup { conv: Arc<str>, info: String },
+    SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
+    SetOfflineMark { user: UserId, mark: i64, stamp: u64 },
+}
+
+/// Tells a conversation actor that its write `token` is durable (or failed).
+#[derive(Debug, actix::Message)]
+#[rtype(result = "()")]
+pub struct WriteCompleted {
+    pub token: u64,
+    pub result: Result<(), StoreError>,
+}
+
+/// Whom to tell when a request is durable.
+pub enum Completion {
+    None,
+    Actor { to: Recipient<WriteCompleted>, token: u64 },
+    Channel(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+}
+
+impl std::fmt::Debug for Completion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Completion::None => f.write_str("None"),
+            Completion::Actor { token, .. } => write!(f, "Actor({token})"),
+            Completion::Channel(_) => f.write_str("Channel"),
+        }
+    }
+}
+
+impl Completion {
+    pub(super) fn complete(self, result: Result<(), StoreError>) {
+        match self {
+            Completion::None => {}
+            Completion::Actor { to, token } => to.do_send(WriteCompleted { token, result }),
+            Completion::Channel(tx) => {
+                let _ = tx.send(result);
+            }
+        }
+    }
+}
+
+/// A batch of ops committed together, then completed.
+#[derive(Debug)]
+pub struct WriteRequest {
+    pub ops: Vec<WriteOp>,
+    pub done: Completion,
+}
