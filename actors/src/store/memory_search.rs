@@ -66,17 +66,22 @@ pub(super) fn candidates(t: &Tables, user: &str, q: &SearchQuery) -> Candidates 
     // Shared messages: the smallest set of rows that can hold every match.
     let rows: Vec<usize> = if !q.senders.is_empty() {
         let mut rows: Vec<usize> =
-            q.senders.iter().filter_map(|s| t.by_sender.get(s.as_str())).flatten().copied().collect();
+            q.senders.iter().filter_map(|s| t.by_sender.get(s.as_str())).flat_map(|v| v.iter().copied()).collect();
         rows.sort_unstable();
         rows.dedup();
         rows
     } else if let Some(k) = &scope {
-        t.by_conv.get(k.as_str()).cloned().unwrap_or_default()
+        t.by_conv.get(k.as_str()).into_iter().flat_map(|v| v.iter().copied()).collect()
     } else {
-        t.convs_of_user.get(user).into_iter().flatten().filter_map(|c| t.by_conv.get(c)).flatten().copied().collect()
+        t.convs_of_user
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| t.by_conv.get(c))
+            .flat_map(|v| v.iter().copied())
+            .collect()
     };
-    for pos in rows {
-        let row = &t.messages[pos];
+    for row in rows.into_iter().filter_map(|pos| t.messages.get(pos)) {
         let searchable = row.message.status != MessageStatus::Revoked;
         if in_scope(&row.conv) && filter.accepts(&row.message, searchable) {
             push(&mut out, &row.conv, |entry| entry.0.push(row.message.seq));
