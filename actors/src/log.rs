@@ -437,7 +437,7 @@ impl ConversationLog {
         let entry = &mut self.entries[(seq - 1) as usize];
         let m = Arc::make_mut(entry);
         m.status = MessageStatus::Revoked;
-        m.revoke = Some(RevokeInfo { by: by.clone(), reason, stamp });
+        m.revoke = Some(Box::new(RevokeInfo { by: by.clone(), reason, stamp }));
         let out = entry.clone();
         self.changes.updated.push(out.clone());
         Ok(out)
@@ -955,16 +955,17 @@ impl ConversationLog {
 
     fn tip(&mut self, tip_type: GroupTipType, op: &str, users: Vec<String>, now_ms: u64) -> Arc<StoredMessage> {
         let group = self.group.clone().expect("tips are only made for existing groups");
-        let content = MessageContent::with_elements(vec![Element::new(ElementBody::GroupTips(GroupTipsElement {
-            tip_type: tip_type as u32,
-            op_user: op.to_string(),
-            group_name: group.name,
-            group_id: group.id,
-            time: now_ms / 1000,
-            user_array: users,
-            member_num: self.member_count(),
-            platform: String::new(),
-        }))]);
+        let content =
+            MessageContent::with_elements(vec![Element::new(ElementBody::GroupTips(Box::new(GroupTipsElement {
+                tip_type: tip_type as u32,
+                op_user: op.to_string(),
+                group_name: group.name,
+                group_id: group.id,
+                time: now_ms / 1000,
+                user_array: users,
+                member_num: self.member_count(),
+                platform: String::new(),
+            })))]);
         let id: MsgId =
             format!("tip-{}-{}", self.key.storage_key().trim_start_matches("g:"), self.last_seq() + 1).into();
         self.commit(SYSTEM_SENDER.into(), id, Arc::new(content), fastrand::u64(..u64::from(u32::MAX)), now_ms)

@@ -127,7 +127,7 @@ pub struct StoredMessage {
     pub server_time: u64,
     pub status: MessageStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoke: Option<RevokeInfo>,
+    pub revoke: Option<Box<RevokeInfo>>,
     pub content: Arc<MessageContent>,
 }
 

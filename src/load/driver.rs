@@ -95,9 +95,10 @@ impl Driver {
                 let element = match kind {
                     Kind::Text => Element::text("load text message"),
                     Kind::Custom => Element::custom("{\"load\":true}"),
-                    Kind::Image => {
-                        Element::new(ElementBody::Image(ImageElement { orig_path: image.into(), ..Default::default() }))
-                    }
+                    Kind::Image => Element::new(ElementBody::Image(Box::new(ImageElement {
+                        orig_path: image.into(),
+                        ..Default::default()
+                    }))),
                 };
                 let view = users[user as usize]
                     .send(conv, MessageContent::with_elements(vec![element]))

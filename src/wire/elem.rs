@@ -356,12 +356,12 @@ pub fn to_domain(elem: &WireElem) -> Element {
     let (body, extra) = match elem {
         WireElem::Text(e) => (ElementBody::Text(TextElement { content: e.text_elem_content.clone() }), &e.extra),
         WireElem::Custom(e) => (
-            ElementBody::Custom(CustomElement {
+            ElementBody::Custom(Box::new(CustomElement {
                 data: e.custom_elem_data.clone(),
                 desc: e.custom_elem_desc.clone(),
                 ext: e.custom_elem_ext.clone(),
                 sound: e.custom_elem_sound.clone(),
-            }),
+            })),
             &e.extra,
         ),
         WireElem::Face(e) => {
@@ -376,7 +376,7 @@ pub fn to_domain(elem: &WireElem) -> Element {
             &e.extra,
         ),
         WireElem::Image(e) => (
-            ElementBody::Image(ImageElement {
+            ElementBody::Image(Box::new(ImageElement {
                 orig_path: e.image_elem_orig_path.clone(),
                 level: e.image_elem_level,
                 format: e.image_elem_format,
@@ -402,11 +402,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                     url: e.image_elem_thumb_url.clone(),
                 },
                 task_id: e.image_elem_task_id,
-            }),
+            })),
             &e.extra,
         ),
         WireElem::Sound(e) => (
-            ElementBody::Sound(SoundElement {
+            ElementBody::Sound(Box::new(SoundElement {
                 file_path: e.sound_elem_file_path.clone(),
                 file_size: e.sound_elem_file_size,
                 file_time: e.sound_elem_file_time,
@@ -415,11 +415,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 download_flag: e.sound_elem_download_flag,
                 url: e.sound_elem_url.clone(),
                 task_id: e.sound_elem_task_id,
-            }),
+            })),
             &e.extra,
         ),
         WireElem::File(e) => (
-            ElementBody::File(FileElement {
+            ElementBody::File(Box::new(FileElement {
                 file_path: e.file_elem_file_path.clone(),
                 file_name: e.file_elem_file_name.clone(),
                 file_size: e.file_elem_file_size,
@@ -428,11 +428,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 download_flag: e.file_elem_download_flag,
                 url: e.file_elem_url.clone(),
                 task_id: e.file_elem_task_id,
-            }),
+            })),
             &e.extra,
         ),
         WireElem::Video(e) => (
-            ElementBody::Video(VideoElement {
+            ElementBody::Video(Box::new(VideoElement {
                 video_type: e.video_elem_video_type.clone(),
                 video_size: e.video_elem_video_size,
                 video_duration: e.video_elem_video_duration,
@@ -450,11 +450,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 image_download_flag: e.video_elem_image_download_flag,
                 image_url: e.video_elem_image_url.clone(),
                 task_id: e.video_elem_task_id,
-            }),
+            })),
             &e.extra,
         ),
         WireElem::Merge(e) => (
-            ElementBody::Merge(MergeElement {
+            ElementBody::Merge(Box::new(MergeElement {
                 title: e.merge_elem_title.clone(),
                 abstracts: e.merge_elem_abstract_array.clone(),
                 compatible_text: e.merge_elem_compatible_text.clone(),
@@ -466,11 +466,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                     .then(|| Value::Array(e.merge_elem_message_array.clone()).to_string().into()),
                 message_count: u32::try_from(e.merge_elem_message_array.len()).unwrap_or(u32::MAX),
                 depth: merge_depth(e),
-            }),
+            })),
             &e.extra,
         ),
         WireElem::GroupTips(e) => (
-            ElementBody::GroupTips(GroupTipsElement {
+            ElementBody::GroupTips(Box::new(GroupTipsElement {
                 tip_type: e.group_tips_elem_tip_type,
                 op_user: e.group_tips_elem_op_user.clone(),
                 group_name: e.group_tips_elem_group_name.clone(),
@@ -479,11 +479,11 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 user_array: e.group_tips_elem_user_array.clone(),
                 member_num: e.group_tips_elem_member_num,
                 platform: e.group_tips_elem_platform.clone(),
-            }),
+            })),
             &e.extra,
         ),
         WireElem::GroupReport(e) => (
-            ElementBody::GroupReport(GroupReportElement {
+            ElementBody::GroupReport(Box::new(GroupReportElement {
                 report_type: e.group_report_elem_report_type,
                 group_id: e.group_report_elem_group_id.clone(),
                 group_name: e.group_report_elem_group_name.clone(),
@@ -491,7 +491,7 @@ pub fn to_domain(elem: &WireElem) -> Element {
                 msg: e.group_report_elem_msg.clone(),
                 user_data: e.group_report_elem_user_data.clone(),
                 platform: e.group_report_elem_platform.clone(),
-            }),
+            })),
             &e.extra,
         ),
         // Types without a domain model keep every key but elem_type in the extension.

@@ -516,7 +516,9 @@ impl ConversationActor {
             server_time: self.shared.config.clock.now_secs(),
             status: MessageStatus::SendSucc,
             revoke: None,
-            content: Arc::new(MessageContent::with_elements(vec![Element::new(ElementBody::GroupReport(report))])),
+            content: Arc::new(MessageContent::with_elements(vec![Element::new(ElementBody::GroupReport(Box::new(
+                report,
+            )))])),
         });
         let view = MessageView {
             conv: ConvRef { conv_type: ConvType::System, id: "".into() },

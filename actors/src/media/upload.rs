@@ -196,10 +196,10 @@ mod tests {
         let blobs = BlobStore::open(&dir.path().join("blobs"), "b://").unwrap();
         let never = AtomicBool::new(false);
         let file = |p: &Path| {
-            MessageContent::with_elements(vec![Element::new(ElementBody::File(FileElement {
+            MessageContent::with_elements(vec![Element::new(ElementBody::File(Box::new(FileElement {
                 file_path: p.to_string_lossy().to_string(),
                 ..Default::default()
-            }))])
+            })))])
         };
         let run =
             |c: &MessageContent, limits: MediaLimits| upload_content(c, &blobs, &limits, &never, &mut |_, _, _| {});
@@ -217,10 +217,10 @@ mod tests {
         let ElementBody::File(f) = &ok.elements[0].body else { panic!() };
         assert_eq!((f.file_size, f.file_name.as_str()), (10, "big"));
         assert_eq!(f.url, blobs.url_of(&f.file_id));
-        let not_image = MessageContent::with_elements(vec![Element::new(ElementBody::Image(ImageElement {
+        let not_image = MessageContent::with_elements(vec![Element::new(ElementBody::Image(Box::new(ImageElement {
             orig_path: big.to_string_lossy().to_string(),
             ..Default::default()
-        }))]);
+        })))]);
         assert!(matches!(run(&not_image, MediaLimits::default()), Err(ConvError::NotAnImage(_))));
     }
 }
