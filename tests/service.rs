@@ -212,11 +212,11 @@ async fn two_users_chat_and_reconnecting_with_a_cursor_loses_nothing() {
     send_text(&s, "alice", "bob", "live again").await;
     assert_eq!(next_texts(&mut bob).await.1, ["live again"]);
     // A frame of the wrong type closes the stream with a reason.
-    bob.send(WsMessage::Text("hello?".into())).await.unwrap();
+    bob.send(WsMessage::Binary(vec![1u8, 2, 3].into())).await.unwrap();
     loop {
         match tokio::time::timeout(Duration::from_secs(10), bob.next()).await.unwrap() {
             Some(Ok(WsMessage::Close(Some(frame)))) => {
-                assert!(frame.reason.contains("no messages from clients"), "{frame:?}");
+                assert!(frame.reason.contains("text frames (calls) only"), "{frame:?}");
                 break;
             }
             Some(Ok(_)) => continue,
@@ -349,6 +349,59 @@ async fn usersigs_from_the_official_npm_package() {
     let bad = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", make_sig("wrong key"))];
     let (status, r) = post_as(&s, "TIMMsgSendMessage", &bad, body).await;
     assert_eq!((status, r["code"].as_i64()), (401, Some(70003)));
+}
+
+/// Sends a call frame on `ws`.
+async fn ws_call(ws: &mut Ws, frame: Value) {
+    ws.send(WsMessage::Text(frame.to_string().into())).await.unwrap();
+}
+
+/// Reads frames until the replies to `n` calls are in; returns them by id, and the events seen.
+async fn ws_replies(ws: &mut Ws, n: usize) -> (std::collections::BTreeMap<String, Value>, Vec<Value>) {
+    let (mut replies, mut events) = (std::collections::BTreeMap::new(), Vec::new());
+    while replies.len() < n {
+        let v = next_event(ws).await;
+        match v.get("reply") {
+            Some(id) => {
+                replies.insert(id.to_string(), v);
+            }
+            None => events.push(v),
+        }
+    }
+    (replies, events)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_over_the_websocket_are_answered_by_id_in_the_order_sent() {
+    let s = TestService::start();
+    let mut alice = connect(&s, "alice", None).await;
+    let mut bob = connect(&s, "bob", None).await;
+    // Pipelined, all before any reply: a send, a cancel of it (too late: a C2C message is sent
+    // at once), and bad frames.
+    let send = json!({"id": 1, "api": "TIMMsgSendMessage", "conv_id": "bob", "conv_type": 1,
+        "param": {"message_msg_id": "ws-1", "message_elem_array": [{"elem_type": 0, "text_elem_content": "over the socket"}]}});
+    ws_call(&mut alice, send).await;
+    let cancel = json!({"id": "cancel", "api": "TIMMsgCancelSend", "conv_id": "bob", "conv_type": 1, "param": "ws-1"});
+    ws_call(&mut alice, cancel).await;
+    ws_call(&mut alice, json!({"id": 3, "api": "TIMNoSuchFunction"})).await;
+    ws_call(&mut alice, json!({"id": 4, "api": "TIMMsgSendMessage", "surprise": true})).await;
+    alice.send(WsMessage::Text("not json".into())).await.unwrap();
+    let (replies, _) = ws_replies(&mut alice, 5).await;
+    let sent = &replies["1"];
+    assert_eq!(sent["code"], 0, "{sent}");
+    assert_eq!(sent["json_params"]["message_msg_id"], "ws-1");
+    assert_eq!(sent["json_params"]["message_status"], 2);
+    assert_ne!(replies["\"cancel\""]["code"], 0, "a sent message cannot be cancelled");
+    assert_eq!(replies["3"]["code"], json!(-4), "a param error: {}", replies["3"]);
+    assert!(replies["3"]["desc"].as_str().unwrap().contains("TIMNoSuchFunction"));
+    assert_ne!(replies["4"]["code"], 0, "unknown keys are refused: {}", replies["4"]);
+    assert_ne!(replies["null"]["code"], 0, "a frame that is not JSON gets a reply without an id");
+    // Bob receives it as an event on his socket, and can answer on the same socket.
+    assert_eq!(next_texts(&mut bob).await.1, ["over the socket"]);
+    let history = json!({"id": "h", "api": "TIMMsgGetMsgList", "conv_id": "alice", "conv_type": 1});
+    ws_call(&mut bob, history).await;
+    let (replies, _) = ws_replies(&mut bob, 1).await;
+    assert_eq!(replies["\"h\""]["json_params"][0]["message_msg_id"], "ws-1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

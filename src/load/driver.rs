@@ -1,16 +1,20 @@
 //! How the load generator reaches the runtime: in-process through `Session`s, or over the
-//! network through a running `timsg serve` (HTTP calls, one WebSocket event stream per user).
+//! network through a running `timsg serve` (one WebSocket per user for its events and, with
+//! `--calls ws`, its calls; HTTP calls otherwise and before a user's socket is open).
 //! Both give each user's received messages as `(conversation as the user names it, seq)`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use timsg_actors::element::{ElementBody, ImageElement};
 use timsg_actors::group::GroupKind;
 use timsg_actors::ids::{ConvRef, ConvType};
 use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use super::ws_caller::WsCaller;
 use crate::session::Session;
 use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
 
@@ -33,6 +37,10 @@ pub struct Remote {
     pub http: reqwest::Client,
     pub base: String,
     pub sigs: Vec<String>,
+    /// Calls go over each user's WebSocket once it is open (`--calls ws`), else over HTTP.
+    pub calls_over_ws: bool,
+    /// Per user, the caller on its WebSocket, set when its event stream opens.
+    pub sockets: Vec<OnceLock<Arc<WsCaller>>>,
 }
 
 pub enum Driver {
@@ -51,7 +59,24 @@ fn user_name(u: u32) -> String {
 }
 
 impl Remote {
+    pub fn new(base: String, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
+        let sockets = sigs.iter().map(|_| OnceLock::new()).collect();
+        Remote { http: reqwest::Client::new(), base, sigs, calls_over_ws, sockets }
+    }
+
     async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
+        let over_ws = if self.calls_over_ws { self.sockets[user as usize].get() } else { None };
+        let v = match over_ws {
+            Some(socket) => socket.call(api, body).await?,
+            None => self.http_call(user, api, body).await?,
+        };
+        match v["code"].as_i64() {
+            Some(0) => Ok(v["json_params"].clone()),
+            _ => Err(format!("{api}: {v}")),
+        }
+    }
+
+    async fn http_call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
         let resp = self
             .http
             .post(format!("{}/v1/{api}", self.base))
@@ -61,12 +86,7 @@ impl Remote {
             .send()
             .await
             .map_err(|e| e.to_string())?;
-        let v: Value =
-            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        match v["code"].as_i64() {
-            Some(0) => Ok(v["json_params"].clone()),
-            _ => Err(format!("{api}: {v}")),
-        }
+        serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())
     }
 }
 
@@ -208,14 +228,43 @@ impl Driver {
             Driver::Remote(r) => {
                 let ws_base = r.base.replacen("http", "ws", 1);
                 let url = format!("{ws_base}/v1/events?user={}&usersig={}", user_name(user), r.sigs[user as usize]);
-                let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+                // 4 KiB read buffers: tungstenite zero-fills its read buffer (128 KiB by default)
+                // for every read, which was the generator's largest cost with 2,000 sockets of
+                // small frames.
+                let config = WebSocketConfig::default().read_buffer_size(4096);
+                let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let (mut sink, mut frames) = ws.split();
+                let (out, mut outgoing) = mpsc::channel::<String>(1024);
+                let caller = Arc::new(WsCaller::new(out));
+                let _ = r.sockets[user as usize].set(caller.clone());
+                let mut stopped_writer = stopped.clone();
                 tokio::spawn(async move {
                     loop {
                         tokio::select! {
-                            frame = ws.next() => match frame {
-                                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => {
+                            frame = outgoing.recv() => match frame {
+                                Some(text) => {
+                                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
+                                        return;
+                                    }
+                                }
+                                None => return,
+                            },
+                            _ = stopped_writer.changed() => {
+                                let _ = sink.close().await;
+                                return;
+                            }
+                        }
+                    }
+                });
+                tokio::spawn(async move {
+                    loop {
+                        tokio::select! {
+                            frame = frames.next() => match frame {
+                                Some(Ok(WsMessage::Text(t))) => {
                                     let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
-                                    if v["event"] != "RecvNewMsg" {
+                                    if caller.deliver(&v) || v["event"] != "RecvNewMsg" {
                                         continue;
                                     }
                                     for m in v["json"].as_array().into_iter().flatten() {
@@ -229,10 +278,7 @@ impl Driver {
                                 Some(Ok(_)) => {}
                                 _ => return,
                             },
-                            _ = stopped.changed() => {
-                                let _ = ws.close(None).await;
-                                return;
-                            }
+                            _ = stopped.changed() => return,
                         }
                     }
                 });

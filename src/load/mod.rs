@@ -12,6 +12,7 @@
 pub mod check;
 pub mod driver;
 pub mod stats;
+pub mod ws_caller;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -34,8 +35,17 @@ use crate::session::Session;
 pub enum Via {
     /// In this process, through the typed API.
     Inproc,
-    /// A running `timsg serve`: HTTP calls and a WebSocket event stream per user.
+    /// A running `timsg serve`: a WebSocket per user for its events (and calls, see `--calls`).
     Ws,
+}
+
+/// How calls reach a running `timsg serve` with `--via ws`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallsOver {
+    /// As frames on each user's WebSocket, many in flight per connection.
+    Ws,
+    /// One HTTP request per call.
+    Http,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -49,6 +59,9 @@ pub struct LoadArgs {
     /// The service's secret key, to make the users' UserSigs, with `--via ws`.
     #[arg(long, env = "TIMSG_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// With `--via ws`: calls as frames on each user's WebSocket, or one HTTP request each.
+    #[arg(long, value_enum, default_value_t = CallsOver::Ws)]
+    pub calls: CallsOver,
     /// The service's SDKAppID, with `--via ws`.
     #[arg(long, default_value_t = crate::service::config::DEFAULT_SDKAPPID)]
     pub sdkappid: u64,
@@ -226,7 +239,7 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
             let sigs = (0..args.users)
                 .map(|i| crate::auth::usersig::generate(args.sdkappid, &key, &format!("u{i}"), 86400, now))
                 .collect();
-            let remote = Remote { http: reqwest::Client::new(), base, sigs };
+            let remote = Remote::new(base, sigs, args.calls == CallsOver::Ws);
             let r = rt.block_on(drive(&args, &mix, Arc::new(Driver::Remote(remote)), &data_dir));
             rt.shutdown_timeout(Duration::from_secs(5));
             r
@@ -454,6 +467,7 @@ async fn drive(
         "conversations": args.conversations,
         "durability": format!("{:?}", args.durability).to_lowercase(),
         "via": format!("{:?}", args.via).to_lowercase(),
+        "calls": if args.via == Via::Ws { json!(format!("{:?}", args.calls).to_lowercase()) } else { serde_json::Value::Null },
     });
     let failed = check.lost() + check.duplicated + check.reordered > 0;
     Ok(LoadReport { json, failed })

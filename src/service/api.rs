@@ -89,22 +89,51 @@ pub async fn call(
         Ok(s) => s,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    let json = dispatch::argument_text(&call_body.param);
-    let call = ApiCall {
-        api: &api,
-        conv_id: call_body.conv_id.as_deref(),
-        conv_type: call_body.conv_type,
-        json: &json,
-        opt: call_body.opt,
-        path: call_body.path.as_deref(),
+    let begun = match begin_call(&state, &session, hub, &api, &call_body) {
+        Ok(b) => b,
+        Err((status, e)) => return refuse(status, &e),
     };
-    let accepted = match dispatch::begin(&session, &call) {
+    let r = begun.completion.await;
+    let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
+    if let Some(id) = begun.message_id
+        && let Ok(v) = id.parse()
+    {
+        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-tim-message-id"), v);
+    }
+    resp
+}
+
+/// A call handed to the dispatcher: its outcome comes through `completion`.
+pub struct BegunCall {
+    pub message_id: Option<String>,
+    pub completion: dispatch::Completion,
+}
+
+/// Hands `api` with `body` to the dispatcher for `session` (the op is queued in order before
+/// this returns, so a later call is ordered after it); download progress goes to the user's
+/// event stream. A refusal comes with the HTTP status it answers with.
+pub fn begin_call(
+    state: &ServiceState,
+    session: &std::sync::Arc<crate::session::Session>,
+    hub: std::sync::Arc<super::hub::UserHub>,
+    api: &str,
+    body: &CallBody,
+) -> Result<BegunCall, (StatusCode, TimError)> {
+    let json = dispatch::argument_text(&body.param);
+    let call = ApiCall {
+        api,
+        conv_id: body.conv_id.as_deref(),
+        conv_type: body.conv_type,
+        json: &json,
+        opt: body.opt,
+        path: body.path.as_deref(),
+    };
+    let accepted = match dispatch::begin(session, &call) {
         Ok(a) => a,
-        Err(e) if e.is_synchronous() => return refuse(StatusCode::BAD_REQUEST, &e),
-        Err(e) => return refuse(StatusCode::OK, &e),
+        Err(e) if e.is_synchronous() => return Err((StatusCode::BAD_REQUEST, e)),
+        Err(e) => return Err((StatusCode::OK, e)),
     };
     let dispatch::Accepted { message_id, progress, completion } = accepted;
-    // Download progress goes to the user's event stream.
     if let Some(mut progress) = progress {
         let engine = state.runtime.engine().clone();
         actix_web::rt::spawn(async move {
@@ -113,14 +142,7 @@ pub async fn call(
             }
         });
     }
-    let r = completion.await;
-    let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
-    if let Some(id) = message_id
-        && let Ok(v) = id.parse()
-    {
-        resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-tim-message-id"), v);
-    }
-    resp
+    Ok(BegunCall { message_id, completion })
 }
 
 /// Any other path or method.

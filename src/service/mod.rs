@@ -18,6 +18,7 @@ pub mod hub;
 pub mod openapi;
 pub mod ops;
 pub mod ws;
+pub mod ws_calls;
 
 use std::net::TcpListener;
 use std::sync::Arc;

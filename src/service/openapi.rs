@@ -43,7 +43,7 @@ pub fn build() -> Value {
         "/v1/events".into(),
         json!({"get": {
             "operationId": "events",
-            "summary": "the user's events over WebSocket: {cursor, event, json}; reconnect with ?cursor=N",
+            "summary": "the user's events over WebSocket: {cursor, event, json}; reconnect with ?cursor=N. Text frames {id, api, conv_id, conv_type, param, opt, path} are calls, answered with {reply: id, code, desc, json_params}",
             "parameters": [
                 {"name": "cursor", "in": "query", "required": false, "schema": {"type": "integer", "format": "int64"}},
                 {"name": "user", "in": "query", "required": false, "schema": {"type": "string"}},

@@ -1,17 +1,21 @@
 //! `GET /v1/events?cursor=N`: the user's events over WebSocket, as text frames
 //! `{"cursor", "event", "json"}` carrying the same JSON the C listeners receive. With the cursor
 //! of the last event it saw, a reconnecting client first gets every event after it, then the
-//! live feed. Client frames other than ping/pong/close are refused with a close frame; a client
-//! that cannot keep up is closed with "slow consumer".
+//! live feed. Text frames from the client are calls (see `ws_calls`); binary frames are refused
+//! with a close frame; a client that cannot keep up is closed with "slow consumer".
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{CloseCode, CloseReason, Message};
 
+use tokio::sync::Semaphore;
+
 use super::ServiceState;
 use super::api::refuse;
 use super::auth::{authenticate, query_param};
+use super::ws_calls::{MAX_IN_FLIGHT, start};
 use crate::error::TimError;
 
 fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
@@ -29,14 +33,18 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
         Ok(c) => c,
         Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
     };
-    let (_, hub) = match state.session(&user) {
+    let (tim_session, hub) = match state.session(&user) {
         Ok(s) => s,
         Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
     };
-    let (response, mut session, mut frames) = match actix_ws::handle(&req, stream) {
+    let (response, mut session, frames) = match actix_ws::handle(&req, stream) {
         Ok(x) => x,
         Err(e) => return HttpResponse::from_error(e),
     };
+    // A call frame may be as large as a call's HTTP body.
+    let mut frames = frames.max_frame_size(state.config.max_body);
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let state = state.clone();
     let mut sub = hub.subscribe(cursor);
     let mut shutting_down = state.shutting_down.subscribe();
     metrics::gauge!("timsg_ws_connections").increment(1.0);
@@ -71,8 +79,18 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
                             }
                         }
                         Some(Ok(Message::Pong(_))) => {}
+                        Some(Ok(Message::Text(text))) => {
+                            // Started here, in arrival order; answered when done.
+                            let Ok(permit) = in_flight.clone().acquire_owned().await else { break None };
+                            let pending = start(&state, &tim_session, hub.clone(), &text);
+                            let mut replies = session.clone();
+                            actix_web::rt::spawn(async move {
+                                let _ = replies.text(pending.await).await;
+                                drop(permit);
+                            });
+                        }
                         Some(Ok(Message::Close(_))) | None => break None,
-                        Some(Ok(_)) => break reason(CloseCode::Unsupported, "this stream takes no messages from clients"),
+                        Some(Ok(_)) => break reason(CloseCode::Unsupported, "this stream takes text frames (calls) only"),
                         Some(Err(_)) => break reason(CloseCode::Protocol, "protocol error"),
                     },
                     changed = shutting_down.changed() => {

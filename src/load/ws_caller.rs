@@ -1,0 +1,69 @@
+//! Calls over a user's WebSocket (`timsg load --via ws --calls ws`): each call is a frame with
+//! an id, its reply comes back on the same socket matched by that id, so many calls are in
+//! flight on one connection (see `service::ws_calls`).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+/// The sending half of one user's socket, and the calls waiting for their replies.
+pub struct WsCaller {
+    out: mpsc::Sender<String>,
+    pending: Mutex<HashMap<u64, oneshot::Sender<Value>>>,
+    next_id: AtomicU64,
+}
+
+impl WsCaller {
+    /// A caller whose frames go to `out` (the socket's writer).
+    pub fn new(out: mpsc::Sender<String>) -> WsCaller {
+        WsCaller { out, pending: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) }
+    }
+
+    /// Sends `api` with `body` (`{"conv_id", "conv_type", "param", …}`) and waits for the reply
+    /// frame `{reply, code, desc, json_params}`.
+    pub async fn call(&self, api: &str, mut body: Value) -> Result<Value, String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().insert(id, tx);
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("id".into(), id.into());
+            fields.insert("api".into(), api.into());
+        }
+        if self.out.send(body.to_string()).await.is_err() {
+            self.pending.lock().remove(&id);
+            return Err(format!("{api}: the socket is closed"));
+        }
+        rx.await.map_err(|_| format!("{api}: the socket closed before the reply"))
+    }
+
+    /// Hands a reply frame to the call waiting for it; returns false if it is not a reply.
+    pub fn deliver(&self, frame: &Value) -> bool {
+        let Some(id) = frame.get("reply") else { return false };
+        if let Some(tx) = id.as_u64().and_then(|id| self.pending.lock().remove(&id)) {
+            let _ = tx.send(frame.clone());
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn a_reply_reaches_the_call_with_its_id() {
+        let (out, mut frames) = mpsc::channel(4);
+        let caller = std::sync::Arc::new(WsCaller::new(out));
+        let c = caller.clone();
+        let call = tokio::spawn(async move { c.call("TIMMsgGetMsgList", json!({"conv_id": "bob"})).await });
+        let sent: Value = serde_json::from_str(&frames.recv().await.unwrap()).unwrap();
+        assert_eq!((sent["api"].as_str(), sent["conv_id"].as_str()), (Some("TIMMsgGetMsgList"), Some("bob")));
+        assert!(!caller.deliver(&json!({"event": "RecvNewMsg"})), "events are not replies");
+        assert!(caller.deliver(&json!({"reply": sent["id"], "code": 0})));
+        assert_eq!(call.await.unwrap().unwrap()["code"], 0);
+    }
+}
