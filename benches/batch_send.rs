@@ -8,6 +8,9 @@
 
 #![allow(clippy::print_stdout, reason = "a bench reports its ratio on standard output")]
 
+#[path = "common/allocator.rs"]
+mod allocator;
+
 #[path = "common/report.rs"]
 mod report;
 
