@@ -7,7 +7,10 @@
 use serde_json::{Value, json};
 use timsg_actors::events::Event;
 
+use timsg_actors::message::MessageView;
+
 use crate::wire::params::MessageReceipt;
+use crate::wire::view_json::ViewJson;
 use crate::wire::view_to_json;
 
 /// Which listener an event goes to.
@@ -36,14 +39,17 @@ impl Listener {
     }
 }
 
-/// The listener and the JSON array it receives for `event`.
-pub fn to_listener_json(event: &Event) -> (Listener, Value) {
-    match event {
+/// The listener and the JSON text it receives for `event`.
+pub fn to_listener_json(event: &Event) -> (Listener, String) {
+    let messages_json =
+        |messages: &[MessageView]| serde_json::to_string(&messages.iter().map(ViewJson).collect::<Vec<_>>());
+    let (listener, value) = match event {
+        // Messages, on every delivery: written straight to text (see `wire::view_json`).
         Event::NewMessages { messages, .. } => {
-            (Listener::RecvNewMsg, Value::Array(messages.iter().map(view_to_json).collect()))
+            return (Listener::RecvNewMsg, messages_json(messages).unwrap_or_else(|_| "[]".into()));
         }
         Event::MessagesUpdated(messages) => {
-            (Listener::MsgUpdate, Value::Array(messages.iter().map(view_to_json).collect()))
+            return (Listener::MsgUpdate, messages_json(messages).unwrap_or_else(|_| "[]".into()));
         }
         Event::Revoked { locators, by, reason } => (
             Listener::MsgRevoke,
@@ -84,5 +90,6 @@ pub fn to_listener_json(event: &Event) -> (Listener, Value) {
             )
             .unwrap_or(Value::Null),
         ),
-    }
+    };
+    (listener, value.to_string())
 }

@@ -89,17 +89,18 @@ fn deliver(event: &Event) {
     match listener {
         Listener::RecvNewMsg => {
             let targets = LISTENERS.lock().new_msg.clone();
-            let j = to_c(&json.to_string());
+            let j = to_c(&json);
             for (f, ud) in targets {
                 // SAFETY: a function pointer the app registered for this signature.
                 unsafe { f(j.as_ptr(), ud.0) };
             }
         }
-        Listener::MsgReadedReceipt => call_json(LISTENERS.lock().receipt, &json.to_string()),
-        Listener::MsgRevoke => call_json(LISTENERS.lock().revoke, &json.to_string()),
-        Listener::MsgUpdate => call_json(LISTENERS.lock().update, &json.to_string()),
+        Listener::MsgReadedReceipt => call_json(LISTENERS.lock().receipt, &json),
+        Listener::MsgRevoke => call_json(LISTENERS.lock().revoke, &json),
+        Listener::MsgUpdate => call_json(LISTENERS.lock().update, &json),
         Listener::MsgElemUploadProgress => {
             if let Some((Some(f), ud)) = LISTENERS.lock().upload {
+                let json: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
                 let msg = to_c(&json["message"].to_string());
                 let num = |k: &str| json[k].as_u64().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
                 // SAFETY: a function pointer the app registered for this signature.

@@ -64,6 +64,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     let event_task = rt.spawn(async move {
         while let Some(event) = events.recv().await {
             let (listener, body) = to_listener_json(&event);
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
             if events_out.send(json!({"event": listener.name(), "json": body})).await.is_err() {
                 break;
             }

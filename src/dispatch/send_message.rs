@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::{Accepted, ApiCall, DispatchResult, parse};
 use crate::error::TimError;
 use crate::session::Session;
-use crate::wire::{WireMessage, view_to_json};
+use crate::wire::WireMessage;
+use crate::wire::view_json::ViewJson;
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let conv = parse::conv(call.conv_id, call.conv_type)?;
@@ -27,7 +28,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         progress: None,
         completion: Box::pin(async move {
             match pending.outcome().await {
-                Ok(view) => DispatchResult::ok(view_to_json(&view).to_string()),
+                Ok(view) => DispatchResult::ok_json(&ViewJson(&view)),
                 Err(e) => TimError::from(e).into(),
             }
         }),

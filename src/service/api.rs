@@ -138,7 +138,8 @@ pub fn begin_call(
         let engine = state.runtime.engine().clone();
         actix_web::rt::spawn(async move {
             while let Some((current, total)) = progress.recv().await {
-                hub.push(engine.stamp(), "DownloadProgress", MsgDownloadElemResult::progress(current, total));
+                let body = MsgDownloadElemResult::progress(current, total).to_string();
+                hub.push(engine.stamp(), "DownloadProgress", &body);
             }
         });
     }

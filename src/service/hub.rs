@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// One event as sent to clients: `{"cursor", "event", "json"}` text.
@@ -57,9 +57,9 @@ impl UserHub {
         }
     }
 
-    /// Adds an event under `cursor` and offers it to every client.
-    pub fn push(&self, cursor: u64, event: &str, body: Value) {
-        let text: EventText = json!({"cursor": cursor, "event": event, "json": body}).to_string().into();
+    /// Adds an event (`body`: its JSON text) under `cursor` and offers it to every client.
+    pub fn push(&self, cursor: u64, event: &str, body: &str) {
+        let text: EventText = format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into();
         let mut guard = self.state.lock();
         let HubState { log, clients } = &mut *guard;
         log.push_back((cursor, text.clone()));
@@ -114,15 +114,15 @@ mod tests {
     #[test]
     fn replay_after_a_cursor_then_live_and_slow_clients_are_dropped() {
         let hub = UserHub::new(3, 1);
-        hub.push(1, "e", json!(1));
-        hub.push(2, "e", json!(2));
+        hub.push(1, "e", "1");
+        hub.push(2, "e", "2");
         let mut sub = hub.subscribe(Some(1));
         assert_eq!(sub.replay.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![2]);
         assert!(sub.complete);
-        hub.push(3, "e", json!(3));
+        hub.push(3, "e", "3");
         assert_eq!(sub.live.try_recv().unwrap().0, 3);
-        hub.push(4, "e", json!(4));
-        hub.push(5, "e", json!(5)); // buffer of 1 is full: dropped
+        hub.push(4, "e", "4");
+        hub.push(5, "e", "5"); // buffer of 1 is full: dropped
         assert!(sub.slow.load(Ordering::SeqCst));
         assert_eq!(hub.clients(), 0);
         let late = hub.subscribe(Some(1));

@@ -59,7 +59,7 @@ impl ServiceState {
                 drop(s2);
                 while let Some(e) = events.recv().await {
                     let (listener, body) = to_listener_json(&e);
-                    hub2.push(engine.stamp(), listener.name(), body);
+                    hub2.push(engine.stamp(), listener.name(), &body);
                 }
             });
             Ok::<_, crate::error::TimError>((session, hub))

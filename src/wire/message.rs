@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use timsg_actors::message::{MessageContent, MessageView};
 
 use super::elem::{self, WireElem};
-use super::extension::{extension_of, merge_extension};
+use super::extension::extension_of;
 use super::profile::{GroupMemberInfo, OfflinePushConfig, UserProfile};
+use super::view_json::ViewJson;
 
 /// A Message as TIM JSON. Every key is optional on input; read-only keys (seq, status, server
 /// time, …) are filled by the runtime on output.
@@ -159,52 +160,7 @@ impl WireMessage {
     }
 }
 
-/// One user's view of a message as TIM JSON.
+/// One user's view of a message as a TIM JSON value (see [`ViewJson`] to write it as text).
 pub fn view_to_json(view: &MessageView) -> Value {
-    let m = &view.message;
-    let c = &m.content;
-    let mut map = Map::new();
-    let mut put = |k: &str, v: Value| {
-        map.insert(k.to_string(), v);
-    };
-    put("message_elem_array", Value::Array(c.elements.iter().map(elem::from_domain).collect()));
-    put("message_conv_id", Value::from(&*view.conv.id));
-    put("message_conv_type", Value::from(view.conv.conv_type.number()));
-    put("message_sender", Value::from(&*m.sender));
-    put("message_priority", Value::from(c.priority));
-    put("message_client_time", Value::from(if c.client_time == 0 { m.server_time } else { c.client_time }));
-    put("message_server_time", Value::from(m.server_time));
-    put("message_is_from_self", Value::from(view.is_self));
-    put("message_platform", Value::from(c.platform));
-    put("message_is_read", Value::from(view.is_read));
-    put("message_is_online_msg", Value::from(c.is_online));
-    put("message_is_peer_read", Value::from(view.is_peer_read));
-    put("message_need_read_receipt", Value::from(c.need_read_receipt));
-    put("message_status", Value::from(m.status.number()));
-    put("message_unique_id", Value::from(unique_id(m.seq, m.rand, m.local_id)));
-    put("message_msg_id", Value::from(&*m.id));
-    put("message_rand", Value::from(m.rand));
-    put("message_seq", Value::from(m.seq));
-    put("message_custom_int", Value::from(view.custom.int));
-    put("message_custom_str", Value::from(view.custom.text.clone()));
-    put("message_cloud_custom_str", Value::from(c.cloud_custom_str.clone()));
-    put("message_is_excluded_from_unread_count", Value::from(c.excluded_from_unread));
-    put("message_excluded_from_last_message", Value::from(c.excluded_from_last_message));
-    put("message_group_at_user_array", Value::from(c.at_users.clone()));
-    if !c.target_members.is_empty() {
-        put("message_target_group_member_array", Value::from(c.target_members.clone()));
-    }
-    if let Some(r) = &m.revoke {
-        put("message_revoker_user_id", Value::from(&*r.by));
-        put("message_revoke_reason", Value::from(r.reason.clone()));
-    }
-    merge_extension(&mut map, c.extension.as_deref());
-    Value::Object(map)
-}
-
-/// `message_unique_id`: seq in the high half, rand in the low half (local-only messages use
-/// their local position instead of a seq), so it is unique within a conversation.
-fn unique_id(seq: u64, rand: u64, local_id: u64) -> u64 {
-    let high = if seq != 0 { seq } else { local_id | (1 << 31) };
-    (high << 32) | (rand & 0xffff_ffff)
+    serde_json::to_value(ViewJson(view)).unwrap_or(Value::Null)
 }

@@ -15,6 +15,7 @@ pub mod lenient;
 pub mod message;
 pub mod params;
 pub mod profile;
+pub mod view_json;
 
 pub use elem::WireElem;
 pub use message::{WireMessage, view_to_json};
