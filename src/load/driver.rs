@@ -6,6 +6,7 @@
 use std::sync::{Arc, OnceLock};
 
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use timsg_actors::element::{ElementBody, ImageElement};
 use timsg_actors::group::GroupKind;
@@ -22,6 +23,29 @@ use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQ
 pub enum SentHandle {
     Id(String),
     Json(Value),
+}
+
+/// What the generator reads of a frame from the service: whether it is a reply, and which
+/// messages a new-message event carries. Everything else is skipped without being built
+/// (parsing every delivered message into a `Value` was a large share of the generator's CPU,
+/// which shares the machine with the service it measures). A frame this does not fit (an event
+/// whose `json` is not an array of objects) is not one the generator needs.
+#[derive(Debug, Deserialize)]
+struct IncomingFrame {
+    #[serde(default)]
+    reply: Option<Value>,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    json: Option<Vec<DeliveredMessage>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeliveredMessage {
+    message_conv_type: Option<u32>,
+    message_conv_id: Option<String>,
+    message_seq: Option<u64>,
 }
 
 /// The kinds of message the load sends.
@@ -263,13 +287,19 @@ impl Driver {
                         tokio::select! {
                             frame = frames.next() => match frame {
                                 Some(Ok(WsMessage::Text(t))) => {
-                                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
-                                    if caller.deliver(&v) || v["event"] != "RecvNewMsg" {
+                                    let Ok(frame) = serde_json::from_str::<IncomingFrame>(&t) else { continue };
+                                    if frame.reply.is_some() {
+                                        if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                                            caller.deliver(&v);
+                                        }
                                         continue;
                                     }
-                                    for m in v["json"].as_array().into_iter().flatten() {
-                                        let conv_type = m["message_conv_type"].as_u64().and_then(|n| ConvType::from_number(n as u32));
-                                        let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m["message_conv_id"].as_str(), m["message_seq"].as_u64()) else { continue };
+                                    if frame.event.as_deref() != Some("RecvNewMsg") {
+                                        continue;
+                                    }
+                                    for m in frame.json.into_iter().flatten() {
+                                        let conv_type = m.message_conv_type.and_then(ConvType::from_number);
+                                        let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m.message_conv_id, m.message_seq) else { continue };
                                         if tx.send((ConvRef { conv_type, id: id.into() }, seq)).await.is_err() {
                                             return;
                                         }
@@ -285,5 +315,26 @@ impl Driver {
             }
         }
         Ok(Feed { rx, stop })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IncomingFrame;
+
+    #[test]
+    fn frames_are_read_for_what_the_generator_needs() {
+        let reply: IncomingFrame =
+            serde_json::from_str(r#"{"code":0,"desc":"","json_params":{"message_seq":3},"reply":7}"#).unwrap();
+        assert_eq!(reply.reply, Some(serde_json::json!(7)));
+        let new_msg = r#"{"cursor":1,"event":"RecvNewMsg","json":[{"message_conv_type":1,"message_conv_id":"u1","message_seq":4,"message_elem_array":[{"elem_type":0,"text_elem_content":"x"}]}]}"#;
+        let frame: IncomingFrame = serde_json::from_str(new_msg).unwrap();
+        assert_eq!(frame.event.as_deref(), Some("RecvNewMsg"));
+        let m = &frame.json.unwrap()[0];
+        assert_eq!((m.message_conv_type, m.message_conv_id.as_deref(), m.message_seq), (Some(1), Some("u1"), Some(4)));
+        let revoke = r#"{"cursor":2,"event":"MsgRevoke","json":[{"message_locator_seq":4}]}"#;
+        assert!(serde_json::from_str::<IncomingFrame>(revoke).unwrap().reply.is_none());
+        let progress = r#"{"cursor":3,"event":"DownloadProgress","json":{"current":1}}"#;
+        assert!(serde_json::from_str::<IncomingFrame>(progress).is_err(), "not a frame the generator reads");
     }
 }
