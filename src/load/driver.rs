@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
+use super::inbox::Inbox;
 use super::ws_caller::WsCaller;
 use crate::session::Session;
 use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
@@ -72,10 +73,11 @@ pub enum Driver {
     Remote(Remote),
 }
 
-/// A user's received messages, and the switch that ends the feed.
+/// A user's feed of received messages: the switch that ends it, and the task that hands back
+/// the user's inbox when it has ended.
 pub struct Feed {
-    pub rx: mpsc::Receiver<(ConvRef, u64)>,
     pub stop: watch::Sender<bool>,
+    pub done: tokio::task::JoinHandle<Inbox>,
 }
 
 fn user_name(u: u32) -> String {
@@ -223,11 +225,10 @@ impl Driver {
         }
     }
 
-    /// Starts receiving `user`'s new messages.
-    pub async fn subscribe(&self, user: u32) -> Result<Feed, String> {
-        let (tx, rx) = mpsc::channel(1 << 14);
+    /// Starts recording `user`'s new messages in `inbox`.
+    pub async fn subscribe(&self, user: u32, mut inbox: Inbox) -> Result<Feed, String> {
         let (stop, mut stopped) = watch::channel(false);
-        match self {
+        let done = match self {
             Driver::InProc(users) => {
                 let mut events = users[user as usize].take_events().ok_or("events already taken")?;
                 tokio::spawn(async move {
@@ -235,19 +236,17 @@ impl Driver {
                         tokio::select! {
                             e = events.recv() => match e {
                                 Some(Event::NewMessages { messages, .. }) => {
-                                    for m in messages {
-                                        if tx.send((m.conv.clone(), m.message.seq)).await.is_err() {
-                                            return;
-                                        }
+                                    for m in &messages {
+                                        inbox.record(m.conv.conv_type, &m.conv.id, m.message.seq);
                                     }
                                 }
                                 Some(_) => {}
-                                None => return,
+                                None => return inbox,
                             },
-                            _ = stopped.changed() => return,
+                            _ = stopped.changed() => return inbox,
                         }
                     }
-                });
+                })
             }
             Driver::Remote(r) => {
                 let ws_base = r.base.replacen("http", "ws", 1);
@@ -300,21 +299,19 @@ impl Driver {
                                     for m in frame.json.into_iter().flatten() {
                                         let conv_type = m.message_conv_type.and_then(ConvType::from_number);
                                         let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m.message_conv_id, m.message_seq) else { continue };
-                                        if tx.send((ConvRef { conv_type, id: id.into() }, seq)).await.is_err() {
-                                            return;
-                                        }
+                                        inbox.record(conv_type, &id, seq);
                                     }
                                 }
                                 Some(Ok(_)) => {}
-                                _ => return,
+                                _ => return inbox,
                             },
-                            _ = stopped.changed() => return,
+                            _ = stopped.changed() => return inbox,
                         }
                     }
-                });
+                })
             }
-        }
-        Ok(Feed { rx, stop })
+        };
+        Ok(Feed { stop, done })
     }
 }
 

@@ -11,10 +11,11 @@
 
 pub mod check;
 pub mod driver;
+pub mod inbox;
 pub mod stats;
 pub mod ws_caller;
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ use timsg_actors::ids::{ConvKey, ConvRef};
 
 use self::check::{ConvId, DeliveryCheck, UserIdx};
 use self::driver::{Driver, Kind, Remote, SentHandle};
+use self::inbox::Inbox;
 use self::stats::{Latencies, peak_rss_bytes};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::session::Session;
@@ -257,7 +259,8 @@ async fn drive(
     let mut rng = fastrand::Rng::with_seed(7);
     let groups = ((args.conversations as f64) * args.group_share.clamp(0.0, 1.0)).round() as usize;
     let mut convs = Vec::with_capacity(args.conversations);
-    let mut key_to_id: HashMap<ConvKey, ConvId> = HashMap::new();
+    // Each C2C pair is one conversation: the keys made so far.
+    let mut made: HashSet<ConvKey> = HashSet::new();
     for i in 0..args.conversations {
         let (members, key) = if i < groups {
             let mut members: Vec<UserIdx> = Vec::new();
@@ -281,34 +284,27 @@ async fn drive(
                 let a = rng.u32(..args.users as u32);
                 let b = rng.u32(..args.users as u32);
                 let key = ConvKey::c2c(&format!("u{a}"), &format!("u{b}"));
-                if a != b && !key_to_id.contains_key(&key) {
+                if a != b && !made.contains(&key) {
                     break (vec![a, b], key);
                 }
             }
         };
         let reference = members.iter().map(|u| key.as_seen_by(&format!("u{u}"))).collect();
-        key_to_id.insert(key, i as ConvId);
+        made.insert(key);
         convs.push(Conv { reference, members });
     }
-    let key_to_id = Arc::new(key_to_id);
-    // Receivers: every user's stream, recorded for the check.
+    // Receivers: every user's stream, recorded for the check in the user's inbox, which knows
+    // the user's conversations by the names the user sees.
     let received = Arc::new(AtomicU64::new(0));
-    let mut consumers = Vec::new();
-    let mut stops = Vec::new();
-    for i in 0..args.users {
-        let mut feed = driver.subscribe(i as UserIdx).await?;
-        stops.push(feed.stop);
-        let (map, received, me) = (key_to_id.clone(), received.clone(), format!("u{i}"));
-        consumers.push(tokio::spawn(async move {
-            let mut got: Vec<(ConvId, u64)> = Vec::new();
-            while let Some((conv, seq)) = feed.rx.recv().await {
-                if let Some(id) = conv.key_for(&me).and_then(|k| map.get(&k).copied()) {
-                    got.push((id, seq));
-                    received.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            got
-        }));
+    let mut inboxes: Vec<Inbox> = (0..args.users).map(|_| Inbox::new(received.clone())).collect();
+    for (id, conv) in convs.iter().enumerate() {
+        for (member, reference) in conv.members.iter().zip(&conv.reference) {
+            inboxes[*member as usize].knows(reference.conv_type, reference.id.clone(), id as ConvId);
+        }
+    }
+    let mut feeds = Vec::with_capacity(args.users);
+    for (i, inbox) in inboxes.into_iter().enumerate() {
+        feeds.push(driver.subscribe(i as UserIdx, inbox).await?);
     }
     let image_path = data_dir.join("load-image.png");
     if mix.iter().any(|(op, _)| *op == Op::Image) {
@@ -440,12 +436,12 @@ async fn drive(
             break;
         }
     }
-    // Ending the feeds closes the streams; each consumer then hands over what it got.
-    for stop in stops {
-        let _ = stop.send(true);
+    // Ending the feeds closes the streams; each then hands over its inbox.
+    for feed in &feeds {
+        let _ = feed.stop.send(true);
     }
-    for (user, c) in consumers.into_iter().enumerate() {
-        for (conv, seq) in c.await.map_err(|e| e.to_string())? {
+    for (user, feed) in feeds.into_iter().enumerate() {
+        for (conv, seq) in feed.done.await.map_err(|e| e.to_string())?.got {
             check.received(user as UserIdx, conv, seq);
         }
     }
