@@ -22,7 +22,7 @@ use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQ
 
 /// What a sent message is named by for a later revoke.
 pub enum SentHandle {
-    Id(String),
+    Id(timsg_actors::ids::MsgId),
     Json(Value),
 }
 
@@ -150,7 +150,7 @@ impl Driver {
                     .send(conv, MessageContent::with_elements(vec![element]))
                     .await
                     .map_err(|e| e.to_string())?;
-                Ok((view.message.seq, SentHandle::Id(view.message.id.to_string())))
+                Ok((view.message.seq, SentHandle::Id(view.message.id.clone())))
             }
             Driver::Remote(r) => {
                 let elem = match kind {
@@ -174,7 +174,7 @@ impl Driver {
     pub async fn revoke(&self, user: u32, conv: &ConvRef, handle: SentHandle) -> bool {
         match (self, handle) {
             (Driver::InProc(users), SentHandle::Id(id)) => {
-                users[user as usize].revoke(conv, MessageTarget::Id(id.into())).await.is_ok()
+                users[user as usize].revoke(conv, MessageTarget::Id(id)).await.is_ok()
             }
             (Driver::Remote(r), SentHandle::Json(msg)) => {
                 let (id, t) = conv_body(conv);

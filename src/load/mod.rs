@@ -184,7 +184,8 @@ struct Conv {
 #[derive(Default)]
 struct WorkerReport {
     latencies: Latencies,
-    acked: Vec<(ConvId, u64, Vec<UserIdx>)>,
+    /// Acknowledged sends: (conversation, seq, sender); the receivers are the others.
+    acked: Vec<(ConvId, u64, UserIdx)>,
     sends: u64,
     errors: u64,
 }
@@ -378,8 +379,7 @@ async fn drive(
                         };
                         match driver.send(user, conv_ref, kind, &image).await {
                             Ok((seq, handle)) => {
-                                let receivers = conv.members.iter().copied().filter(|u| *u != user).collect();
-                                report.acked.push((ci as ConvId, seq, receivers));
+                                report.acked.push((ci as ConvId, seq, user));
                                 report.sends += 1;
                                 recent.push((ci, mi, handle));
                                 if recent.len() > 16 {
@@ -417,7 +417,8 @@ async fn drive(
         latencies.merge(r.latencies);
         sends += r.sends;
         errors += r.errors;
-        for (conv, seq, receivers) in r.acked {
+        for (conv, seq, sender) in r.acked {
+            let receivers = convs[conv as usize].members.iter().copied().filter(|u| *u != sender).collect();
             check.acknowledged(conv, seq, receivers);
         }
     }
