@@ -303,9 +303,15 @@ impl Driver {
                                     }
                                 }
                                 Some(Ok(_)) => {}
-                                _ => return inbox,
+                                _ => {
+                                    caller.close();
+                                    return inbox;
+                                }
                             },
-                            _ = stopped.changed() => return inbox,
+                            _ = stopped.changed() => {
+                                caller.close();
+                                return inbox;
+                            }
                         }
                     }
                 })

@@ -12,14 +12,16 @@ use tokio::sync::{mpsc, oneshot};
 /// The sending half of one user's socket, and the calls waiting for their replies.
 pub struct WsCaller {
     out: mpsc::Sender<String>,
-    pending: Mutex<HashMap<u64, oneshot::Sender<Value>>>,
+    /// Calls waiting for a reply; `None` once the socket's reader has ended, so no call waits
+    /// for a reply that cannot come.
+    pending: Mutex<Option<HashMap<u64, oneshot::Sender<Value>>>>,
     next_id: AtomicU64,
 }
 
 impl WsCaller {
     /// A caller whose frames go to `out` (the socket's writer).
     pub fn new(out: mpsc::Sender<String>) -> WsCaller {
-        WsCaller { out, pending: Mutex::new(HashMap::new()), next_id: AtomicU64::new(1) }
+        WsCaller { out, pending: Mutex::new(Some(HashMap::new())), next_id: AtomicU64::new(1) }
     }
 
     /// Sends `api` with `body` (`{"conv_id", "conv_type", "param", …}`) and waits for the reply
@@ -27,13 +29,16 @@ impl WsCaller {
     pub async fn call(&self, api: &str, mut body: Value) -> Result<Value, String> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
-        self.pending.lock().insert(id, tx);
+        match self.pending.lock().as_mut() {
+            Some(pending) => pending.insert(id, tx),
+            None => return Err(format!("{api}: the socket is closed")),
+        };
         if let Some(fields) = body.as_object_mut() {
             fields.insert("id".into(), id.into());
             fields.insert("api".into(), api.into());
         }
         if self.out.send(body.to_string()).await.is_err() {
-            self.pending.lock().remove(&id);
+            self.pending.lock().as_mut().and_then(|p| p.remove(&id));
             return Err(format!("{api}: the socket is closed"));
         }
         rx.await.map_err(|_| format!("{api}: the socket closed before the reply"))
@@ -42,10 +47,15 @@ impl WsCaller {
     /// Hands a reply frame to the call waiting for it; returns false if it is not a reply.
     pub fn deliver(&self, frame: &Value) -> bool {
         let Some(id) = frame.get("reply") else { return false };
-        if let Some(tx) = id.as_u64().and_then(|id| self.pending.lock().remove(&id)) {
+        if let Some(tx) = id.as_u64().and_then(|id| self.pending.lock().as_mut()?.remove(&id)) {
             let _ = tx.send(frame.clone());
         }
         true
+    }
+
+    /// The socket's reader has ended: calls waiting now fail, and later ones fail at once.
+    pub fn close(&self) {
+        self.pending.lock().take();
     }
 }
 
@@ -65,5 +75,17 @@ mod tests {
         assert!(!caller.deliver(&json!({"event": "RecvNewMsg"})), "events are not replies");
         assert!(caller.deliver(&json!({"reply": sent["id"], "code": 0})));
         assert_eq!(call.await.unwrap().unwrap()["code"], 0);
+    }
+
+    #[tokio::test]
+    async fn calls_fail_instead_of_waiting_when_the_socket_closes() {
+        let (out, mut frames) = mpsc::channel(4);
+        let caller = std::sync::Arc::new(WsCaller::new(out));
+        let c = caller.clone();
+        let waiting = tokio::spawn(async move { c.call("TIMMsgGetMsgList", json!({})).await });
+        frames.recv().await.unwrap();
+        caller.close();
+        assert!(waiting.await.unwrap().is_err(), "the call in flight fails");
+        assert!(caller.call("TIMMsgGetMsgList", json!({})).await.is_err(), "so does a later one");
     }
 }
