@@ -29,15 +29,27 @@ pub struct CallBody {
     pub path: Option<String>,
 }
 
-/// `{code, desc, json_params}` with the given HTTP status; `json_params` is embedded as JSON
-/// when it is JSON.
-pub fn answer(status: StatusCode, code: i32, desc: &str, json_params: &str) -> HttpResponse {
-    let params = if json_params.is_empty() {
+/// A call's `json_params` as it is answered: embedded as JSON when it is JSON, else as a string.
+pub fn params_value(json_params: &str) -> Value {
+    if json_params.is_empty() {
         Value::String(String::new())
     } else {
         serde_json::from_str(json_params).unwrap_or_else(|_| Value::String(json_params.to_string()))
-    };
-    HttpResponse::build(status).json(json!({"code": code, "desc": desc, "json_params": params}))
+    }
+}
+
+/// Refuses a name that is not one of the dispatcher's functions.
+pub fn known_function(api: &str) -> Result<(), TimError> {
+    if API_TABLE.iter().any(|(name, _)| *name == api) {
+        Ok(())
+    } else {
+        Err(TimError::param(format!("no function {api:?}; see /v1/openapi.json")))
+    }
+}
+
+/// `{code, desc, json_params}` with the given HTTP status (see [`params_value`]).
+pub fn answer(status: StatusCode, code: i32, desc: &str, json_params: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({"code": code, "desc": desc, "json_params": params_value(json_params)}))
 }
 
 pub fn refuse(status: StatusCode, e: &TimError) -> HttpResponse {
@@ -66,8 +78,8 @@ pub async fn call(
     state: web::Data<ServiceState>,
 ) -> HttpResponse {
     let api = path.into_inner();
-    if !API_TABLE.iter().any(|(name, _)| *name == api) {
-        return refuse(StatusCode::NOT_FOUND, &TimError::param(format!("no function {api:?}; see /v1/openapi.json")));
+    if let Err(e) = known_function(&api) {
+        return refuse(StatusCode::NOT_FOUND, &e);
     }
     let user = match authenticate(&state, &req) {
         Ok(u) => u,

@@ -14,44 +14,39 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::ServiceState;
-use super::api::{CallBody, begin_call};
+use super::api::{CallBody, begin_call, known_function, params_value};
 use super::hub::UserHub;
-use crate::dispatch::API_TABLE;
 use crate::error::TimError;
 use crate::session::Session;
 
 /// Calls one connection may have running at once.
 pub const MAX_IN_FLIGHT: usize = 1024;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CallFrame {
-    id: Value,
-    api: String,
-    #[serde(default)]
-    conv_id: Option<String>,
-    #[serde(default)]
-    conv_type: u32,
-    #[serde(default)]
-    param: Value,
-    #[serde(default)]
-    opt: u32,
-    #[serde(default)]
-    path: Option<String>,
+/// A reply frame.
+fn reply(id: &Value, code: i32, desc: &str, json_params: &str) -> String {
+    json!({"reply": id, "code": code, "desc": desc, "json_params": params_value(json_params)}).to_string()
 }
 
-/// A reply frame; `json_params` is embedded as JSON when it is JSON (as over HTTP).
-fn reply(id: &Value, code: i32, desc: &str, json_params: &str) -> String {
-    let params = if json_params.is_empty() {
-        Value::String(String::new())
-    } else {
-        serde_json::from_str(json_params).unwrap_or_else(|_| Value::String(json_params.to_string()))
+/// A call frame read apart: its id, its function, and the rest as the body of `POST /v1/<api>`
+/// (the same type, so the same keys are accepted and unknown ones refused). A frame that is
+/// not a call gives the error and the id, if it had one.
+fn read_frame(frame: &str) -> Result<(Value, String, CallBody), (Value, TimError)> {
+    let bad = |id: Value, e: String| (id, TimError::json(format!("call frame: {e}")));
+    let mut fields: Map<String, Value> =
+        crate::wire::lenient::from_str(frame).map_err(|e| bad(Value::Null, e.to_string()))?;
+    let id = fields.remove("id").ok_or_else(|| bad(Value::Null, "missing field `id`".into()))?;
+    let api = match fields.remove("api") {
+        Some(Value::String(api)) => api,
+        Some(_) => return Err(bad(id, "`api` is not a string".into())),
+        None => return Err(bad(id, "missing field `api`".into())),
     };
-    json!({"reply": id, "code": code, "desc": desc, "json_params": params}).to_string()
+    match serde_json::from_value::<CallBody>(Value::Object(fields)) {
+        Ok(body) => Ok((id, api, body)),
+        Err(e) => Err(bad(id, e.to_string())),
+    }
 }
 
 /// The reply to a call, ready now (a refusal) or when the call completes.
@@ -60,34 +55,18 @@ pub type PendingReply = Pin<Box<dyn Future<Output = String> + Send + 'static>>;
 /// Starts the call a client frame carries. A frame that is not a call is answered with a
 /// param error (and `"reply": null` when it has no readable id).
 pub fn start(state: &ServiceState, session: &Arc<Session>, hub: Arc<UserHub>, frame: &str) -> PendingReply {
-    let call: CallFrame = match crate::wire::lenient::from_str(frame) {
-        Ok(c) => c,
-        Err(e) => {
-            let id =
-                serde_json::from_str::<Value>(frame).ok().and_then(|v| v.get("id").cloned()).unwrap_or(Value::Null);
-            let e = TimError::json(format!("call frame: {e}"));
-            return Box::pin(std::future::ready(reply(&id, e.code, &e.desc, "")));
-        }
+    let (id, api, body) = match read_frame(frame) {
+        Ok(call) => call,
+        Err((id, e)) => return Box::pin(std::future::ready(reply(&id, e.code, &e.desc, ""))),
     };
-    if !API_TABLE.iter().any(|(name, _)| *name == call.api) {
-        let e = TimError::param(format!("no function {:?}; see /v1/openapi.json", call.api));
-        return Box::pin(std::future::ready(reply(&call.id, e.code, &e.desc, "")));
+    if let Err(e) = known_function(&api) {
+        return Box::pin(std::future::ready(reply(&id, e.code, &e.desc, "")));
     }
-    let body = CallBody {
-        conv_id: call.conv_id,
-        conv_type: call.conv_type,
-        param: call.param,
-        opt: call.opt,
-        path: call.path,
-    };
-    match begin_call(state, session, hub, &call.api, &body) {
-        Ok(begun) => {
-            let id = call.id;
-            Box::pin(async move {
-                let r = begun.completion.await;
-                reply(&id, r.code, &r.desc, &r.json_params)
-            })
-        }
-        Err((_, e)) => Box::pin(std::future::ready(reply(&call.id, e.code, &e.desc, ""))),
+    match begin_call(state, session, hub, &api, &body) {
+        Ok(begun) => Box::pin(async move {
+            let r = begun.completion.await;
+            reply(&id, r.code, &r.desc, &r.json_params)
+        }),
+        Err((_, e)) => Box::pin(std::future::ready(reply(&id, e.code, &e.desc, ""))),
     }
 }

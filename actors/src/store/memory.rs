@@ -27,6 +27,7 @@ use crate::search::{Candidates, SearchQuery};
 
 use super::chunked::ChunkedVec;
 use super::id_index::IdIndex;
+use super::read::decode;
 use super::request::{WriteOp, WriteRequest};
 use super::{LoadedConversation, StoreError};
 
@@ -179,10 +180,6 @@ fn as_stored(message: &Arc<StoredMessage>) -> Arc<StoredMessage> {
     } else {
         message.clone()
     }
-}
-
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 #[derive(Debug, Default)]

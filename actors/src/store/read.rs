@@ -13,7 +13,8 @@ use crate::message::StoredMessage;
 
 use super::{LoadedConversation, StoreError};
 
-fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+/// A stored JSON record (message, member state, group info), or `Corrupt`.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
