@@ -67,8 +67,7 @@ criterion_group! {
 fn main() {
     batch_send_group();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) =
-        (report::mean_ns("batch_send", "raw_actix_fan_out_500"), report::mean_ns("batch_send", "timsg_batch_send_500"))
+    if let Some((raw, ours)) = report::baseline_and_ours("batch_send", "raw_actix_fan_out_500", "timsg_batch_send_500")
     {
         println!(
             "batch_send: raw actix fan-out {:.3} ms, timsg batch send {:.3} ms per 500 receivers, ratio {:.3}",

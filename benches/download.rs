@@ -69,9 +69,7 @@ criterion_group! {
 fn main() {
     download();
     criterion::Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) =
-        (report::mean_ns("download", "raw_reqwest_copy"), report::mean_ns("download", "download_manager"))
-    {
+    if let Some((raw, ours)) = report::baseline_and_ours("download", "raw_reqwest_copy", "download_manager") {
         let mb_s = |ns: f64| SIZE as f64 / 1e6 / (ns / 1e9);
         println!(
             "download: raw reqwest {:.0} MB/s, download manager {:.0} MB/s, ratio {:.3}",

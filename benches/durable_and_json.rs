@@ -148,10 +148,9 @@ fn main() {
     durable_and_json();
     Criterion::default().configure_from_args().final_summary();
     let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
-    if let (Some(raw), Some(ours)) = (
-        report::mean_ns("durable", "raw_rusqlite_batched_insert_fsync"),
-        report::mean_ns("durable", "timsg_send_fsync"),
-    ) {
+    if let Some((raw, ours)) =
+        report::baseline_and_ours("durable", "raw_rusqlite_batched_insert_fsync", "timsg_send_fsync")
+    {
         println!(
             "durable: raw rusqlite {:.0} rows/s, timsg fsync send {:.0} msg/s, ratio {:.3}",
             per_sec(raw),

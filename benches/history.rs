@@ -97,9 +97,7 @@ criterion_group! {
 fn main() {
     history();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) =
-        (report::mean_ns("history", "raw_sqlite_pages"), report::mean_ns("history", "timsg_get_msg_list_pages"))
-    {
+    if let Some((raw, ours)) = report::baseline_and_ours("history", "raw_sqlite_pages", "timsg_get_msg_list_pages") {
         let per_sec = |ns: f64| PAGES as f64 / (ns / 1e9);
         println!(
             "history: raw SQLite {:.0} pages/s, timsg GetMsgList {:.0} pages/s (of {PAGE} from {MESSAGES}), ratio {:.3}",

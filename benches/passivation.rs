@@ -82,10 +82,9 @@ criterion_group! {
 fn main() {
     passivation();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) = (
-        report::mean_ns("passivation", "raw_actix_start_ask_stop"),
-        report::mean_ns("passivation", "timsg_passivate_reactivate_100"),
-    ) {
+    if let Some((raw, ours)) =
+        report::baseline_and_ours("passivation", "raw_actix_start_ask_stop", "timsg_passivate_reactivate_100")
+    {
         println!(
             "passivation: raw actix start/ask/stop {:.1} µs, timsg passivate + reactivate (100 messages) {:.1} µs, ratio {:.3}",
             raw / 1e3,

@@ -170,10 +170,9 @@ criterion_group! {
 fn main() {
     search();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(raw), Some(ours)) = (
-        report::mean_ns("search", "raw_sqlite_fts5_and_sender"),
-        report::mean_ns("search", "timsg_search_local_messages"),
-    ) {
+    if let Some((raw, ours)) =
+        report::baseline_and_ours("search", "raw_sqlite_fts5_and_sender", "timsg_search_local_messages")
+    {
         println!(
             "search: raw SQLite FTS5 {:.3} ms, timsg search {:.3} ms per query over {} messages, ratio {:.3}",
             raw / 1e6,

@@ -77,8 +77,8 @@ criterion_group! {
 fn main() {
     send_path();
     Criterion::default().configure_from_args().final_summary();
-    if let (Some(base), Some(ours)) =
-        (report::mean_ns("send_path", "raw_actix_round_trip"), report::mean_ns("send_path", "timsg_typed_send_memory"))
+    if let Some((base, ours)) =
+        report::baseline_and_ours("send_path", "raw_actix_round_trip", "timsg_typed_send_memory")
     {
         let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
         println!(

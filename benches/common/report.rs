@@ -7,3 +7,8 @@ pub fn mean_ns(group: &str, bench: &str) -> Option<f64> {
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
+
+/// The means of a group's baseline and of timsg's bench, when both have run.
+pub fn baseline_and_ours(group: &str, baseline: &str, ours: &str) -> Option<(f64, f64)> {
+    Some((mean_ns(group, baseline)?, mean_ns(group, ours)?))
+}
