@@ -15,6 +15,7 @@ use super::callbacks::{Poster, UserData};
 use super::cstr::to_c;
 use crate::catch_up::CatchUpStream;
 use crate::events::{Listener, to_listener_json};
+use crate::wire::view_json::ViewJson;
 
 /// `TIMRecvNewMsgCallback`, `TIMMsgReadedReceiptCallback`, `TIMMsgRevokeCallback`,
 /// `TIMMsgUpdateCallback`: one JSON array and the user data.
@@ -85,6 +86,16 @@ fn call_json(cb: Option<(JsonCallback, UserData)>, json: &str) {
 
 /// Calls the listeners an event is for. Runs on the callback thread.
 fn deliver(event: &Event) {
+    // Upload progress reaches its callback as the message and three numbers, not one JSON text.
+    if let Event::UploadProgress { message, index, current, total } = event {
+        if let Some((Some(f), ud)) = LISTENERS.lock().upload {
+            let msg = to_c(&serde_json::to_string(&ViewJson(message)).unwrap_or_default());
+            let num = |n: u64| n.min(u64::from(u32::MAX)) as u32;
+            // SAFETY: a function pointer the app registered for this signature.
+            unsafe { f(msg.as_ptr(), *index, num(*current), num(*total), ud.0) };
+        }
+        return;
+    }
     let (listener, json) = to_listener_json(event);
     match listener {
         Listener::RecvNewMsg => {
@@ -98,15 +109,8 @@ fn deliver(event: &Event) {
         Listener::MsgReadedReceipt => call_json(LISTENERS.lock().receipt, &json),
         Listener::MsgRevoke => call_json(LISTENERS.lock().revoke, &json),
         Listener::MsgUpdate => call_json(LISTENERS.lock().update, &json),
-        Listener::MsgElemUploadProgress => {
-            if let Some((Some(f), ud)) = LISTENERS.lock().upload {
-                let json: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-                let msg = to_c(&json["message"].to_string());
-                let num = |k: &str| json[k].as_u64().unwrap_or(0).min(u64::from(u32::MAX)) as u32;
-                // SAFETY: a function pointer the app registered for this signature.
-                unsafe { f(msg.as_ptr(), num("index"), num("current"), num("total"), ud.0) };
-            }
-        }
+        // Taken care of above, from the event itself.
+        Listener::MsgElemUploadProgress => {}
     }
 }
 
