@@ -424,16 +424,21 @@ async fn drive(
     }
     let elapsed = start.elapsed();
     progress.finish_and_clear();
-    // Let the deliveries drain: until everything expected has arrived, or nothing has moved
-    // for two seconds.
+    // Let the deliveries drain: until the count of expected deliveries is reached and nothing
+    // more has come for a moment, or nothing has moved for two seconds. Reaching the count
+    // alone is not enough: it also holds deliveries nobody acknowledged (the tips of the
+    // groups' creation), so the last acknowledged messages may still be on their way.
     let expected = check.deliveries_expected();
     let mut last = (received.load(Ordering::Relaxed), Instant::now());
-    while received.load(Ordering::Relaxed) < expected {
+    loop {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let now = received.load(Ordering::Relaxed);
         if now != last.0 {
             last = (now, Instant::now());
-        } else if last.1.elapsed() > Duration::from_secs(2) {
+            continue;
+        }
+        let quiet = last.1.elapsed();
+        if (now >= expected && quiet >= Duration::from_millis(250)) || quiet > Duration::from_secs(2) {
             break;
         }
     }
