@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use crate::chunked::ChunkedVec;
 use crate::member::ViewKind;
 use crate::message::StoredMessage;
 
@@ -86,41 +87,80 @@ pub fn time_window(q: &HistoryQuery) -> (u64, u64) {
     }
 }
 
+/// A view-ordered list of messages as the pager reads it: a member's local messages (a
+/// `Vec`) or a conversation's shared log (chunked).
+pub trait MessageList {
+    fn count(&self) -> usize;
+    fn at(&self, index: usize) -> Option<&Arc<StoredMessage>>;
+    /// The first index whose message fails `pred` (those passing it come first).
+    fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize;
+}
+
+impl MessageList for Vec<Arc<StoredMessage>> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn at(&self, index: usize) -> Option<&Arc<StoredMessage>> {
+        self.get(index)
+    }
+
+    fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize {
+        self.partition_point(pred)
+    }
+}
+
+impl MessageList for ChunkedVec<Arc<StoredMessage>> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+
+    fn at(&self, index: usize) -> Option<&Arc<StoredMessage>> {
+        self.get(index)
+    }
+
+    fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize {
+        self.partition_point(pred)
+    }
+}
+
+/// Where a page starts in `list`: for forward reading the next index, for backward one past it.
+fn start_of(list: &(impl MessageList + ?Sized), anchor: Anchor, forward: bool) -> usize {
+    match anchor {
+        Anchor::Edge => {
+            if forward {
+                0
+            } else {
+                list.count()
+            }
+        }
+        Anchor::At { order, inclusive } => {
+            if forward == inclusive {
+                list.partition_by(|m| m.view_order() < order)
+            } else {
+                list.partition_by(|m| m.view_order() <= order)
+            }
+        }
+    }
+}
+
 /// Walks two view-ordered lists from `anchor` in one direction, yielding up to `count`
 /// messages accepted by `keep`, and stopping early once a message is past `stop`.
 pub fn page(
-    shared: &[Arc<StoredMessage>],
-    local: &[Arc<StoredMessage>],
+    shared: &(impl MessageList + ?Sized),
+    local: &(impl MessageList + ?Sized),
     anchor: Anchor,
     forward: bool,
     count: usize,
     mut keep: impl FnMut(&StoredMessage) -> bool,
     mut past_window: impl FnMut(&StoredMessage) -> bool,
 ) -> Vec<Arc<StoredMessage>> {
-    let start_of = |list: &[Arc<StoredMessage>]| -> usize {
-        match anchor {
-            Anchor::Edge => {
-                if forward {
-                    0
-                } else {
-                    list.len()
-                }
-            }
-            Anchor::At { order, inclusive } => {
-                if forward == inclusive {
-                    list.partition_point(|m| m.view_order() < order)
-                } else {
-                    list.partition_point(|m| m.view_order() <= order)
-                }
-            }
-        }
-    };
     // Forward: next index to read. Backward: one past the next index to read.
-    let (mut si, mut li) = (start_of(shared), start_of(local));
+    let (mut si, mut li) = (start_of(shared, anchor, forward), start_of(local, anchor, forward));
     let mut out = Vec::with_capacity(count.min(1024));
     while out.len() < count {
-        let next_shared = if forward { shared.get(si) } else { si.checked_sub(1).map(|i| &shared[i]) };
-        let next_local = if forward { local.get(li) } else { li.checked_sub(1).map(|i| &local[i]) };
+        let next_shared = if forward { shared.at(si) } else { si.checked_sub(1).and_then(|i| shared.at(i)) };
+        let next_local = if forward { local.at(li) } else { li.checked_sub(1).and_then(|i| local.at(i)) };
         let take_shared = match (next_shared, next_local) {
             (None, None) => break,
             (Some(_), None) => true,
@@ -190,9 +230,10 @@ mod tests {
     fn anchor_inclusion() {
         let shared: Vec<_> = (1..=5).map(|s| msg(s, 0, s * 10)).collect();
         let at3 = shared[2].view_order();
-        let excl = page(&shared, &[], Anchor::At { order: at3, inclusive: false }, false, 10, |_| true, |_| false);
+        let excl =
+            page(&shared, &Vec::new(), Anchor::At { order: at3, inclusive: false }, false, 10, |_| true, |_| false);
         assert_eq!(ids(&excl), ["m2-0", "m1-0"]);
-        let incl = page(&shared, &[], Anchor::At { order: at3, inclusive: true }, true, 2, |_| true, |_| false);
+        let incl = page(&shared, &Vec::new(), Anchor::At { order: at3, inclusive: true }, true, 2, |_| true, |_| false);
         assert_eq!(ids(&incl), ["m3-0", "m4-0"]);
     }
 

@@ -5,7 +5,8 @@
 //!
 //! - Domain model: [`ids`] (users, conversations, message IDs), [`element`], [`message`],
 //!   [`member`] (one user's state in a conversation), [`group`], [`error`].
-//! - Pure logic: [`log`] (the conversation log and send queue), [`history`] (paging rules),
+//! - Pure logic: [`log`] (the conversation log and send queue; [`seq_index`] finds its
+//!   messages by ID), [`history`] (paging rules),
 //!   [`search`] (grouping and paging of search results), [`rate_limit`].
 //! - Actors: [`actors`] — `ConversationActor`, `SupervisorActor`, `BatchSendActor`,
 //!   `DownloadManagerActor`.
@@ -15,6 +16,7 @@
 //!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog).
 
 pub mod actors;
+pub mod chunked;
 pub mod clock;
 pub mod config;
 pub mod element;
@@ -30,6 +32,7 @@ pub mod member;
 pub mod message;
 pub mod rate_limit;
 pub mod search;
+pub mod seq_index;
 pub mod store;
 pub mod telemetry;
 pub mod users;

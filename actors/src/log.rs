@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
+use crate::chunked::ChunkedVec;
 use crate::element::{Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement};
 use crate::error::{ConvError, ConvResult};
 use crate::group::{GroupCommand, GroupInfo};
@@ -20,6 +21,7 @@ use crate::message::{
     LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, ReadReceipt, RevokeInfo, StoredMessage,
 };
 use crate::rate_limit::TokenBucket;
+use crate::seq_index::SeqIndex;
 
 /// What mutations changed since the last drain, for the store.
 #[derive(Debug, Default)]
@@ -91,9 +93,10 @@ pub struct GroupOutcome {
 pub struct ConversationLog {
     key: ConvKey,
     group: Option<GroupInfo>,
-    entries: Vec<Arc<StoredMessage>>,
-    /// Hashed with foldhash: looked up on every send (dedupe) and cheaper than SipHash.
-    by_id: foldhash::HashMap<MsgId, u64>,
+    /// Chunked, so a long log never stops to move all its messages (see [`ChunkedVec`]).
+    entries: ChunkedVec<Arc<StoredMessage>>,
+    /// Looked up on every send (dedupe); see [`SeqIndex`] for why not a hash map.
+    by_id: SeqIndex,
     members: HashMap<UserId, MemberState>,
     queue: VecDeque<QueuedSend>,
     durable_seq: u64,
@@ -116,7 +119,7 @@ impl ConversationLog {
                 members.entry(u.clone()).or_insert_with(|| MemberState::new(Role::Member, 1, 0));
             }
         }
-        let by_id = entries.iter().map(|m| (m.id.clone(), m.seq)).collect();
+        let by_id = entries.iter().map(|m| (&*m.id, m.seq)).collect();
         let durable_seq = entries.len() as u64;
         let rate = match key.conv_type() {
             ConvType::Group => TokenBucket::new(group_rate_limit),
@@ -125,7 +128,7 @@ impl ConversationLog {
         ConversationLog {
             key,
             group,
-            entries,
+            entries: entries.into_iter().collect(),
             by_id,
             members,
             queue: VecDeque::new(),
@@ -174,7 +177,12 @@ impl ConversationLog {
 
     /// A committed shared message by ID.
     pub fn committed(&self, id: &str) -> Option<&Arc<StoredMessage>> {
-        self.by_id.get(id).and_then(|seq| self.entry(*seq))
+        self.seq_by_id(id).and_then(|seq| self.entry(seq))
+    }
+
+    /// The seq of the committed shared message carrying `id`.
+    fn seq_by_id(&self, id: &str) -> Option<u64> {
+        self.by_id.candidates(id).find(|seq| self.entry(*seq).is_some_and(|m| *m.id == *id))
     }
 
     fn entry(&self, seq: u64) -> Option<&Arc<StoredMessage>> {
@@ -183,7 +191,7 @@ impl ConversationLog {
 
     fn seq_of(&self, target: &MessageTarget) -> Option<u64> {
         match target {
-            MessageTarget::Id(id) => self.by_id.get(id).copied(),
+            MessageTarget::Id(id) => self.seq_by_id(id),
             MessageTarget::Seq(seq) => self.entry(*seq).map(|m| m.seq),
         }
     }
@@ -239,8 +247,8 @@ impl ConversationLog {
         now_ms: u64,
         queue_limit: usize,
     ) -> ConvResult<Submitted> {
-        if let Some(seq) = self.by_id.get(&id) {
-            return Ok(Submitted::Duplicate(self.entries[(*seq - 1) as usize].clone()));
+        if let Some(seq) = self.seq_by_id(&id) {
+            return Ok(Submitted::Duplicate(self.entries[(seq - 1) as usize].clone()));
         }
         if self.queue.iter().any(|q| q.id == id) {
             return Err(ConvError::InProgress);
@@ -324,7 +332,7 @@ impl ConversationLog {
             content,
         });
         self.entries.push(message.clone());
-        self.by_id.insert(id, seq);
+        self.by_id.insert(&id, seq);
         self.changes.inserted.push(message.clone());
         if seq == 1 && self.key.conv_type() == ConvType::C2c {
             // The first message makes the conversation exist for both users.
@@ -772,7 +780,7 @@ impl ConversationLog {
         if self.key.conv_type() == ConvType::Group {
             self.require_member(user)?;
         }
-        if self.by_id.contains_key(&message.id) || self.viewer(user)?.find_local(&message.id).is_some() {
+        if self.seq_by_id(&message.id).is_some() || self.viewer(user)?.find_local(&message.id).is_some() {
             return Err(ConvError::InvalidParam(format!("message id {} already exists", message.id)));
         }
         let member = self.viewer_mut(user)?;

@@ -25,11 +25,11 @@ use crate::member::{MemberState, ReceiveOpt};
 use crate::message::{MessageStatus, StoredMessage};
 use crate::search::{Candidates, SearchQuery};
 
-use super::chunked::ChunkedVec;
 use super::id_index::IdIndex;
 use super::read::decode;
 use super::request::{WriteOp, WriteRequest};
 use super::{LoadedConversation, StoreError};
+use crate::chunked::ChunkedVec;
 
 /// One stored shared message. Its position in [`Tables::messages`] (from 1) is its mark in
 /// the commit order, like the SQLite rowid.

@@ -12,7 +12,6 @@
 //! alike (the `store_backends` test drives the same calls through each).
 
 pub mod checkpoint;
-pub mod chunked;
 pub mod id_index;
 pub mod memory;
 pub mod memory_search;
