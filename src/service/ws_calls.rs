@@ -14,10 +14,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::ServiceState;
-use super::api::{CallBody, begin_call, known_function, params_value};
+use super::api::{CallBody, answer_text, begin_call, known_function};
 use super::hub::UserHub;
 use crate::error::TimError;
 use crate::session::Session;
@@ -27,7 +27,7 @@ pub const MAX_IN_FLIGHT: usize = 1024;
 
 /// A reply frame.
 fn reply(id: &Value, code: i32, desc: &str, json_params: &str) -> String {
-    json!({"reply": id, "code": code, "desc": desc, "json_params": params_value(json_params)}).to_string()
+    answer_text(&format!(r#""reply":{id},"#), code, desc, json_params)
 }
 
 /// A call frame read apart: its id, its function, and the rest as the body of `POST /v1/<api>`
