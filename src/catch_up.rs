@@ -6,21 +6,31 @@
 //! conversation's messages in seq order; a message that is both (committed just before the
 //! login, published just after) is delivered once.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use timsg_actors::events::{Event, EventStream};
+use timsg_actors::ids::MsgId;
 
 pub struct CatchUpStream {
     missed: VecDeque<Event>,
     live: EventStream,
-    seen: Seen,
+    /// IDs of the missed new messages not yet seen again on the live stream.
+    overlap: foldhash::HashSet<MsgId>,
 }
 
 impl CatchUpStream {
     pub fn new(missed: Vec<Event>, live: EventStream) -> CatchUpStream {
-        let mut seen = Seen::default();
-        let missed = missed.into_iter().filter_map(|e| seen.filter(e)).collect();
-        CatchUpStream { missed, live, seen }
+        let overlap = missed
+            .iter()
+            .filter_map(|e| match e {
+                Event::NewMessages { messages, .. } => Some(messages),
+                _ => None,
+            })
+            .flatten()
+            .filter(|m| m.message.seq != 0)
+            .map(|m| m.message.id.clone())
+            .collect();
+        CatchUpStream { missed: missed.into(), live, overlap }
     }
 
     /// The next event: missed ones first, then live ones not already delivered. `None` once
@@ -31,45 +41,95 @@ impl CatchUpStream {
         }
         loop {
             let e = self.live.recv().await?;
-            if let Some(e) = self.seen.filter(e) {
+            if let Some(e) = self.without_overlap(e) {
                 return Some(e);
             }
         }
     }
+
+    /// Drops from a live event the messages already delivered as missed. Only that boundary
+    /// can repeat a message (the live stream itself never does), and each such message at
+    /// most once, so the set only shrinks; once it is empty, live events pass untouched.
+    fn without_overlap(&mut self, event: Event) -> Option<Event> {
+        if self.overlap.is_empty() {
+            return Some(event);
+        }
+        let Event::NewMessages { mut messages, notify } = event else { return Some(event) };
+        messages.retain(|m| m.message.seq == 0 || !self.overlap.remove(&m.message.id));
+        (!messages.is_empty()).then_some(Event::NewMessages { messages, notify })
+    }
 }
 
-/// Message IDs of recently delivered new messages. Only the boundary between missed and live
-/// can overlap, so a bounded window suffices.
-#[derive(Default)]
-struct Seen {
-    set: HashSet<String>,
-    order: VecDeque<String>,
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
 
-impl Seen {
-    const CAP: usize = 8192;
+    use timsg_actors::ids::{ConvRef, ConvType};
+    use timsg_actors::message::{MessageContent, MessageStatus, MessageView, StoredMessage};
+    use tokio::sync::mpsc;
 
-    /// Keeps only the messages not delivered before (online-only messages, with no seq, are
-    /// never repeated and always pass).
-    fn filter(&mut self, event: Event) -> Option<Event> {
-        let Event::NewMessages { messages, notify } = event else { return Some(event) };
-        let fresh: Vec<_> = messages
-            .into_iter()
-            .filter(|m| {
-                let id = m.message.id.to_string();
-                if m.message.seq == 0 || self.set.insert(id.clone()) {
-                    self.order.push_back(id);
-                    if self.order.len() > Self::CAP
-                        && let Some(old) = self.order.pop_front()
-                    {
-                        self.set.remove(&old);
-                    }
-                    true
-                } else {
-                    false
-                }
-            })
-            .collect();
-        (!fresh.is_empty()).then_some(Event::NewMessages { messages: fresh, notify })
+    use super::*;
+
+    fn view(seq: u64) -> MessageView {
+        MessageView {
+            conv: ConvRef { conv_type: ConvType::C2c, id: "peer".into() },
+            message: Arc::new(StoredMessage {
+                id: format!("m{seq}").into(),
+                sender: "peer".into(),
+                seq,
+                local_id: seq,
+                rand: 0,
+                server_time: seq,
+                status: MessageStatus::SendSucc,
+                revoke: None,
+                content: Arc::new(MessageContent::default()),
+            }),
+            is_self: false,
+            is_read: false,
+            is_peer_read: false,
+            custom: Default::default(),
+        }
+    }
+
+    fn new_messages(seqs: &[u64]) -> Event {
+        Event::NewMessages { messages: seqs.iter().map(|s| view(*s)).collect(), notify: true }
+    }
+
+    fn seqs(event: Option<Event>) -> Vec<u64> {
+        match event {
+            Some(Event::NewMessages { messages, .. }) => messages.iter().map(|m| m.message.seq).collect(),
+            other => panic!("expected new messages, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn missed_messages_come_first_and_their_live_copies_are_dropped() {
+        let (tx, live) = mpsc::channel(8);
+        let mut stream = CatchUpStream::new(vec![new_messages(&[1, 2])], live);
+        // Published just after the login: 2 again (already missed), then 3.
+        tx.send(new_messages(&[2, 3])).await.unwrap();
+        tx.send(new_messages(&[2])).await.unwrap();
+        tx.send(Event::ReadReceipts(Vec::new())).await.unwrap();
+        tx.send(new_messages(&[4])).await.unwrap();
+        drop(tx);
+        assert_eq!(seqs(stream.recv().await), vec![1, 2]);
+        assert_eq!(seqs(stream.recv().await), vec![3]);
+        // A second live copy of 2 is not the boundary's: the live stream never repeats, so
+        // it is not filtered (the overlap set already let go of 2).
+        assert_eq!(seqs(stream.recv().await), vec![2]);
+        assert!(matches!(stream.recv().await, Some(Event::ReadReceipts(_))));
+        assert_eq!(seqs(stream.recv().await), vec![4]);
+        assert!(stream.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_live_event_made_only_of_missed_messages_is_skipped() {
+        let (tx, live) = mpsc::channel(8);
+        let mut stream = CatchUpStream::new(vec![new_messages(&[5])], live);
+        tx.send(new_messages(&[5])).await.unwrap();
+        tx.send(new_messages(&[6])).await.unwrap();
+        assert_eq!(seqs(stream.recv().await), vec![5]);
+        assert_eq!(seqs(stream.recv().await), vec![6]);
+        assert!(stream.overlap.is_empty());
     }
 }
