@@ -92,12 +92,12 @@ impl Remote {
 
     async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
         let over_ws = if self.calls_over_ws { self.sockets[user as usize].get() } else { None };
-        let v = match over_ws {
+        let mut v = match over_ws {
             Some(socket) => socket.call(api, body).await?,
             None => self.http_call(user, api, body).await?,
         };
         match v["code"].as_i64() {
-            Some(0) => Ok(v["json_params"].clone()),
+            Some(0) => Ok(v["json_params"].take()),
             _ => Err(format!("{api}: {v}")),
         }
     }
@@ -289,7 +289,7 @@ impl Driver {
                                     let Ok(frame) = serde_json::from_str::<IncomingFrame>(&t) else { continue };
                                     if frame.reply.is_some() {
                                         if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                                            caller.deliver(&v);
+                                            caller.deliver(v);
                                         }
                                         continue;
                                     }

@@ -45,10 +45,10 @@ impl WsCaller {
     }
 
     /// Hands a reply frame to the call waiting for it; returns false if it is not a reply.
-    pub fn deliver(&self, frame: &Value) -> bool {
+    pub fn deliver(&self, frame: Value) -> bool {
         let Some(id) = frame.get("reply") else { return false };
         if let Some(tx) = id.as_u64().and_then(|id| self.pending.lock().as_mut()?.remove(&id)) {
-            let _ = tx.send(frame.clone());
+            let _ = tx.send(frame);
         }
         true
     }
@@ -72,8 +72,8 @@ mod tests {
         let call = tokio::spawn(async move { c.call("TIMMsgGetMsgList", json!({"conv_id": "bob"})).await });
         let sent: Value = serde_json::from_str(&frames.recv().await.unwrap()).unwrap();
         assert_eq!((sent["api"].as_str(), sent["conv_id"].as_str()), (Some("TIMMsgGetMsgList"), Some("bob")));
-        assert!(!caller.deliver(&json!({"event": "RecvNewMsg"})), "events are not replies");
-        assert!(caller.deliver(&json!({"reply": sent["id"], "code": 0})));
+        assert!(!caller.deliver(json!({"event": "RecvNewMsg"})), "events are not replies");
+        assert!(caller.deliver(json!({"reply": sent["id"], "code": 0})));
         assert_eq!(call.await.unwrap().unwrap()["code"], 0);
     }
 
