@@ -96,33 +96,26 @@ pub trait MessageList {
     fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize;
 }
 
-impl MessageList for Vec<Arc<StoredMessage>> {
-    fn count(&self) -> usize {
-        self.len()
-    }
+/// Both lists have `len`, `get` and `partition_point` of their own, with the slice's meaning.
+macro_rules! message_list {
+    ($($list:ty),*) => {$(
+        impl MessageList for $list {
+            fn count(&self) -> usize {
+                self.len()
+            }
 
-    fn at(&self, index: usize) -> Option<&Arc<StoredMessage>> {
-        self.get(index)
-    }
+            fn at(&self, index: usize) -> Option<&Arc<StoredMessage>> {
+                self.get(index)
+            }
 
-    fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize {
-        self.partition_point(pred)
-    }
+            fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize {
+                self.partition_point(pred)
+            }
+        }
+    )*};
 }
 
-impl MessageList for ChunkedVec<Arc<StoredMessage>> {
-    fn count(&self) -> usize {
-        self.len()
-    }
-
-    fn at(&self, index: usize) -> Option<&Arc<StoredMessage>> {
-        self.get(index)
-    }
-
-    fn partition_by(&self, pred: impl FnMut(&Arc<StoredMessage>) -> bool) -> usize {
-        self.partition_point(pred)
-    }
-}
+message_list!(Vec<Arc<StoredMessage>>, ChunkedVec<Arc<StoredMessage>>);
 
 /// Where a page starts in `list`: for forward reading the next index, for backward one past it.
 fn start_of(list: &(impl MessageList + ?Sized), anchor: Anchor, forward: bool) -> usize {
