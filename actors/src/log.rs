@@ -95,7 +95,7 @@ pub struct ConversationLog {
     group: Option<GroupInfo>,
     /// Chunked, so a long log never stops to move all its messages (see [`ChunkedVec`]).
     entries: ChunkedVec<Arc<StoredMessage>>,
-    /// Looked up on every send (dedupe); see [`SeqIndex`] for why not a hash map.
+    /// Looked up on every send (dedupe); see [`SeqIndex`] for how it grows.
     by_id: SeqIndex,
     members: HashMap<UserId, MemberState>,
     queue: VecDeque<QueuedSend>,
