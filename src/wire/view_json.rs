@@ -8,7 +8,7 @@
 //! key of the same name was written (the modelled value wins, as before).
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use timsg_actors::element::Element;
 use timsg_actors::message::MessageView;
 
@@ -88,7 +88,6 @@ impl Serialize for ViewJson<'_> {
             w.put("message_revoke_reason", &r.reason)?;
         }
         if let Some(Ok(Value::Object(extra))) = c.extension.as_deref().map(serde_json::from_str::<Value>) {
-            let extra: Map<String, Value> = extra;
             for (k, v) in &extra {
                 if !w.written.contains(&k.as_str()) {
                     w.map.serialize_entry(k, v)?;
