@@ -49,7 +49,8 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let (out_tx, mut out_rx) = mpsc::channel::<Value>(1024);
+    // Output lines as JSON text, written by one thread in the order they come.
+    let (out_tx, mut out_rx) = mpsc::channel::<String>(1024);
     let writer = std::thread::spawn(move || {
         let stdout = std::io::stdout();
         while let Some(line) = out_rx.blocking_recv() {
@@ -63,9 +64,10 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
     let events_out = out_tx.clone();
     let event_task = rt.spawn(async move {
         while let Some(event) = events.recv().await {
+            // The event's JSON is already text: written into the line as it is.
             let (listener, body) = to_listener_json(&event);
-            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-            if events_out.send(json!({"event": listener.name(), "json": body})).await.is_err() {
+            let line = format!(r#"{{"event":{},"json":{body}}}"#, Value::from(listener.name()));
+            if events_out.send(line).await.is_err() {
                 break;
             }
         }
@@ -91,7 +93,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
                             if let Some(mut progress) = accepted.progress.take() {
                                 while let Some((current, total)) = progress.recv().await {
                                     let p = json!({"tag": c.tag, "progress": {"current": current, "total": total}});
-                                    let _ = out.send(p).await;
+                                    let _ = out.send(p.to_string()).await;
                                 }
                             }
                             let r = accepted.completion.await;
@@ -100,7 +102,7 @@ pub fn run(args: DispatchArgs) -> Result<(), String> {
                     }
                 }
             };
-            let _ = out.send(reply).await;
+            let _ = out.send(reply.to_string()).await;
         }));
     }
     rt.block_on(async {
