@@ -25,7 +25,8 @@ pub struct MetricDef {
 pub const LATENCY_BUCKETS: &[f64] =
     &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 /// Group commit sizes, ops.
-pub const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 4096.0];
+pub const BATCH_BUCKETS: &[f64] =
+    &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 4096.0, 8192.0, 16384.0];
 
 const NONE: &[&[(&str, &str)]] = &[&[]];
 
@@ -83,10 +84,13 @@ pub const METRICS: &[MetricDef] = &[
         "sends that found an actor's mailbox full and had to wait, by actor",
         &[&[("actor", "conversation")]]
     ),
-    m!("timsg_store_commit_seconds", Histogram, Seconds, "duration of one group commit of the store writer"),
+    m!("timsg_store_commit_seconds", Histogram, Seconds, "duration of one group commit: journal append and sync"),
     m!("timsg_store_group_commit_ops", Histogram, Count, "writes per group commit"),
     m!("timsg_store_queue_depth", Gauge, Count, "write requests waiting for the store writer"),
-    m!("timsg_store_errors_total", Counter, Count, "failed store commits and loads"),
+    m!("timsg_store_errors_total", Counter, Count, "failed store commits, loads and indexing attempts"),
+    m!("timsg_store_index_seconds", Histogram, Seconds, "duration of one indexer transaction into SQLite"),
+    m!("timsg_store_index_ops", Histogram, Count, "writes per indexer transaction"),
+    m!("timsg_store_index_lag_batches", Gauge, Count, "group commits journaled but not yet in SQLite"),
     m!(
         "timsg_events_delivered_total",
         Counter,
@@ -129,7 +133,11 @@ pub const METRICS: &[MetricDef] = &[
 
 /// Buckets of a histogram.
 pub fn buckets(name: &str) -> &'static [f64] {
-    if name == "timsg_store_group_commit_ops" { BATCH_BUCKETS } else { LATENCY_BUCKETS }
+    if matches!(name, "timsg_store_group_commit_ops" | "timsg_store_index_ops") {
+        BATCH_BUCKETS
+    } else {
+        LATENCY_BUCKETS
+    }
 }
 
 /// Describes every metric to the installed recorder and registers the series that should

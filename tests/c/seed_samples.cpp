@@ -207,9 +207,19 @@ int main(int argc, char** argv) {
     TIMMsgGetC2CReceiveMessageOpt("[\"user1\",\"user2\"]", Waiter::cb, &opts);
     opts.wait();
     CHECK(opts.code == ERR_SUCC, "receive options");
-    std::FILE* dl = std::fopen((std::string(argv[1]) + "/dl\\downloaded.bin").c_str(), "rb");
-    CHECK(dl != nullptr, "the download sample wrote its file");
-    std::fclose(dl);
+    // The sample's download callback is empty, so nothing tells us it finished: wait for the
+    // file's bytes to appear (a busy machine may take a while).
+    std::string downloaded;
+    for (int i = 0; i < 400 && downloaded != "sample bytes"; i++) {
+        if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::FILE* dl = std::fopen((std::string(argv[1]) + "/dl\\downloaded.bin").c_str(), "rb");
+        if (dl == nullptr) continue;
+        char buf[64];
+        size_t n = std::fread(buf, 1, sizeof buf, dl);
+        std::fclose(dl);
+        downloaded.assign(buf, n);
+    }
+    CHECK(downloaded == "sample bytes", "the download sample wrote its file");
     CHECK(TIMUninit() == TIM_SUCC, "uninit waits for every callback");
     std::printf("seed_samples.cpp: all samples ran\n");
     return 0;

@@ -11,10 +11,14 @@
 //! Callers see one set of requests ([`request`]) and typed reads; both backends answer them
 //! alike (the `store_backends` test drives the same calls through each).
 
+pub mod apply;
 pub mod checkpoint;
 pub mod id_index;
+pub mod indexer;
+pub mod journal;
 pub mod memory;
 pub mod memory_search;
+pub mod progress;
 pub mod read;
 pub mod request;
 pub mod schema;
@@ -127,7 +131,10 @@ impl Store {
     /// The stored log, members and group info of `key`.
     pub fn load_conversation(&self, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::load_conversation(c, key)),
+            Backend::Sqlite(s) => {
+                let conv = key.storage_key();
+                s.read(sqlite::ReadAfter::Key(&conv), |c| read::load_conversation(c, key))
+            }
             Backend::Memory(m) => m.load_conversation(key),
         }
     }
@@ -135,7 +142,7 @@ impl Store {
     /// Every conversation `user` has state in.
     pub fn conversations_of(&self, user: &str) -> Result<Vec<ConvKey>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::conversations_of(c, user)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, |c| read::conversations_of(c, user)),
             Backend::Memory(m) => m.conversations_of(user),
         }
     }
@@ -143,7 +150,7 @@ impl Store {
     /// `owner`'s C2C receive options, by peer.
     pub fn c2c_receive_opts(&self, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::c2c_receive_opts(c, owner)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(owner), |c| read::c2c_receive_opts(c, owner)),
             Backend::Memory(m) => m.c2c_receive_opts(owner),
         }
     }
@@ -152,7 +159,7 @@ impl Store {
     /// local-only messages.
     pub fn locate_message(&self, user: &str, msg_id: &str) -> Result<Option<ConvKey>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::locate_message(c, user, msg_id)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, |c| read::locate_message(c, user, msg_id)),
             Backend::Memory(m) => m.locate_message(user, msg_id),
         }
     }
@@ -160,7 +167,7 @@ impl Store {
     /// Blobs some committed message refers to.
     pub fn referenced_blobs(&self) -> Result<HashSet<String>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(read::referenced_blobs),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, read::referenced_blobs),
             Backend::Memory(m) => m.referenced_blobs(),
         }
     }
@@ -168,7 +175,7 @@ impl Store {
     /// The newest committed message's mark (0 for none): a point in the global commit order.
     pub fn newest_message_mark(&self) -> Result<i64, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(read::newest_message_mark),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, read::newest_message_mark),
             Backend::Memory(m) => m.newest_message_mark(),
         }
     }
@@ -176,7 +183,7 @@ impl Store {
     /// When `user` last logged out: the message mark and the time (ms); `None` if it never did.
     pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::logout_point(c, user)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::logout_point(c, user)),
             Backend::Memory(m) => m.logout_point(user),
         }
     }
@@ -185,7 +192,7 @@ impl Store {
     /// `upto` (marks from [`Store::newest_message_mark`]), per conversation, in commit order.
     pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| read::messages_between(c, user, after, upto)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, |c| read::messages_between(c, user, after, upto)),
             Backend::Memory(m) => m.messages_between(user, after, upto),
         }
     }
@@ -194,7 +201,7 @@ impl Store {
     /// user can still see).
     pub fn search_candidates(&self, user: &str, query: &SearchQuery) -> Result<Candidates, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(|c| search::candidates(c, user, query)),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, |c| search::candidates(c, user, query)),
             Backend::Memory(m) => m.search_candidates(user, query),
         }
     }

@@ -4,14 +4,15 @@
 use std::sync::Arc;
 
 use actix::Recipient;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::UserId;
 use crate::message::StoredMessage;
 
 use super::StoreError;
 
-/// One change to the database.
-#[derive(Debug)]
+/// One change to the database. Serialized into the journal as it is.
+#[derive(Debug, Serialize, Deserialize)]
 pub enum WriteOp {
     InsertShared { conv: Arc<str>, message: Arc<StoredMessage> },
     UpdateShared { conv: Arc<str>, message: Arc<StoredMessage> },
@@ -21,6 +22,23 @@ pub enum WriteOp {
     UpsertGroup { conv: Arc<str>, info: String },
     SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
     SetOfflineMark { user: UserId, mark: i64, stamp: u64 },
+}
+
+impl WriteOp {
+    /// What a read names to see this op (see `store::progress`): the conversation's storage
+    /// key, or the user whose options or logout point it sets.
+    pub fn read_key(&self) -> &Arc<str> {
+        match self {
+            WriteOp::InsertShared { conv, .. }
+            | WriteOp::UpdateShared { conv, .. }
+            | WriteOp::UpsertMember { conv, .. }
+            | WriteOp::InsertLocal { conv, .. }
+            | WriteOp::DeleteLocal { conv, .. }
+            | WriteOp::UpsertGroup { conv, .. } => conv,
+            WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
+            WriteOp::SetOfflineMark { user, .. } => user,
+        }
+    }
 }
 
 /// Tells a conversation actor that its write `token` is durable (or failed).

@@ -1,11 +1,14 @@
-//! The SQLite backend: one database file, written only by the [writer](super::writer) thread
-//! (group commit), read through a small pool of read-only connections so history loads and
-//! searches never wait behind the writer.
+//! The SQLite backend: one database file and its journal. Writes are made durable by the
+//! [writer](super::writer) thread (group commit into the [journal](super::journal)) and applied
+//! to SQLite by the [indexer](super::indexer) thread; reads go through a small pool of
+//! read-only connections so history loads and searches never wait behind either, only (rarely,
+//! see [`progress`](super::progress)) for the indexer to catch up with what they must see.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use crossbeam_channel::Sender;
 use parking_lot::Mutex;
@@ -15,36 +18,71 @@ use crate::config::Durability;
 
 use super::StoreError;
 use super::checkpoint::Checkpointer;
+use super::indexer::{self, IndexerLinks};
+use super::journal::{JOURNAL_DIR, JournalWriter, SEGMENT_BYTES};
+use super::progress::Progress;
 use super::request::WriteRequest;
+use super::writer::WriterLinks;
 use super::{schema, writer};
 
 /// The database's file name in the data directory.
 pub const DATABASE_FILE: &str = "timsg.db";
+
+/// Journaled batches waiting for the indexer at most; the writer waits beyond that, so the
+/// indexer's backlog (and what a read may have to wait for) stays bounded.
+const INDEX_QUEUE_BATCHES: usize = 256;
+
+/// What a read must see before it runs.
+#[derive(Debug, Clone, Copy)]
+pub enum ReadAfter<'a> {
+    /// Every write acknowledged so far.
+    All,
+    /// Every write acknowledged so far to this conversation (its storage key) or this user's
+    /// options and logout point (its ID): see [`WriteOp::read_key`](super::WriteOp::read_key).
+    Key(&'a str),
+}
 
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
     tx: Mutex<Option<Sender<WriteRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    indexer: Mutex<Option<JoinHandle<()>>>,
+    progress: Arc<Progress>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Mutex<Option<Checkpointer>>,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `dir` and starts the writer and checkpointer
+    /// Opens (creating if needed) the database in `dir`, replays what its journal holds that
+    /// the database does not (after a crash), and starts the writer, indexer and checkpointer
     /// threads. `queue` bounds the requests waiting for the writer; `max_batch` the ops per
-    /// transaction.
+    /// group commit.
     pub fn open(dir: &Path, durability: Durability, queue: usize, max_batch: usize) -> Result<Self, StoreError> {
         let path = dir.join(DATABASE_FILE);
-        let conn = Connection::open(&path)?;
+        let mut conn = Connection::open(&path)?;
         schema::configure_writer(&conn, durability)?;
-        let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
+        let journal_dir = dir.join(JOURNAL_DIR);
+        let recovery = Instant::now();
+        let durable = durability == Durability::Fsync;
+        let last_batch = indexer::recover(&mut conn, &journal_dir)?;
+        tracing::debug!(last_batch, elapsed_ms = recovery.elapsed().as_millis() as u64, "journal recovered");
+        let journal = JournalWriter::create(&journal_dir, last_batch + 1, durable, SEGMENT_BYTES)
+            .map_err(|e| StoreError::Io(format!("cannot start the journal in {}: {e}", journal_dir.display())))?;
+        let progress = Arc::new(Progress::starting_at(last_batch));
         let wal_large = Arc::new(AtomicBool::new(false));
-        let wal_large_for_writer = wal_large.clone();
+        let (index_tx, index_rx) = crossbeam_channel::bounded(INDEX_QUEUE_BATCHES);
+        let links = IndexerLinks { progress: progress.clone(), wal_large: wal_large.clone(), journal_dir };
+        let indexer = std::thread::Builder::new()
+            .name("timsg-indexer".into())
+            .spawn(move || indexer::run(conn, index_rx, &links))
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
         let max_batch = max_batch.max(1);
+        let links = WriterLinks { journal, progress: progress.clone(), indexer: index_tx, next_batch: last_batch + 1 };
         let writer = std::thread::Builder::new()
             .name("timsg-store".into())
-            .spawn(move || writer::run(conn, rx, max_batch, &wal_large_for_writer))
+            .spawn(move || writer::run(links, rx, max_batch))
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let checkpointer = Checkpointer::start(&path, wal_large)?;
         tracing::info!(path = %path.display(), durability = ?durability, "store opened");
@@ -52,6 +90,8 @@ impl SqliteStore {
             path,
             tx: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            indexer: Mutex::new(Some(indexer)),
+            progress,
             readers: Mutex::new(Vec::new()),
             checkpointer: Mutex::new(Some(checkpointer)),
         })
@@ -64,8 +104,17 @@ impl SqliteStore {
         tx.send(request).map_err(|_| StoreError::Closed)
     }
 
-    /// Runs `f` on a pooled read connection, inside one read transaction.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Runs `f` on a pooled read connection, inside one read transaction, once SQLite holds
+    /// what `after` asks for.
+    pub fn read<T>(
+        &self,
+        after: ReadAfter<'_>,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match after {
+            ReadAfter::All => self.progress.wait_all()?,
+            ReadAfter::Key(key) => self.progress.wait_key(key)?,
+        }
         let conn = match self.readers.lock().pop() {
             Some(c) => c,
             None => {
@@ -87,10 +136,14 @@ impl SqliteStore {
         out
     }
 
-    /// Stops taking writes, lets the writer commit what it has, and waits for it.
+    /// Stops taking writes, lets the writer journal what it has and the indexer apply it, and
+    /// waits for both.
     pub fn close(&self) {
         self.tx.lock().take();
         if let Some(handle) = self.writer.lock().take() {
+            let _ = handle.join();
+        }
+        if let Some(handle) = self.indexer.lock().take() {
             let _ = handle.join();
         }
         if let Some(c) = self.checkpointer.lock().take() {

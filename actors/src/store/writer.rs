@@ -1,21 +1,42 @@
-//! The store writer: the only thread that writes SQLite. It takes requests from a bounded
+//! The store writer: the thread that makes writes durable. It takes requests from a bounded
 //! `crossbeam-channel`, batches every request that is waiting (from all conversations) into one
-//! transaction — the group commit — and completes the requests in order once it is durable.
+//! journal frame — the group commit — appends it (with `fsync`: and syncs it), completes the
+//! requests in order, and hands the batch on to the [indexer](super::indexer) for SQLite.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::Receiver;
-use rusqlite::{Connection, params};
-
-use crate::message::{MessageStatus, StoredMessage};
+use crossbeam_channel::{Receiver, Sender};
+use serde::Serialize;
 
 use super::StoreError;
+use super::indexer::IndexBatch;
+use super::journal::JournalWriter;
+use super::progress::Progress;
 use super::request::{WriteOp, WriteRequest};
 
-/// Runs until every sender is gone, then returns after the last commit. When `wal_large` is
-/// raised (see `checkpoint`), checkpoints once between commits so the WAL can start over.
-pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usize, wal_large: &AtomicBool) {
+/// The ops of a group commit's requests, serialized as one JSON array without collecting them.
+struct BatchOps<'a>(&'a [WriteRequest]);
+
+impl Serialize for BatchOps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|r| r.ops.iter()))
+    }
+}
+
+/// Where the writer appends and whom it tells.
+pub struct WriterLinks {
+    pub journal: JournalWriter,
+    pub progress: Arc<Progress>,
+    pub indexer: Sender<IndexBatch>,
+    /// The number the next group commit gets.
+    pub next_batch: u64,
+}
+
+/// Runs until every sender is gone, then returns after the last group commit (the indexer
+/// then finishes what was handed to it).
+pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
+    let WriterLinks { mut journal, progress, indexer, mut next_batch } = links;
     let mut batch: Vec<WriteRequest> = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut ops = first.ops.len();
@@ -30,143 +51,34 @@ pub fn run(mut conn: Connection, rx: Receiver<WriteRequest>, max_batch_ops: usiz
             }
         }
         let started = Instant::now();
-        let result = commit(&mut conn, &batch).map_err(|e| StoreError::Sqlite(e.to_string()));
-        if let Err(e) = &result {
-            tracing::error!(error = %e, requests = batch.len(), "group commit failed");
-            metrics::counter!("timsg_store_errors_total").increment(1);
-        }
+        let mut frame = journal.payload_buffer();
+        serde_json::to_writer(&mut frame, &BatchOps(&batch)).expect("write ops always serialize");
+        let appended = journal.append(next_batch, frame);
         metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("timsg_store_group_commit_ops").record(ops as f64);
-        for req in batch.drain(..) {
-            req.done.complete(result.clone());
-        }
-        if wal_large.swap(false, Ordering::Relaxed)
-            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-        {
-            tracing::warn!(error = %e, "writer checkpoint failed");
-        }
-    }
-}
-
-fn commit(conn: &mut Connection, batch: &[WriteRequest]) -> rusqlite::Result<()> {
-    let tx = conn.transaction()?;
-    for req in batch {
-        for op in &req.ops {
-            apply(&tx, op)?;
-        }
-    }
-    tx.commit()
-}
-
-/// Shared messages are stored as sent: durability is what makes them so.
-fn record_of(message: &StoredMessage) -> String {
-    let mut m = message.clone();
-    if m.status == MessageStatus::Sending {
-        m.status = MessageStatus::SendSucc;
-    }
-    serde_json::to_string(&m).expect("stored messages always serialize")
-}
-
-fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
-    match op {
-        WriteOp::InsertShared { conv, message } => {
-            tx.prepare_cached(
-                "INSERT INTO messages (conv, seq, msg_id, sender, server_time, type_mask, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                &**conv,
-                message.seq as i64,
-                &*message.id,
-                &*message.sender,
-                message.server_time as i64,
-                i64::from(message.content.type_mask()),
-                record_of(message),
-            ])?;
-            let rowid = tx.last_insert_rowid();
-            index_text(tx, rowid, message)?;
-            for hash in message.content.blob_refs() {
-                tx.prepare_cached(
-                    "INSERT INTO blobs (hash, refs) VALUES (?1, 1)
-                     ON CONFLICT (hash) DO UPDATE SET refs = refs + 1",
-                )?
-                .execute([hash])?;
+        let segment = match appended {
+            Ok(segment) => segment,
+            Err(e) => {
+                let e = StoreError::Io(format!("journal append failed: {e}"));
+                tracing::error!(error = %e, requests = batch.len(), "group commit failed");
+                metrics::counter!("timsg_store_errors_total").increment(1);
+                for req in batch.drain(..) {
+                    req.done.complete(Err(e.clone()));
+                }
+                continue;
             }
+        };
+        // Before anyone hears of it: a read that starts after an acknowledgement waits for it.
+        progress.journaled(next_batch, batch.iter().flat_map(|r| r.ops.iter().map(WriteOp::read_key)));
+        let mut applied = Vec::with_capacity(ops);
+        for WriteRequest { ops, done } in batch.drain(..) {
+            done.complete(Ok(()));
+            applied.extend(ops);
         }
-        WriteOp::UpdateShared { conv, message } => {
-            let rowid: i64 = tx
-                .prepare_cached("SELECT rowid FROM messages WHERE conv = ?1 AND seq = ?2")?
-                .query_row(params![&**conv, message.seq as i64], |r| r.get(0))?;
-            tx.prepare_cached("UPDATE messages SET record = ?1 WHERE rowid = ?2")?
-                .execute(params![record_of(message), rowid])?;
-            if message.status == MessageStatus::Revoked {
-                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?.execute([rowid])?;
-            }
+        if indexer.send(IndexBatch { batch: next_batch, segment, ops: applied }).is_err() {
+            // Journaled all the same: the next open replays it into SQLite.
+            tracing::error!(batch = next_batch, "the indexer is gone; batches wait in the journal for the next open");
         }
-        WriteOp::UpsertMember { conv, user, state } => {
-            tx.prepare_cached(
-                "INSERT INTO members (conv, user, state) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (conv, user) DO UPDATE SET state = excluded.state",
-            )?
-            .execute(params![&**conv, &**user, state])?;
-        }
-        WriteOp::InsertLocal { conv, owner, message } => {
-            tx.prepare_cached(
-                "INSERT INTO local_messages (conv, owner, local_id, msg_id, sender, server_time, type_mask, record)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                &**conv,
-                &**owner,
-                message.local_id as i64,
-                &*message.id,
-                &*message.sender,
-                message.server_time as i64,
-                i64::from(message.content.type_mask()),
-                serde_json::to_string(&**message).expect("stored messages always serialize"),
-            ])?;
-            let rowid = tx.last_insert_rowid();
-            index_text(tx, -rowid, message)?;
-        }
-        WriteOp::DeleteLocal { conv, owner, local_id } => {
-            let rowid: Option<i64> = tx
-                .prepare_cached("SELECT rowid FROM local_messages WHERE conv = ?1 AND owner = ?2 AND local_id = ?3")?
-                .query_row(params![&**conv, &**owner, *local_id as i64], |r| r.get(0))
-                .ok();
-            if let Some(rowid) = rowid {
-                tx.prepare_cached("DELETE FROM local_messages WHERE rowid = ?1")?.execute([rowid])?;
-                tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?.execute([-rowid])?;
-            }
-        }
-        WriteOp::UpsertGroup { conv, info } => {
-            tx.prepare_cached(
-                "INSERT INTO groups (conv, info) VALUES (?1, ?2)
-                 ON CONFLICT (conv) DO UPDATE SET info = excluded.info",
-            )?
-            .execute(params![&**conv, info])?;
-        }
-        WriteOp::SetOfflineMark { user, mark, stamp } => {
-            tx.prepare_cached(
-                "INSERT INTO users (user, offline_mark, logout_stamp) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (user) DO UPDATE SET offline_mark = excluded.offline_mark, logout_stamp = excluded.logout_stamp",
-            )?
-            .execute(params![&**user, mark, *stamp as i64])?;
-        }
-        WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
-            tx.prepare_cached(
-                "INSERT INTO c2c_receive_opts (owner, peer, opt) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (owner, peer) DO UPDATE SET opt = excluded.opt",
-            )?
-            .execute(params![&**owner, peer, i64::from(*opt)])?;
-        }
+        next_batch += 1;
     }
-    Ok(())
-}
-
-fn index_text(tx: &rusqlite::Transaction<'_>, rowid: i64, message: &StoredMessage) -> rusqlite::Result<()> {
-    let text = message.content.searchable_text();
-    if !text.is_empty() {
-        tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?.execute(params![rowid, text])?;
-    }
-    Ok(())
 }

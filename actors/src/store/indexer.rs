@@ -1,0 +1,277 @@
+//! The indexer: the only thread that writes SQLite. It applies the journal's batches, in
+//! order, in transactions of many batches at once, each recording the last batch it holds
+//! (`journal_applied`) so that recovery knows where to pick up.
+//!
+//! Writes are acknowledged by the journal, so the indexer's transactions can be large: a
+//! message costs SQLite a random page per index, and a transaction of thousands of messages
+//! shares those pages between many of them. Once SQLite holds every batch of a journal segment
+//! (durably: with `fsync` every transaction here syncs), the segment is deleted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::Receiver;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::StoreError;
+use super::apply::apply;
+use super::journal::{self, Frame, ReplayError};
+use super::progress::Progress;
+use super::request::WriteOp;
+
+/// One journaled group commit, on its way into SQLite.
+#[derive(Debug)]
+pub struct IndexBatch {
+    pub batch: u64,
+    /// The journal segment it was appended to.
+    pub segment: u64,
+    pub ops: Vec<WriteOp>,
+}
+
+/// Ops per SQLite transaction at most (batches are never split).
+const MAX_TRANSACTION_OPS: usize = 16_384;
+
+/// How long to wait before trying a batch again after SQLite failed it for a reason that may
+/// pass (I/O, a full disk).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// The last journal batch SQLite holds (0: none).
+pub fn applied_batch(conn: &Connection) -> rusqlite::Result<u64> {
+    let batch: Option<i64> =
+        conn.query_row("SELECT batch FROM journal_applied WHERE id = 1", [], |r| r.get(0)).optional()?;
+    Ok(batch.map_or(0, |b| b as u64))
+}
+
+fn set_applied(tx: &rusqlite::Transaction<'_>, batch: u64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO journal_applied (id, batch) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET batch = excluded.batch",
+    )?
+    .execute([batch as i64])?;
+    Ok(())
+}
+
+/// Applies batches (in order) and records the last as applied, in one transaction.
+fn apply_batches<'a>(
+    conn: &mut Connection,
+    batches: impl Iterator<Item = (u64, &'a [WriteOp])>,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    let mut last = None;
+    for (batch, ops) in batches {
+        for op in ops {
+            apply(&tx, op)?;
+        }
+        last = Some(batch);
+    }
+    if let Some(last) = last {
+        set_applied(&tx, last)?;
+    }
+    tx.commit()
+}
+
+/// An op SQLite refuses for what it is (not for the state of the disk): retrying cannot help.
+fn is_permanent(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::QueryReturnedNoRows)
+        || matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
+}
+
+/// Applies one batch on its own until it goes in. A batch SQLite can never take (a broken
+/// invariant, not a passing failure) is skipped, loudly, so it does not hold up the rest.
+fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
+    loop {
+        let e = match apply_batches(conn, std::iter::once((batch, ops))) {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        metrics::counter!("timsg_store_errors_total").increment(1);
+        if is_permanent(&e) {
+            tracing::error!(batch, error = %e, "SQLite refuses a journaled batch; skipping it (it stays in the journal until its segment goes)");
+            let skipped = conn.transaction().and_then(|tx| {
+                set_applied(&tx, batch)?;
+                tx.commit()
+            });
+            if skipped.is_ok() {
+                return;
+            }
+        } else {
+            tracing::error!(batch, error = %e, "indexing a journaled batch failed; retrying");
+        }
+        std::thread::sleep(RETRY_AFTER);
+    }
+}
+
+/// Replays every journal batch SQLite does not hold yet (after a crash), then deletes the
+/// journal's segments: everything in them is in SQLite. Returns the last batch.
+pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreError> {
+    let applied = applied_batch(conn)?;
+    let mut replayed = 0u64;
+    let last = journal::replay(journal_dir, applied, |Frame { batch, payload }| {
+        let ops: Vec<WriteOp> = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+        apply_batches(conn, std::iter::once((batch, ops.as_slice()))).map_err(|e| e.to_string())?;
+        replayed += 1;
+        Ok(())
+    })
+    .map_err(|e| match e {
+        ReplayError::Io(e) => StoreError::Io(e.to_string()),
+        other => StoreError::Corrupt(other.to_string()),
+    })?;
+    if replayed > 0 {
+        tracing::info!(replayed, last, "journal replayed into the database");
+    }
+    journal::remove_segments_before(journal_dir, u64::MAX).map_err(|e| StoreError::Io(e.to_string()))?;
+    Ok(last)
+}
+
+/// What the indexer thread works with.
+pub struct IndexerLinks {
+    pub progress: Arc<Progress>,
+    /// Raised by the checkpointer when the WAL should start over (see `checkpoint`).
+    pub wal_large: Arc<AtomicBool>,
+    pub journal_dir: PathBuf,
+}
+
+/// Runs until the writer is gone and every batch it handed over is in SQLite.
+pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks) {
+    let mut pending: Vec<IndexBatch> = Vec::new();
+    let mut oldest_segment = 0u64;
+    while let Ok(first) = rx.recv() {
+        let mut ops = first.ops.len();
+        pending.push(first);
+        while ops < MAX_TRANSACTION_OPS {
+            match rx.try_recv() {
+                Ok(b) => {
+                    ops += b.ops.len();
+                    pending.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        if let Err(e) = apply_batches(&mut conn, pending.iter().map(|b| (b.batch, b.ops.as_slice()))) {
+            tracing::warn!(error = %e, batches = pending.len(), "indexing failed; applying batch by batch");
+            for b in &pending {
+                apply_alone(&mut conn, b.batch, &b.ops);
+            }
+        }
+        metrics::histogram!("timsg_store_index_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("timsg_store_index_ops").record(ops as f64);
+        let last = pending.last().expect("at least the first batch");
+        let (last_batch, segment) = (last.batch, last.segment);
+        links.progress.indexed(last_batch, pending.iter().flat_map(|b| b.ops.iter().map(WriteOp::read_key)));
+        metrics::gauge!("timsg_store_index_lag_batches").set(links.progress.lag() as f64);
+        pending.clear();
+        if segment > oldest_segment {
+            match journal::remove_segments_before(&links.journal_dir, segment) {
+                Ok(()) => oldest_segment = segment,
+                Err(e) => tracing::warn!(error = %e, "cannot delete applied journal segments; trying again later"),
+            }
+        }
+        if links.wal_large.swap(false, Ordering::Relaxed)
+            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        {
+            tracing::warn!(error = %e, "indexer checkpoint failed");
+        }
+    }
+    links.progress.stop();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Durability;
+    use crate::element::Element;
+    use crate::ids::ConvKey;
+    use crate::message::{MessageContent, MessageStatus, StoredMessage};
+    use crate::store::journal::{JournalWriter, SEGMENT_BYTES, segments};
+    use crate::store::read;
+    use crate::store::sqlite::{ReadAfter, SqliteStore};
+
+    fn message(id: &str, seq: u64) -> Arc<StoredMessage> {
+        Arc::new(StoredMessage {
+            id: id.into(),
+            sender: "alice".into(),
+            seq,
+            local_id: 0,
+            rand: 0,
+            server_time: 1,
+            status: MessageStatus::Sending,
+            revoke: None,
+            content: Arc::new(MessageContent::with_elements(vec![Element::text("hi")])),
+        })
+    }
+
+    fn journal(w: &mut JournalWriter, batch: u64, ops: &[WriteOp]) {
+        let mut frame = w.payload_buffer();
+        serde_json::to_writer(&mut frame, ops).unwrap();
+        w.append(batch, frame).unwrap();
+    }
+
+    fn stored_ids(store: &SqliteStore, key: &ConvKey) -> Vec<String> {
+        let loaded = store.read(ReadAfter::All, |c| read::load_conversation(c, key)).unwrap();
+        loaded.entries.iter().map(|m| m.id.to_string()).collect()
+    }
+
+    /// As after a crash between the journal append and SQLite: the batches are only in the
+    /// journal (and the last one torn). Opening the store puts them in SQLite, once.
+    #[test]
+    fn opening_replays_what_only_the_journal_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ConvKey::c2c("alice", "bob");
+        let conv: Arc<str> = key.storage_key().into();
+        {
+            let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+            store.close();
+        }
+        let journal_dir = dir.path().join(journal::JOURNAL_DIR);
+        let mut w = JournalWriter::create(&journal_dir, 1, true, SEGMENT_BYTES).unwrap();
+        journal(&mut w, 1, &[WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
+        journal(&mut w, 2, &[WriteOp::InsertShared { conv: conv.clone(), message: message("m2", 2) }]);
+        journal(&mut w, 3, &[WriteOp::InsertShared { conv: conv.clone(), message: message("torn", 3) }]);
+        drop(w);
+        let (_, path) = segments(&journal_dir).unwrap().pop().unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 5).unwrap();
+
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+        assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
+        let replayed = store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap();
+        assert_eq!(replayed, 2);
+        store.close();
+        drop(store);
+        // Applied and deleted: opening again replays nothing twice, and new batches follow on.
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+        assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        store
+            .submit(crate::store::WriteRequest {
+                ops: vec![WriteOp::InsertShared { conv, message: message("m3", 3) }],
+                done: crate::store::Completion::Channel(tx),
+            })
+            .unwrap();
+        rx.blocking_recv().unwrap().unwrap();
+        // Acknowledged, so a read sees it (it waits for the indexer if need be).
+        assert_eq!(stored_ids(&store, &key), vec!["m1", "m2", "m3"]);
+        assert_eq!(store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap(), 3);
+    }
+
+    #[test]
+    fn damage_before_the_journal_end_keeps_the_store_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let conv: Arc<str> = ConvKey::c2c("alice", "bob").storage_key().into();
+        let journal_dir = dir.path().join(journal::JOURNAL_DIR);
+        let mut w = JournalWriter::create(&journal_dir, 1, false, 10).unwrap();
+        journal(&mut w, 1, &[WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
+        journal(&mut w, 2, &[WriteOp::InsertShared { conv, message: message("m2", 2) }]);
+        drop(w);
+        let first = &segments(&journal_dir).unwrap()[0].1;
+        let mut bytes = std::fs::read(first).unwrap();
+        bytes[20] ^= 0x55;
+        std::fs::write(first, bytes).unwrap();
+        let err = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
+        assert_eq!(segments(&journal_dir).unwrap().len(), 2, "nothing is deleted");
+    }
+}

@@ -1,0 +1,153 @@
+//! How far the journal and the SQLite indexer have got, and the read barrier between them.
+//!
+//! A write is acknowledged once it is journaled; SQLite has it a little later. A read must
+//! still see every write acknowledged before it started, so it first waits for the indexer to
+//! reach that point. The reads made while messages flow are of one conversation (activating its
+//! actor) or one user's receive options: those wait only if that conversation or user has
+//! writes still on their way, which is rare (a conversation's previous actor had to write just
+//! before it went), so they do not queue behind the indexer's backlog.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::StoreError;
+
+#[derive(Debug, Default)]
+struct State {
+    /// Last batch acknowledged to its writers.
+    journaled: u64,
+    /// Last batch SQLite holds.
+    indexed: u64,
+    /// Read keys (conversations, users) with journaled writes SQLite does not hold yet: the
+    /// last batch with one.
+    pending: HashMap<Arc<str>, u64>,
+    /// The indexer is gone: nothing will advance any more.
+    stopped: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Progress {
+    state: Mutex<State>,
+    advanced: Condvar,
+}
+
+impl Progress {
+    /// Starts where recovery left off: everything up to `batch` is in SQLite.
+    pub fn starting_at(batch: u64) -> Progress {
+        Progress {
+            state: Mutex::new(State { journaled: batch, indexed: batch, ..State::default() }),
+            ..Default::default()
+        }
+    }
+
+    /// Batch `batch`, writing under `keys`, is journaled (and about to be acknowledged).
+    pub fn journaled<'a>(&self, batch: u64, keys: impl Iterator<Item = &'a Arc<str>>) {
+        let mut s = self.state.lock();
+        s.journaled = batch;
+        for key in keys {
+            s.pending.insert(key.clone(), batch);
+        }
+    }
+
+    /// SQLite holds everything up to `batch`; `keys` are those written by the batches it
+    /// just took.
+    pub fn indexed<'a>(&self, batch: u64, keys: impl Iterator<Item = &'a Arc<str>>) {
+        let mut s = self.state.lock();
+        s.indexed = batch;
+        for key in keys {
+            if s.pending.get(key).is_some_and(|&last| last <= batch) {
+                s.pending.remove(key);
+            }
+        }
+        drop(s);
+        self.advanced.notify_all();
+    }
+
+    /// The indexer stopped: waiting readers give up instead of waiting forever.
+    pub fn stop(&self) {
+        self.state.lock().stopped = true;
+        self.advanced.notify_all();
+    }
+
+    /// Waits until SQLite holds every write acknowledged so far.
+    pub fn wait_all(&self) -> Result<(), StoreError> {
+        let mut s = self.state.lock();
+        let target = s.journaled;
+        self.wait_for(&mut s, target)
+    }
+
+    /// Waits until SQLite holds every write acknowledged so far under `key` (a conversation's
+    /// storage key or a user ID: a name shared by both only makes a read wait needlessly).
+    pub fn wait_key(&self, key: &str) -> Result<(), StoreError> {
+        let mut s = self.state.lock();
+        match s.pending.get(key).copied() {
+            Some(target) => self.wait_for(&mut s, target),
+            None => Ok(()),
+        }
+    }
+
+    /// Batches acknowledged but not yet in SQLite.
+    pub fn lag(&self) -> u64 {
+        let s = self.state.lock();
+        s.journaled.saturating_sub(s.indexed)
+    }
+
+    fn wait_for(&self, s: &mut parking_lot::MutexGuard<'_, State>, target: u64) -> Result<(), StoreError> {
+        while s.indexed < target {
+            if s.stopped {
+                return Err(StoreError::Closed);
+            }
+            self.advanced.wait(s);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn reads_wait_for_the_writes_acknowledged_before_them() {
+        let p = Arc::new(Progress::starting_at(3));
+        let a: Arc<str> = "a".into();
+        let b: Arc<str> = "b".into();
+        p.journaled(4, [&a].into_iter());
+        p.journaled(5, [&b].into_iter());
+        assert_eq!(p.lag(), 2);
+        // Nothing pending for "c": no wait at all.
+        p.wait_key("c").unwrap();
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                p.wait_key("a").unwrap();
+                let after_a = p.lag();
+                p.wait_all().unwrap();
+                (after_a, p.lag())
+            })
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!waiter.is_finished(), "batch 4 is not indexed yet");
+        p.indexed(4, [&a].into_iter());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!waiter.is_finished(), "waiting for batch 5 now");
+        p.indexed(5, [&b].into_iter());
+        assert_eq!(waiter.join().unwrap(), (1, 0));
+        p.wait_key("a").unwrap();
+    }
+
+    #[test]
+    fn a_stopped_indexer_fails_waiting_reads() {
+        let p = Arc::new(Progress::starting_at(0));
+        p.journaled(1, std::iter::empty());
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || p.wait_all())
+        };
+        p.stop();
+        assert_eq!(waiter.join().unwrap(), Err(StoreError::Closed));
+    }
+}
