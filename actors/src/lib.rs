@@ -16,6 +16,7 @@
 //!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog).
 
 pub mod actors;
+pub mod background;
 pub mod chunked;
 pub mod clock;
 pub mod config;

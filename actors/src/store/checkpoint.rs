@@ -57,6 +57,7 @@ impl Checkpointer {
 }
 
 fn run(conn: &Connection, stopped: &Receiver<()>, wal_large: &AtomicBool) {
+    crate::background::lower_current_thread_priority();
     loop {
         match stopped.recv_timeout(INTERVAL) {
             Err(RecvTimeoutError::Timeout) => {}

@@ -135,6 +135,7 @@ pub struct IndexerLinks {
 
 /// Runs until the writer is gone and every batch it handed over is in SQLite.
 pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks) {
+    crate::background::lower_current_thread_priority();
     let mut pending: Vec<IndexBatch> = Vec::new();
     let mut oldest_segment = 0u64;
     while let Ok(first) = rx.recv() {
