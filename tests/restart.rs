@@ -115,8 +115,10 @@ async fn sends_racing_a_passivation_are_carried_out_by_the_next_actor() {
         let history = call(&alice, "TIMMsgGetMsgList", Some(&peer), 1, r#"{"msg_getmsglist_param_count":100}"#).await;
         assert_eq!(texts(&history.json).len(), 60);
     }
+    // Some conversation went and came back mid-run (how many depends on how busy the machine
+    // is: an actor with a write in flight at its idle check looks again only 250 ms later).
     let stats = engine.supervisor_stats().await;
-    assert!(stats.passivated > 20, "conversations were passivated between sends: {stats:?}");
+    assert!(stats.passivated > 0 && stats.activated > 20, "conversations were passivated between sends: {stats:?}");
 }
 
 #[tokio::test]

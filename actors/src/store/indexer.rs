@@ -30,8 +30,9 @@ pub struct IndexBatch {
     pub ops: Vec<WriteOp>,
 }
 
-/// Ops per SQLite transaction at most (batches are never split).
-const MAX_TRANSACTION_OPS: usize = 16_384;
+/// Ops per SQLite transaction at most (batches are never split). Larger transactions share
+/// more index pages between messages, but at saturation a send may wait a whole transaction.
+pub const MAX_TRANSACTION_OPS: usize = 16_384;
 
 /// How long to wait before trying a batch again after SQLite failed it for a reason that may
 /// pass (I/O, a full disk).

@@ -23,6 +23,8 @@ struct State {
     /// Read keys (conversations, users) with journaled writes SQLite does not hold yet: the
     /// last batch with one.
     pending: HashMap<Arc<str>, u64>,
+    /// Writes journaled and not yet in SQLite.
+    unindexed_ops: usize,
     /// The indexer is gone: nothing will advance any more.
     stopped: bool,
 }
@@ -42,21 +44,24 @@ impl Progress {
         }
     }
 
-    /// Batch `batch`, writing under `keys`, is journaled (and about to be acknowledged).
+    /// Batch `batch` is journaled (and about to be acknowledged); `keys` are its writes' read
+    /// keys, one per write.
     pub fn journaled<'a>(&self, batch: u64, keys: impl Iterator<Item = &'a Arc<str>>) {
         let mut s = self.state.lock();
         s.journaled = batch;
         for key in keys {
             s.pending.insert(key.clone(), batch);
+            s.unindexed_ops += 1;
         }
     }
 
-    /// SQLite holds everything up to `batch`; `keys` are those written by the batches it
-    /// just took.
+    /// SQLite holds everything up to `batch`; `keys` are the read keys of the writes of the
+    /// batches it just took, one per write.
     pub fn indexed<'a>(&self, batch: u64, keys: impl Iterator<Item = &'a Arc<str>>) {
         let mut s = self.state.lock();
         s.indexed = batch;
         for key in keys {
+            s.unindexed_ops = s.unindexed_ops.saturating_sub(1);
             if s.pending.get(key).is_some_and(|&last| last <= batch) {
                 s.pending.remove(key);
             }
@@ -85,6 +90,15 @@ impl Progress {
         match s.pending.get(key).copied() {
             Some(target) => self.wait_for(&mut s, target),
             None => Ok(()),
+        }
+    }
+
+    /// Waits while `limit` writes or more are journaled but not in SQLite: the writer's
+    /// backpressure, so the backlog (its memory, and how long a read may wait) stays bounded.
+    pub fn wait_for_room(&self, limit: usize) {
+        let mut s = self.state.lock();
+        while s.unindexed_ops >= limit && !s.stopped {
+            self.advanced.wait(&mut s);
         }
     }
 
@@ -137,6 +151,22 @@ mod tests {
         p.indexed(5, [&b].into_iter());
         assert_eq!(waiter.join().unwrap(), (1, 0));
         p.wait_key("a").unwrap();
+    }
+
+    #[test]
+    fn the_writer_waits_while_the_backlog_is_full() {
+        let p = Arc::new(Progress::starting_at(0));
+        let k: Arc<str> = "k".into();
+        p.journaled(1, [&k, &k, &k].into_iter());
+        p.wait_for_room(4);
+        let writer = {
+            let p = p.clone();
+            std::thread::spawn(move || p.wait_for_room(3))
+        };
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!writer.is_finished(), "three writes wait for SQLite");
+        p.indexed(1, [&k, &k, &k].into_iter());
+        writer.join().unwrap();
     }
 
     #[test]

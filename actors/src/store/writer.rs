@@ -15,6 +15,10 @@ use super::journal::JournalWriter;
 use super::progress::Progress;
 use super::request::{WriteOp, WriteRequest};
 
+/// Writes journaled but not yet in SQLite at most; beyond that the writer waits for the
+/// indexer. Two of the indexer's largest transactions: it always has the next one waiting.
+const MAX_UNINDEXED_OPS: usize = 2 * super::indexer::MAX_TRANSACTION_OPS;
+
 /// The ops of a group commit's requests, serialized as one JSON array without collecting them.
 struct BatchOps<'a>(&'a [WriteRequest]);
 
@@ -50,6 +54,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
                 Err(_) => break,
             }
         }
+        progress.wait_for_room(MAX_UNINDEXED_OPS);
         let started = Instant::now();
         let mut frame = journal.payload_buffer();
         serde_json::to_writer(&mut frame, &BatchOps(&batch)).expect("write ops always serialize");
