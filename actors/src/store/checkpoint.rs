@@ -1,15 +1,15 @@
 //! The checkpointer: copies committed WAL frames back into the database file on its own thread
-//! and connection, so the store writer never stops to do it.
+//! and connection, so the indexer (the thread that writes SQLite) never stops to do it.
 //!
 //! SQLite's automatic checkpoint runs inside the commit that crosses the threshold: that one
-//! commit (and every request waiting behind the writer) takes the whole copy — the store's
-//! latency spikes. A passive checkpoint from another connection runs beside the writer and
-//! never blocks it; the writer restarts the WAL from the top once everything in it is copied.
+//! commit takes the whole copy, and the indexer falls behind the journal meanwhile. A passive
+//! checkpoint from another connection runs beside the indexer and never blocks it; the
+//! indexer restarts the WAL from the top once everything in it is copied.
 //!
 //! Under a steady stream of commits the copy never quite catches up, so the WAL would only
-//! grow. When it passes [`WAL_RESTART_FRAMES`] the checkpointer raises a flag; the writer then
-//! runs one passive checkpoint itself between commits — only the few frames written since the
-//! last background pass are left to copy — and its next transaction starts the WAL over.
+//! grow. When it passes [`WAL_RESTART_FRAMES`] the checkpointer raises a flag; the indexer then
+//! runs one passive checkpoint itself between transactions — only the few frames written since
+//! the last background pass are left to copy — and its next transaction starts the WAL over.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use super::StoreError;
 /// How often the checkpointer looks at the WAL.
 const INTERVAL: Duration = Duration::from_millis(50);
 
-/// WAL frames (pages) beyond which the writer is asked to let the WAL start over: 64 MiB of
+/// WAL frames (pages) beyond which the indexer is asked to let the WAL start over: 64 MiB of
 /// 4 KiB pages.
 pub const WAL_RESTART_FRAMES: i64 = 16_384;
 
@@ -36,7 +36,7 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts checkpointing the database at `path`; raises `wal_large` when the writer should
+    /// Starts checkpointing the database at `path`; raises `wal_large` when the indexer should
     /// help (see the module doc).
     pub fn start(path: &Path, wal_large: Arc<AtomicBool>) -> Result<Checkpointer, StoreError> {
         let conn = Connection::open(path)?;

@@ -2,8 +2,9 @@
 //! backends.
 //!
 //! - [`sqlite`]: the embedded default, one SQLite file in the data directory (durability
-//!   `fsync` or `os`): writes go through the group-commit [writer] thread, reads through a pool
-//!   of read-only connections ([read], [search]).
+//!   `fsync` or `os`) and its [journal]: writes are made durable by the group-commit [writer]
+//!   thread and applied to SQLite by the [indexer]; reads go through a pool of read-only
+//!   connections ([read], [search]).
 //! - [`memory`]: durability `memory`, nothing on disk: the same tables in this process, written
 //!   in place, gone at close. For tests, benchmarks and load runs that measure the runtime
 //!   rather than the disk.

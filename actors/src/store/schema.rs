@@ -1,5 +1,5 @@
-//! The SQLite schema and connection settings. One writer connection (the store writer thread)
-//! and any number of read connections; WAL lets reads run while the writer commits.
+//! The SQLite schema and connection settings. One writing connection (the indexer thread) and
+//! any number of read connections; WAL lets reads run while the indexer commits.
 
 use rusqlite::Connection;
 
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS journal_applied (
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5 (body, tokenize = 'trigram');
 "#;
 
-/// Settings of the writer connection for a durability level.
+/// Settings of the writing (indexer's) connection for a durability level.
 pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // With `fsync`, every indexer transaction syncs, so whatever SQLite has committed is on
@@ -82,7 +82,7 @@ pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::
     let sync = if durability == Durability::Fsync { "FULL" } else { "OFF" };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
-    // Checkpoints run on their own thread (see `checkpoint`), never inside a group commit.
+    // Checkpoints run on their own thread (see `checkpoint`), never inside a transaction.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     // When the WAL starts over, its file is cut back to this size rather than kept at its peak.
     conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;

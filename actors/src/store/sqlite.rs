@@ -1,6 +1,6 @@
 //! The SQLite backend: one database file and its journal. Writes are made durable by the
-//! [writer](super::writer) thread (group commit into the [journal](super::journal)) and applied
-//! to SQLite by the [indexer](super::indexer) thread; reads go through a small pool of
+//! [`writer`] thread (group commit into the [`journal`](super::journal)) and applied to SQLite
+//! by the [`indexer`] thread; reads go through a small pool of
 //! read-only connections so history loads and searches never wait behind either, only (rarely,
 //! see [`progress`](super::progress)) for the indexer to catch up with what they must see.
 
