@@ -57,6 +57,7 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
     assert!(r["deliveries_expected"].as_u64().unwrap() >= r["sends"].as_u64().unwrap());
     assert!(r["messages_per_second"].as_f64().unwrap() > 0.0);
     assert!(r["latency"]["search"]["count"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["durability"], "os");
 }
 
 #[test]
@@ -164,6 +165,7 @@ fn over_the_network_against_a_running_service() {
     let _ = server.wait();
     let r = report(&out);
     assert_eq!(r["via"], "ws");
+    assert_eq!(r["durability"], serde_json::Value::Null, "the service's setting, unknown here");
     assert_eq!(
         (r["lost"].as_u64(), r["duplicated"].as_u64(), r["reordered"].as_u64()),
         (Some(0), Some(0), Some(0)),

@@ -97,7 +97,8 @@ pub struct LoadArgs {
     /// Weights of the operations: text, custom, image, revoke, read, history, search.
     #[arg(long, default_value = "text=100")]
     pub mix: String,
-    /// `memory` (default), `os` or `fsync`.
+    /// `memory` (default), `os` or `fsync` (in process; over the network the service's own
+    /// setting applies).
     #[arg(long, default_value = "memory")]
     pub durability: Durability,
     /// Where the store lives (a temporary directory by default).
@@ -481,7 +482,11 @@ async fn drive(
         "peak_rss_bytes": peak_rss_bytes(),
         "users": args.users,
         "conversations": args.conversations,
-        "durability": format!("{:?}", args.durability).to_lowercase(),
+        // Over the network the service's own setting applies; the generator does not know it.
+        "durability": match args.via {
+            Via::Inproc => json!(format!("{:?}", args.durability).to_lowercase()),
+            Via::Ws => serde_json::Value::Null,
+        },
         "via": format!("{:?}", args.via).to_lowercase(),
         "calls": if args.via == Via::Ws { json!(format!("{:?}", args.calls).to_lowercase()) } else { serde_json::Value::Null },
     });
