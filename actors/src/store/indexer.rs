@@ -134,37 +134,56 @@ pub struct IndexerLinks {
     pub journal_dir: PathBuf,
 }
 
+/// One transaction: applies `first`, then whatever batches arrive meanwhile, until the
+/// channel is empty or the transaction holds [`MAX_TRANSACTION_OPS`]; then commits. Each
+/// batch leaves the writer's backlog as it is taken, not at the commit, so at saturation the
+/// writer waits for the next batch to be taken rather than for a whole transaction. `taken`
+/// gets every batch the transaction touched (all of them to retry one by one if it fails).
+fn fill_and_commit(
+    conn: &mut Connection,
+    first: IndexBatch,
+    rx: &Receiver<IndexBatch>,
+    progress: &Progress,
+    taken: &mut Vec<IndexBatch>,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    let mut ops = 0;
+    let mut next = Some(first);
+    while let Some(batch) = next {
+        progress.taken(batch.ops.len());
+        ops += batch.ops.len();
+        taken.push(batch);
+        let batch = taken.last().expect("just pushed");
+        for op in &batch.ops {
+            apply(&tx, op)?;
+        }
+        next = if ops < MAX_TRANSACTION_OPS { rx.try_recv().ok() } else { None };
+    }
+    set_applied(&tx, taken.last().expect("at least the first").batch)?;
+    tx.commit()
+}
+
 /// Runs until the writer is gone and every batch it handed over is in SQLite.
 pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks) {
     crate::background::lower_current_thread_priority();
-    let mut pending: Vec<IndexBatch> = Vec::new();
+    let mut taken: Vec<IndexBatch> = Vec::new();
     let mut oldest_segment = 0u64;
     while let Ok(first) = rx.recv() {
-        let mut ops = first.ops.len();
-        pending.push(first);
-        while ops < MAX_TRANSACTION_OPS {
-            match rx.try_recv() {
-                Ok(b) => {
-                    ops += b.ops.len();
-                    pending.push(b);
-                }
-                Err(_) => break,
-            }
-        }
         let started = Instant::now();
-        if let Err(e) = apply_batches(&mut conn, pending.iter().map(|b| (b.batch, b.ops.as_slice()))) {
-            tracing::warn!(error = %e, batches = pending.len(), "indexing failed; applying batch by batch");
-            for b in &pending {
+        if let Err(e) = fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken) {
+            tracing::warn!(error = %e, batches = taken.len(), "indexing failed; applying batch by batch");
+            for b in &taken {
                 apply_alone(&mut conn, b.batch, &b.ops);
             }
         }
+        let ops: usize = taken.iter().map(|b| b.ops.len()).sum();
         metrics::histogram!("timsg_store_index_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("timsg_store_index_ops").record(ops as f64);
-        let last = pending.last().expect("at least the first batch");
+        let last = taken.last().expect("at least the first batch");
         let (last_batch, segment) = (last.batch, last.segment);
-        links.progress.indexed(last_batch, pending.iter().flat_map(|b| b.ops.iter().map(WriteOp::read_key)));
+        links.progress.indexed(last_batch, taken.iter().flat_map(|b| b.ops.iter().map(WriteOp::read_key)));
         metrics::gauge!("timsg_store_index_lag_batches").set(links.progress.lag() as f64);
-        pending.clear();
+        taken.clear();
         if segment > oldest_segment {
             match journal::remove_segments_before(&links.journal_dir, segment) {
                 Ok(()) => oldest_segment = segment,
@@ -256,6 +275,27 @@ mod tests {
         rx.blocking_recv().unwrap().unwrap();
         // Acknowledged, so a read sees it (it waits for the indexer if need be).
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2", "m3"]);
+        assert_eq!(store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap(), 3);
+    }
+
+    fn submit(store: &SqliteStore, ops: Vec<WriteOp>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        store.submit(crate::store::WriteRequest { ops, done: crate::store::Completion::Channel(tx) }).unwrap();
+        rx.blocking_recv().unwrap().unwrap();
+    }
+
+    /// A batch SQLite can never take (here: an update of a message it does not have) must not
+    /// hold up the batches after it, nor take them down with it.
+    #[test]
+    fn a_batch_sqlite_refuses_is_skipped_and_the_rest_go_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ConvKey::c2c("alice", "bob");
+        let conv: Arc<str> = key.storage_key().into();
+        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16).unwrap();
+        submit(&store, vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
+        submit(&store, vec![WriteOp::UpdateShared { conv: conv.clone(), message: message("nowhere", 7) }]);
+        submit(&store, vec![WriteOp::InsertShared { conv, message: message("m2", 2) }]);
+        assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
         assert_eq!(store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap(), 3);
     }
 

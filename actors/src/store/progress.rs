@@ -23,8 +23,8 @@ struct State {
     /// Read keys (conversations, users) with journaled writes SQLite does not hold yet: the
     /// last batch with one.
     pending: HashMap<Arc<str>, u64>,
-    /// Writes journaled and not yet in SQLite.
-    unindexed_ops: usize,
+    /// Writes journaled and not yet taken by the indexer: the writer's backlog.
+    untaken_ops: usize,
     /// The indexer is gone: nothing will advance any more.
     stopped: bool,
 }
@@ -51,7 +51,7 @@ impl Progress {
         s.journaled = batch;
         for key in keys {
             s.pending.insert(key.clone(), batch);
-            s.unindexed_ops += 1;
+            s.untaken_ops += 1;
         }
     }
 
@@ -61,7 +61,6 @@ impl Progress {
         let mut s = self.state.lock();
         s.indexed = batch;
         for key in keys {
-            s.unindexed_ops = s.unindexed_ops.saturating_sub(1);
             if s.pending.get(key).is_some_and(|&last| last <= batch) {
                 s.pending.remove(key);
             }
@@ -93,11 +92,20 @@ impl Progress {
         }
     }
 
-    /// Waits while `limit` writes or more are journaled but not in SQLite: the writer's
-    /// backpressure, so the backlog (its memory, and how long a read may wait) stays bounded.
+    /// The indexer took `ops` writes into the transaction it is building.
+    pub fn taken(&self, ops: usize) {
+        let mut s = self.state.lock();
+        s.untaken_ops = s.untaken_ops.saturating_sub(ops);
+        drop(s);
+        self.advanced.notify_all();
+    }
+
+    /// Waits while `limit` writes or more are journaled but not yet taken by the indexer: the
+    /// writer's backpressure, so the backlog (its memory, and how long a read may wait) stays
+    /// bounded.
     pub fn wait_for_room(&self, limit: usize) {
         let mut s = self.state.lock();
-        while s.unindexed_ops >= limit && !s.stopped {
+        while s.untaken_ops >= limit && !s.stopped {
             self.advanced.wait(&mut s);
         }
     }
@@ -164,8 +172,8 @@ mod tests {
             std::thread::spawn(move || p.wait_for_room(3))
         };
         std::thread::sleep(Duration::from_millis(20));
-        assert!(!writer.is_finished(), "three writes wait for SQLite");
-        p.indexed(1, [&k, &k, &k].into_iter());
+        assert!(!writer.is_finished(), "three writes wait for the indexer");
+        p.taken(1);
         writer.join().unwrap();
     }
 

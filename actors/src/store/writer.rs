@@ -15,8 +15,8 @@ use super::journal::JournalWriter;
 use super::progress::Progress;
 use super::request::{WriteOp, WriteRequest};
 
-/// Writes journaled but not yet in SQLite at most; beyond that the writer waits for the
-/// indexer. Two of the indexer's largest transactions: it always has the next one waiting.
+/// Writes journaled but not yet taken by the indexer at most; beyond that the writer waits
+/// for it. Two of the indexer's largest transactions: it always has the next one waiting.
 const MAX_UNINDEXED_OPS: usize = 2 * super::indexer::MAX_TRANSACTION_OPS;
 
 /// The ops of a group commit's requests, serialized as one JSON array without collecting them.
