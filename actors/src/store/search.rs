@@ -29,7 +29,7 @@ const SENDER_FIRST_MAX_MESSAGES: i64 = 20_000;
 /// The SQL function the substring test uses: `timsg_contains(text, keyword)`.
 const CONTAINS_FN: &str = "timsg_contains";
 
-/// Registers [`CONTAINS_FN`] on a connection.
+/// Registers the substring test (`timsg_contains`, see `CONTAINS_FN`) on a connection.
 pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(
         CONTAINS_FN,
