@@ -106,19 +106,40 @@ fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
 
 /// Replays every journal batch SQLite does not hold yet (after a crash), then deletes the
 /// journal's segments: everything in them is in SQLite. Returns the last batch.
+///
+/// Batches are applied in transactions of up to [`MAX_TRANSACTION_OPS`] writes, as the
+/// indexer does: one (synced) transaction per frame would make a journal of many small group
+/// commits cost one fsync each at start-up.
 pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreError> {
+    fn flush(conn: &mut Connection, group: &mut Vec<(u64, Vec<WriteOp>)>) -> Result<(), String> {
+        let applied = apply_batches(conn, group.iter().map(|(batch, ops)| (*batch, ops.as_slice())));
+        group.clear();
+        applied.map_err(|e| e.to_string())
+    }
     let applied = applied_batch(conn)?;
     let mut replayed = 0u64;
-    let last = journal::replay(journal_dir, applied, |Frame { batch, payload }| {
+    let mut group: Vec<(u64, Vec<WriteOp>)> = Vec::new();
+    let mut group_ops = 0;
+    let replay = journal::replay(journal_dir, applied, |Frame { batch, payload }| {
         let ops: Vec<WriteOp> = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
-        apply_batches(conn, std::iter::once((batch, ops.as_slice()))).map_err(|e| e.to_string())?;
+        group_ops += ops.len();
+        group.push((batch, ops));
         replayed += 1;
+        if group_ops >= MAX_TRANSACTION_OPS {
+            group_ops = 0;
+            flush(conn, &mut group)?;
+        }
         Ok(())
-    })
-    .map_err(|e| match e {
-        ReplayError::Io(e) => StoreError::Io(e.to_string()),
-        other => StoreError::Corrupt(other.to_string()),
-    })?;
+    });
+    let last = replay
+        .and_then(|last| {
+            flush(conn, &mut group).map_err(|reason| ReplayError::Apply { batch: last, reason })?;
+            Ok(last)
+        })
+        .map_err(|e| match e {
+            ReplayError::Io(e) => StoreError::Io(e.to_string()),
+            other => StoreError::Corrupt(other.to_string()),
+        })?;
     if replayed > 0 {
         tracing::info!(replayed, last, "journal replayed into the database");
     }

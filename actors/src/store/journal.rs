@@ -202,7 +202,7 @@ pub enum ReplayError {
     Damaged { path: String, offset: u64 },
     #[error("journal batch {found} follows batch {expected_after}: batches are missing")]
     Gap { found: u64, expected_after: u64 },
-    #[error("applying journal batch {batch}: {reason}")]
+    #[error("applying the journal up to batch {batch}: {reason}")]
     Apply { batch: u64, reason: String },
 }
 
