@@ -224,26 +224,11 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks)
 mod tests {
     use super::*;
     use crate::config::Durability;
-    use crate::element::Element;
     use crate::ids::ConvKey;
-    use crate::message::{MessageContent, MessageStatus, StoredMessage};
     use crate::store::journal::{JournalWriter, SEGMENT_BYTES, segments};
     use crate::store::read;
     use crate::store::sqlite::{ReadAfter, SqliteStore};
-
-    fn message(id: &str, seq: u64) -> Arc<StoredMessage> {
-        Arc::new(StoredMessage {
-            id: id.into(),
-            sender: "alice".into(),
-            seq,
-            local_id: 0,
-            rand: 0,
-            server_time: 1,
-            status: MessageStatus::Sending,
-            revoke: None,
-            content: Arc::new(MessageContent::with_elements(vec![Element::text("hi")])),
-        })
-    }
+    use crate::store::test_support::message;
 
     fn journal(w: &mut JournalWriter, batch: u64, ops: &[WriteOp]) {
         let mut frame = w.payload_buffer();

@@ -314,23 +314,8 @@ impl MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::element::Element;
-    use crate::message::MessageContent;
     use crate::store::Completion;
-
-    fn message(id: &str, seq: u64) -> Arc<StoredMessage> {
-        Arc::new(StoredMessage {
-            id: id.into(),
-            sender: "alice".into(),
-            seq,
-            local_id: 0,
-            rand: 0,
-            server_time: 1,
-            status: MessageStatus::Sending,
-            revoke: None,
-            content: Arc::new(MessageContent::with_elements(vec![Element::text("hi")])),
-        })
-    }
+    use crate::store::test_support::message;
 
     fn write(store: &MemoryStore, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();

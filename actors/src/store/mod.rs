@@ -27,6 +27,30 @@ pub mod search;
 pub mod sqlite;
 pub mod writer;
 
+/// What the store's tests build their writes from.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::Arc;
+
+    use crate::element::Element;
+    use crate::message::{MessageContent, MessageStatus, StoredMessage};
+
+    /// A text message from alice at `seq`, as a conversation hands it to the store (Sending).
+    pub fn message(id: &str, seq: u64) -> Arc<StoredMessage> {
+        Arc::new(StoredMessage {
+            id: id.into(),
+            sender: "alice".into(),
+            seq,
+            local_id: 0,
+            rand: 0,
+            server_time: 1,
+            status: MessageStatus::Sending,
+            revoke: None,
+            content: Arc::new(MessageContent::with_elements(vec![Element::text("hi")])),
+        })
+    }
+}
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
