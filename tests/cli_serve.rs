@@ -9,27 +9,10 @@ use std::time::Duration;
 #[test]
 fn serve_then_sigterm_exits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--durability", "os", "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let banner = lines.next().unwrap().unwrap();
-    let addr =
-        banner.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).expect("the address").to_string();
-    let hint = lines.next().unwrap().unwrap();
+    let Serving { mut child, addr, hint } = start_serve(dir.path(), &["--durability", "os"]);
     assert!(hint.contains("timsg usersig --user alice"), "{hint}");
-    std::thread::spawn(move || for _ in lines {});
 
-    let sig = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["usersig", "--user", "alice", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let sig = String::from_utf8(sig.stdout).unwrap().trim().to_string();
+    let sig = usersig(dir.path(), "alice");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let status = rt.block_on(async {
         reqwest::Client::new()
@@ -85,10 +68,20 @@ fn settings_come_from_flags_then_environment_then_file() {
     assert!(timsg::cli::serve::resolve(args).unwrap_err().contains("nonsense"));
 }
 
-/// Starts `timsg serve` (default durability: fsync) on `dir`; returns it and its address.
-fn start_serve(dir: &std::path::Path) -> (std::process::Child, String) {
+/// A `timsg serve` process, the address its banner names, and the banner's next line (how to
+/// get a UserSig).
+struct Serving {
+    child: std::process::Child,
+    addr: String,
+    hint: String,
+}
+
+/// Starts `timsg serve` on `dir` with `args` added (no `--durability`: fsync, the default).
+fn start_serve(dir: &std::path::Path, args: &[&str]) -> Serving {
     let mut child = Command::new(env!("CARGO_BIN_EXE_timsg"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .arg("--data-dir")
         .arg(dir)
         .env("RUST_LOG", "warn")
         .stderr(Stdio::piped())
@@ -98,8 +91,9 @@ fn start_serve(dir: &std::path::Path) -> (std::process::Child, String) {
     let banner = lines.next().unwrap().unwrap();
     let addr =
         banner.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).expect("the address").to_string();
+    let hint = lines.next().unwrap().unwrap();
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    Serving { child, addr, hint }
 }
 
 fn usersig(dir: &std::path::Path, user: &str) -> String {
@@ -126,7 +120,7 @@ fn after_kill_9_every_acknowledged_message_is_there_once_and_in_order() {
     const SENDERS: usize = 24;
     const PER_SENDER: usize = 25;
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, addr) = start_serve(dir.path());
+    let Serving { mut child, addr, .. } = start_serve(dir.path(), &[]);
     let sig = usersig(dir.path(), "alice");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     // Many sends in flight at once, the last acknowledged just before the kill: the store is
@@ -158,7 +152,7 @@ fn after_kill_9_every_acknowledged_message_is_there_once_and_in_order() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (mut child, addr) = start_serve(dir.path());
+    let Serving { mut child, addr, .. } = start_serve(dir.path(), &[]);
     rt.block_on(async {
         for peer in PEERS {
             let r = post(
