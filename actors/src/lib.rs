@@ -5,8 +5,8 @@
 //!
 //! - Domain model: [`ids`] (users, conversations, message IDs), [`element`], [`message`],
 //!   [`member`] (one user's state in a conversation), [`group`], [`error`].
-//! - Pure logic: [`log`] (the conversation log and send queue; [`seq_index`] finds its
-//!   messages by ID), [`history`] (paging rules),
+//! - Pure logic: [`log`] (the conversation log and send queue; [`hashed_id_index`] finds
+//!   its messages by ID), [`history`] (paging rules),
 //!   [`search`] (grouping and paging of search results), [`rate_limit`].
 //! - Actors: [`actors`] — `ConversationActor`, `SupervisorActor`, `BatchSendActor`,
 //!   `DownloadManagerActor`.
@@ -25,6 +25,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod group;
+pub mod hashed_id_index;
 pub mod history;
 pub mod ids;
 pub mod log;
@@ -33,7 +34,6 @@ pub mod member;
 pub mod message;
 pub mod rate_limit;
 pub mod search;
-pub mod seq_index;
 pub mod store;
 pub mod telemetry;
 pub mod users;

@@ -14,6 +14,7 @@ use crate::chunked::ChunkedVec;
 use crate::element::{Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement};
 use crate::error::{ConvError, ConvResult};
 use crate::group::{GroupCommand, GroupInfo};
+use crate::hashed_id_index::HashedIdIndex;
 use crate::history::{self, Anchor, HistoryAnchor, HistoryQuery, MessageTarget};
 use crate::ids::{ConvKey, ConvType, MsgId, SYSTEM_SENDER, UserId};
 use crate::member::{MemberState, ReceiveOpt, Role, ViewKind};
@@ -21,7 +22,6 @@ use crate::message::{
     LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, ReadReceipt, RevokeInfo, StoredMessage,
 };
 use crate::rate_limit::TokenBucket;
-use crate::seq_index::SeqIndex;
 
 /// What mutations changed since the last drain, for the store.
 #[derive(Debug, Default)]
@@ -95,8 +95,8 @@ pub struct ConversationLog {
     group: Option<GroupInfo>,
     /// Chunked, so a long log never stops to move all its messages (see [`ChunkedVec`]).
     entries: ChunkedVec<Arc<StoredMessage>>,
-    /// Looked up on every send (dedupe); see [`SeqIndex`] for how it grows.
-    by_id: SeqIndex,
+    /// ID → seq, looked up on every send (dedupe); see [`HashedIdIndex`] for how it grows.
+    by_id: HashedIdIndex<u64>,
     members: HashMap<UserId, MemberState>,
     queue: VecDeque<QueuedSend>,
     durable_seq: u64,

@@ -262,9 +262,9 @@ impl MemoryStore {
         let t = self.tables.read();
         let shared = t
             .by_id
-            .positions(msg_id)
-            .into_iter()
+            .candidates(msg_id)
             .filter_map(|pos| t.messages.get(pos))
+            .filter(|row| *row.message.id == *msg_id)
             .map(|row| &row.conv)
             .find(|conv| t.is_member(user, conv));
         let conv = shared.cloned().or_else(|| {
