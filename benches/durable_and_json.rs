@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group};
 use timsg::dispatch::{self, ApiCall};
 use timsg::wire::WireMessage;
-use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig};
+use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig, Session};
 
 const MESSAGES: usize = 2_000;
 const CONVERSATIONS: usize = 200;
@@ -97,37 +97,48 @@ fn json(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
             }
         })
     });
+    // Each side gets a runtime of its own, opened fresh: sharing one, the side measured second
+    // ran against a memory store already holding the first side's millions of messages.
+    let convs: Vec<ConvRef> = (0..CONVERSATIONS).map(|i| ConvRef::c2c(&format!("peer{i}"))).collect();
+    let content = MessageContent::with_elements(vec![Element::text("hello from the bench")]);
+    with_fresh_session(|alice| {
+        group.bench_function("typed_send", |b| {
+            b.to_async(rt).iter(|| async {
+                burst::send_burst(alice, &convs, &content, MESSAGES).await;
+            })
+        });
+    });
+    let peers: Vec<String> = (0..CONVERSATIONS).map(|i| format!("peer{i}")).collect();
+    with_fresh_session(|alice| {
+        group.bench_function("json_dispatch_send", |b| {
+            b.to_async(rt).iter(|| async {
+                let accepted: Vec<_> = (0..MESSAGES)
+                    .map(|i| {
+                        let call = ApiCall {
+                            api: "TIMMsgSendMessage",
+                            conv_id: Some(&peers[i % CONVERSATIONS]),
+                            conv_type: 1,
+                            json: MESSAGE_JSON,
+                            ..Default::default()
+                        };
+                        dispatch::begin(alice, &call).unwrap()
+                    })
+                    .collect();
+                for a in accepted {
+                    assert_eq!(a.completion.await.code, 0);
+                }
+            })
+        });
+    });
+    group.finish();
+}
+
+/// Runs `measure` with user alice logged in to a new in-memory runtime, then shuts it down.
+fn with_fresh_session(measure: impl FnOnce(&Arc<Session>)) {
     let runtime =
         Runtime::open(RuntimeConfig { durability: Durability::Memory, arbiters: 2, ..Default::default() }).unwrap();
     let alice = Arc::new(runtime.login("alice").unwrap());
-    let convs: Vec<ConvRef> = (0..CONVERSATIONS).map(|i| ConvRef::c2c(&format!("peer{i}"))).collect();
-    let content = MessageContent::with_elements(vec![Element::text("hello from the bench")]);
-    group.bench_function("typed_send", |b| {
-        b.to_async(rt).iter(|| async {
-            burst::send_burst(&alice, &convs, &content, MESSAGES).await;
-        })
-    });
-    let peers: Vec<String> = (0..CONVERSATIONS).map(|i| format!("peer{i}")).collect();
-    group.bench_function("json_dispatch_send", |b| {
-        b.to_async(rt).iter(|| async {
-            let accepted: Vec<_> = (0..MESSAGES)
-                .map(|i| {
-                    let call = ApiCall {
-                        api: "TIMMsgSendMessage",
-                        conv_id: Some(&peers[i % CONVERSATIONS]),
-                        conv_type: 1,
-                        json: MESSAGE_JSON,
-                        ..Default::default()
-                    };
-                    dispatch::begin(&alice, &call).unwrap()
-                })
-                .collect();
-            for a in accepted {
-                assert_eq!(a.completion.await.code, 0);
-            }
-        })
-    });
-    group.finish();
+    measure(&alice);
     drop(alice);
     runtime.shutdown();
 }

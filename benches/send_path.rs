@@ -1,7 +1,7 @@
 //! The send path, against a raw actix request/reply baseline measured in the same run.
 //!
 //! Workload: 2,000 messages in flight at once, spread over 200 C2C conversations, each sent
-//! through the typed API and awaited until durable (in-memory store: SQLite with no fsync).
+//! through the typed API and awaited until stored (durability `memory`: the in-process store).
 //! Baseline: the same number of request/reply round trips to 200 plain actix actors spread
 //! over the same number of arbiters. The ratio printed at the end is timsg throughput divided
 //! by baseline throughput.
