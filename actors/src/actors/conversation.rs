@@ -244,6 +244,14 @@ impl ConversationActor {
             owner,
             local_id,
         }));
+        // In memory the write is done when applied: its follow-up runs now, without a
+        // completion message through this actor's own mailbox.
+        if let Some(result) = self.shared.store.write_now(&ops) {
+            if let Some(f) = after {
+                self.finish_write(f, ctx, result);
+            }
+            return;
+        }
         let done = match after {
             Some(f) => {
                 self.next_token += 1;
@@ -259,6 +267,14 @@ impl ConversationActor {
             if let Some(f) = self.awaiting.remove(&token) {
                 f(self, ctx, Err(e));
             }
+        }
+    }
+
+    /// Runs what waits on a write (replies, deliveries); a panic there restarts the actor.
+    fn finish_write(&mut self, f: AfterWrite, ctx: &mut Context<Self>, result: Result<(), StoreError>) {
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(self, ctx, result)));
+        if outcome.is_err() {
+            self.crash(ctx);
         }
     }
 
@@ -879,10 +895,7 @@ impl Handler<WriteCompleted> for ConversationActor {
 
     fn handle(&mut self, msg: WriteCompleted, ctx: &mut Context<Self>) {
         if let Some(f) = self.awaiting.remove(&msg.token) {
-            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(self, ctx, msg.result)));
-            if outcome.is_err() {
-                self.crash(ctx);
-            }
+            self.finish_write(f, ctx, msg.result);
         }
     }
 }

@@ -196,11 +196,22 @@ impl MemoryStore {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Closed);
         }
+        let result = self.write_now(&request.ops);
+        request.done.complete(result);
+        Ok(())
+    }
+
+    /// Applies `ops` whole (or, if any op would break a constraint, none of them) and returns
+    /// the outcome.
+    pub fn write_now(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Closed);
+        }
         let started = Instant::now();
         let result = {
             let mut tables = self.tables.write();
-            tables.check(&request.ops).map(|()| {
-                for op in &request.ops {
+            tables.check(ops).map(|()| {
+                for op in ops {
                     tables.apply(op);
                 }
             })
@@ -210,9 +221,8 @@ impl MemoryStore {
             metrics::counter!("timsg_store_errors_total").increment(1);
         }
         metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("timsg_store_group_commit_ops").record(request.ops.len() as f64);
-        request.done.complete(result);
-        Ok(())
+        metrics::histogram!("timsg_store_group_commit_ops").record(ops.len() as f64);
+        result
     }
 
     pub fn close(&self) {

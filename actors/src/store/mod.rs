@@ -146,6 +146,16 @@ impl Store {
         }
     }
 
+    /// Writes `ops` at once if the store is in this process (durability `memory`: nothing to
+    /// wait for) and returns the outcome; `None` from the SQLite store, whose writes are
+    /// durable later on its writer thread (use [`Store::submit`]).
+    pub fn write_now(&self, ops: &[WriteOp]) -> Option<Result<(), StoreError>> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Memory(m) => Some(m.write_now(ops)),
+        }
+    }
+
     /// Writes `ops` and waits until they are durable.
     pub async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
