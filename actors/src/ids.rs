@@ -181,7 +181,46 @@ impl Default for MsgIdGenerator {
 impl MsgIdGenerator {
     pub fn next_id(&self, now_ms: u64) -> MsgId {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{now_ms:x}-{:08x}-{n:x}", self.salt).into()
+        // Written by hand into a stack buffer: one allocation (the `Arc`) instead of a
+        // formatted `String` copied into one, on every send.
+        let mut id = HexWriter::default();
+        id.hex(now_ms, 1);
+        id.byte(b'-');
+        id.hex(u64::from(self.salt), 8);
+        id.byte(b'-');
+        id.hex(n, 1);
+        id.as_str().into()
+    }
+}
+
+/// A message ID being written: two 64-bit and one 32-bit number in hex, two dashes.
+struct HexWriter {
+    buf: [u8; 16 + 1 + 8 + 1 + 16],
+    len: usize,
+}
+
+impl Default for HexWriter {
+    fn default() -> Self {
+        HexWriter { buf: [0; 42], len: 0 }
+    }
+}
+
+impl HexWriter {
+    fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// `value` in lowercase hex, zero-padded to at least `min_digits`.
+    fn hex(&mut self, value: u64, min_digits: u32) {
+        let digits = (u64::BITS - value.leading_zeros()).div_ceil(4).max(min_digits);
+        for i in (0..digits).rev() {
+            self.byte(b"0123456789abcdef"[((value >> (4 * i)) & 0xf) as usize]);
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("hex digits and dashes are ascii")
     }
 }
 
@@ -215,5 +254,14 @@ mod tests {
         let a = g.next_id(1);
         let b = g.next_id(1);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn message_ids_read_time_salt_and_counter_in_hex() {
+        let g = MsgIdGenerator { salt: 0xab, counter: AtomicU64::new(0) };
+        assert_eq!(&*g.next_id(0), "0-000000ab-0");
+        assert_eq!(&*g.next_id(0x19a_bcde_f012), "19abcdef012-000000ab-1");
+        let g = MsgIdGenerator { salt: u32::MAX, counter: AtomicU64::new(u64::MAX) };
+        assert_eq!(&*g.next_id(u64::MAX), "ffffffffffffffff-ffffffff-ffffffffffffffff");
     }
 }

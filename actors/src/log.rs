@@ -97,7 +97,9 @@ pub struct ConversationLog {
     entries: ChunkedVec<Arc<StoredMessage>>,
     /// ID → seq, looked up on every send (dedupe); see [`HashedIdIndex`] for how it grows.
     by_id: HashedIdIndex<u64>,
-    members: HashMap<UserId, MemberState>,
+    /// Looked up on every send (foldhash: SipHash's DoS resistance buys nothing for a map of
+    /// a group's members, keyed by IDs the service accepted).
+    members: foldhash::HashMap<UserId, MemberState>,
     queue: VecDeque<QueuedSend>,
     durable_seq: u64,
     rate: TokenBucket,
@@ -111,9 +113,10 @@ impl ConversationLog {
         key: ConvKey,
         group: Option<GroupInfo>,
         entries: Vec<Arc<StoredMessage>>,
-        mut members: HashMap<UserId, MemberState>,
+        members: HashMap<UserId, MemberState>,
         group_rate_limit: u32,
     ) -> ConversationLog {
+        let mut members: foldhash::HashMap<UserId, MemberState> = members.into_iter().collect();
         if let Some((a, b)) = key.c2c_pair() {
             for u in [a, b] {
                 members.entry(u.clone()).or_insert_with(|| MemberState::new(Role::Member, 1, 0));

@@ -6,11 +6,13 @@
 //! resulting changes to the store writer, and only after they are durable replies to callers
 //! and publishes events.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use foldhash::HashMap as FastMap;
 
 use actix::prelude::*;
 use tokio::sync::oneshot;
@@ -151,16 +153,16 @@ pub struct ConversationActor {
     shared: Arc<Shared>,
     log: Option<ConversationLog>,
     /// Writes in flight, by token, with what to do once each is durable.
-    awaiting: HashMap<u64, AfterWrite>,
+    awaiting: FastMap<u64, AfterWrite>,
     next_token: u64,
     /// Callers waiting for their message to be durable (or to leave the send queue).
-    pending_sends: HashMap<MsgId, Vec<Reply<MessageView>>>,
+    pending_sends: FastMap<MsgId, Vec<Reply<MessageView>>>,
     release_scheduled: bool,
     /// A [`FlushChanges`] is on its way.
     flush_scheduled: bool,
     last_activity: Instant,
     /// Uploads in flight, by message ID, with the flag that stops them.
-    uploads: HashMap<MsgId, Arc<AtomicBool>>,
+    uploads: FastMap<MsgId, Arc<AtomicBool>>,
     /// Between a crash and the reload: ops are held, not run.
     restarting: bool,
     held: Vec<ConvOp>,
@@ -174,13 +176,13 @@ impl ConversationActor {
             storage_key,
             shared,
             log: None,
-            awaiting: HashMap::new(),
+            awaiting: FastMap::default(),
             next_token: 0,
-            pending_sends: HashMap::new(),
+            pending_sends: FastMap::default(),
             release_scheduled: false,
             flush_scheduled: false,
             last_activity: Instant::now(),
-            uploads: HashMap::new(),
+            uploads: FastMap::default(),
             restarting: false,
             held: Vec::new(),
         }
