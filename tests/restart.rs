@@ -116,7 +116,7 @@ async fn sends_racing_a_passivation_are_carried_out_by_the_next_actor() {
         assert_eq!(texts(&history.json).len(), 60);
     }
     // Some conversation went and came back mid-run (how many depends on how busy the machine
-    // is: an actor with a write in flight at its idle check looks again only 250 ms later).
+    // is: an actor with a write in flight at its idle check looks again an idle period later).
     let stats = engine.supervisor_stats().await;
     assert!(stats.passivated > 0 && stats.activated > 20, "conversations were passivated between sends: {stats:?}");
 }

@@ -831,8 +831,10 @@ impl ConversationActor {
             if quiet < idle {
                 act.arm_passivation(ctx, idle - quiet);
             } else if !act.is_idle() {
-                // Writes or uploads in flight: look again shortly.
-                act.arm_passivation(ctx, (idle / 4).max(Duration::from_millis(250)));
+                // Writes or uploads in flight: look again shortly — after a quarter of the
+                // idle period, at least 250 ms (a million actors' timers stay cheap), but never
+                // later than a whole idle period.
+                act.arm_passivation(ctx, (idle / 4).max(Duration::from_millis(250)).min(idle));
             } else {
                 act.passivate(ctx);
             }
