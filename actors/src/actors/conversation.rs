@@ -197,7 +197,8 @@ impl ConversationActor {
     }
 
     /// Hands the log's changes to the store writer; `after` runs once they are durable (at
-    /// once if nothing changed).
+    /// once if nothing changed, or if the store is the in-process one, which applies them
+    /// before this returns).
     ///
     /// Whenever the changes hold newly committed messages, their durability continuation
     /// (mark sent, deliver, answer the senders) rides on this write — whoever triggered it.
