@@ -86,7 +86,7 @@ impl From<ConvError> for TimError {
     fn from(e: ConvError) -> TimError {
         use code::*;
         let c = match &e {
-            ConvError::InvalidParam(_) => ERR_INVALID_PARAMETERS,
+            ConvError::InvalidParam(_) | ConvError::MessageIdTaken(_) => ERR_INVALID_PARAMETERS,
             ConvError::InvalidIdentifier(_) => ERR_SDK_COMM_INVALID_IDENTIFIER,
             ConvError::BodyTooLarge { .. } => ERR_SDK_MSG_BODY_SIZE_LIMIT,
             ConvError::ElementNotSendable(_) => ERR_INVALID_MSG_ELEM,

@@ -66,6 +66,36 @@ async fn message_id_is_known_synchronously_and_resend_is_idempotent() {
     assert_eq!(history.json.as_array().unwrap().len(), 1, "no duplicate");
 }
 
+#[tokio::test]
+async fn another_senders_message_id_is_refused_not_answered_with_the_original() {
+    let h = Harness::default();
+    let alice = h.login("alice");
+    let bob = h.login("bob");
+    let first =
+        call_json(&alice, &json!({"message_elem_array": [{"elem_type": 0, "text_elem_content": "alice's"}]})).await;
+    assert_eq!(first.code, 0);
+    let id = first.json["message_msg_id"].as_str().unwrap().to_string();
+    // Bob reuses Alice's ID in their conversation: refused, not answered with her message as
+    // if it were his, and nothing stored.
+    let reuse = json!({"message_msg_id": id, "message_elem_array": [{"elem_type": 0, "text_elem_content": "bob's"}]});
+    let r = call(&bob, "TIMMsgSendMessage", Some("alice"), 1, &reuse.to_string()).await;
+    assert_eq!(r.code, 6017, "{}", r.desc);
+    assert!(r.desc.contains("another sender"), "{}", r.desc);
+    let history = call(&bob, "TIMMsgGetMsgList", Some("alice"), 1, r#"{"msg_getmsglist_param_count":10}"#).await;
+    let texts: Vec<_> = history
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message_elem_array"][0]["text_elem_content"].clone())
+        .collect();
+    assert_eq!(texts, [json!("alice's")]);
+    // Alice resending her own ID still gets her message back.
+    let again = json!({"message_msg_id": id, "message_elem_array": [{"elem_type": 0, "text_elem_content": "alice's"}]});
+    let r = call_json(&alice, &again).await;
+    assert_eq!((r.code, r.json["message_seq"].clone()), (0, first.json["message_seq"].clone()));
+}
+
 async fn call_json(s: &std::sync::Arc<timsg::Session>, msg: &serde_json::Value) -> Res {
     call(s, "TIMMsgSendMessage", Some("bob"), 1, &msg.to_string()).await
 }

@@ -33,6 +33,8 @@ pub enum ConvError {
     NothingToCancel(String),
     #[error("a message with this id is already being sent")]
     InProgress,
+    #[error("message id {0:?} belongs to another sender's message in this conversation")]
+    MessageIdTaken(String),
     #[error("the send was cancelled")]
     SendCancelled,
     #[error("group send queue is full at the group's rate limit")]

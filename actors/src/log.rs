@@ -251,7 +251,13 @@ impl ConversationLog {
         queue_limit: usize,
     ) -> ConvResult<Submitted> {
         if let Some(seq) = self.seq_by_id(&id) {
-            return Ok(Submitted::Duplicate(self.entries[(seq - 1) as usize].clone()));
+            let original = &self.entries[(seq - 1) as usize];
+            // A resend is the same sender's; another sender reusing the ID (a guess at the
+            // next generated one, say) must not get the original back as its own message.
+            if original.sender != *sender {
+                return Err(ConvError::MessageIdTaken(id.to_string()));
+            }
+            return Ok(Submitted::Duplicate(original.clone()));
         }
         if self.queue.iter().any(|q| q.id == id) {
             return Err(ConvError::InProgress);
