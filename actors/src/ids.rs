@@ -5,6 +5,7 @@
 //! group ID. [`ConvKey`] is that shared identity; [`ConvRef`] is how one viewer names it.
 
 use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -162,23 +163,33 @@ impl ConvRef {
     }
 }
 
-/// Makes message IDs: `<unix ms hex>-<process salt hex>-<counter hex>`.
+/// Makes message IDs: `<unix ms hex>-<process salt hex>-<counter hex>-<tag hex>`.
 ///
 /// The salt is random per generator, so IDs made by two processes (or before and after a
 /// restart) never collide, and the counter keeps IDs of one process unique without locking.
+/// Time, salt and counter can be read off any ID a user receives, so the next IDs could be
+/// guessed from them; the tag (32 bits of a keyed SipHash of the counter, the key drawn from
+/// the OS's random source and never shown) makes a guess a one-in-four-billion shot. A member
+/// sending with a guessed ID would otherwise make the send that drew it fail (see
+/// `ConvError::MessageIdTaken`).
 #[derive(Debug)]
 pub struct MsgIdGenerator {
     salt: u32,
     counter: AtomicU64,
+    tag_key: std::hash::RandomState,
 }
 
 impl Default for MsgIdGenerator {
     fn default() -> Self {
-        MsgIdGenerator { salt: fastrand::u32(..), counter: AtomicU64::new(0) }
+        MsgIdGenerator::with_salt(fastrand::u32(..), 0)
     }
 }
 
 impl MsgIdGenerator {
+    fn with_salt(salt: u32, counter: u64) -> MsgIdGenerator {
+        MsgIdGenerator { salt, counter: AtomicU64::new(counter), tag_key: std::hash::RandomState::new() }
+    }
+
     pub fn next_id(&self, now_ms: u64) -> MsgId {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         // Written by hand into a stack buffer: one allocation (the `Arc`) instead of a
@@ -189,19 +200,21 @@ impl MsgIdGenerator {
         id.hex(u64::from(self.salt), 8);
         id.byte(b'-');
         id.hex(n, 1);
+        id.byte(b'-');
+        id.hex(u64::from(self.tag_key.hash_one(n) as u32), 8);
         id.as_str().into()
     }
 }
 
-/// A message ID being written: two 64-bit and one 32-bit number in hex, two dashes.
+/// A message ID being written: two 64-bit and two 32-bit numbers in hex, three dashes.
 struct HexWriter {
-    buf: [u8; 16 + 1 + 8 + 1 + 16],
+    buf: [u8; 16 + 1 + 8 + 1 + 16 + 1 + 8],
     len: usize,
 }
 
 impl Default for HexWriter {
     fn default() -> Self {
-        HexWriter { buf: [0; 42], len: 0 }
+        HexWriter { buf: [0; 51], len: 0 }
     }
 }
 
@@ -257,11 +270,23 @@ mod tests {
     }
 
     #[test]
-    fn message_ids_read_time_salt_and_counter_in_hex() {
-        let g = MsgIdGenerator { salt: 0xab, counter: AtomicU64::new(0) };
-        assert_eq!(&*g.next_id(0), "0-000000ab-0");
-        assert_eq!(&*g.next_id(0x19a_bcde_f012), "19abcdef012-000000ab-1");
-        let g = MsgIdGenerator { salt: u32::MAX, counter: AtomicU64::new(u64::MAX) };
-        assert_eq!(&*g.next_id(u64::MAX), "ffffffffffffffff-ffffffff-ffffffffffffffff");
+    fn message_ids_read_time_salt_counter_and_tag_in_hex() {
+        let (g, tag) = (MsgIdGenerator::with_salt(0xab, 0), |id: &str| id.rsplit('-').next().unwrap().to_string());
+        let (a, b) = (g.next_id(0), g.next_id(0x19a_bcde_f012));
+        assert!(a.starts_with("0-000000ab-0-") && a.len() == "0-000000ab-0-".len() + 8, "{a}");
+        assert!(b.starts_with("19abcdef012-000000ab-1-") && b.len() == "19abcdef012-000000ab-1-".len() + 8, "{b}");
+        let g = MsgIdGenerator::with_salt(u32::MAX, u64::MAX);
+        let c = g.next_id(u64::MAX);
+        assert!(c.starts_with("ffffffffffffffff-ffffffff-ffffffffffffffff-") && c.len() == 16 + 8 + 16 + 8 + 3, "{c}");
+        assert!([&a, &b, &c].iter().all(|id| tag(id).bytes().all(|d| d.is_ascii_hexdigit())));
+    }
+
+    #[test]
+    fn the_tag_is_not_known_from_the_rest_of_the_id() {
+        // Two generators alike in salt and counter tag their IDs under keys of their own: the
+        // same time, salt and counter give other tags (equal by chance once in 2^32 per pair).
+        let (g, h) = (MsgIdGenerator::with_salt(7, 0), MsgIdGenerator::with_salt(7, 0));
+        let differ = (0..4).filter(|_| g.next_id(1) != h.next_id(1)).count();
+        assert_eq!(differ, 4);
     }
 }
