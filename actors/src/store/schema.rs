@@ -62,12 +62,12 @@ CREATE TABLE IF NOT EXISTS blobs (
     hash TEXT PRIMARY KEY,
     refs INTEGER NOT NULL
 ) WITHOUT ROWID;
--- Text of shared messages (rowid = messages.rowid) and local-only ones (rowid = -local_messages.rowid).
 -- The last journal batch this database holds (see store/journal.rs): recovery replays after it.
 CREATE TABLE IF NOT EXISTS journal_applied (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     batch INTEGER NOT NULL
 );
+-- Text of shared messages (rowid = messages.rowid) and local-only ones (rowid = -local_messages.rowid).
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5 (body, tokenize = 'trigram');
 "#;
 
