@@ -193,12 +193,14 @@ impl MemoryStore {
     /// Applies the request whole (or, if any op would break a constraint, none of it) and
     /// completes it.
     pub fn submit(&self, request: WriteRequest) -> Result<(), StoreError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Closed);
+        match self.write_now(&request.ops) {
+            // A closed store takes nothing: the request is refused, not completed.
+            Err(StoreError::Closed) => Err(StoreError::Closed),
+            result => {
+                request.done.complete(result);
+                Ok(())
+            }
         }
-        let result = self.write_now(&request.ops);
-        request.done.complete(result);
-        Ok(())
     }
 
     /// Applies `ops` whole (or, if any op would break a constraint, none of them) and returns
