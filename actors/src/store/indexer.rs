@@ -271,14 +271,7 @@ mod tests {
         // Applied and deleted: opening again replays nothing twice, and new batches follow on.
         let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        store
-            .submit(crate::store::WriteRequest {
-                ops: vec![WriteOp::InsertShared { conv, message: message("m3", 3) }],
-                done: crate::store::Completion::Channel(tx),
-            })
-            .unwrap();
-        rx.blocking_recv().unwrap().unwrap();
+        submit(&store, vec![WriteOp::InsertShared { conv, message: message("m3", 3) }]);
         // Acknowledged, so a read sees it (it waits for the indexer if need be).
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2", "m3"]);
         assert_eq!(store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap(), 3);
