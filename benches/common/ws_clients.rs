@@ -1,0 +1,102 @@
+//! WebSocket clients for the network bench: one socket per user, each with a writer task fed
+//! by a queue and a reader task that counts what comes back (replies, and messages delivered in events).
+//! The same clients drive the raw relay and `timsg serve`, so the client side costs both alike.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{Notify, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+
+/// What the readers have counted, and how many of each a burst waits for (cumulative).
+#[derive(Default)]
+struct Counts {
+    replies: AtomicU64,
+    deliveries: AtomicU64,
+    /// Replies whose code was not 0.
+    failed: AtomicU64,
+    want_replies: AtomicU64,
+    want_deliveries: AtomicU64,
+    reached: Notify,
+}
+
+impl Counts {
+    fn check(&self) {
+        if self.replies.load(Ordering::Acquire) >= self.want_replies.load(Ordering::Acquire)
+            && self.deliveries.load(Ordering::Acquire) >= self.want_deliveries.load(Ordering::Acquire)
+        {
+            self.reached.notify_one();
+        }
+    }
+}
+
+pub struct WsClients {
+    writers: Vec<mpsc::UnboundedSender<String>>,
+    counts: Arc<Counts>,
+}
+
+impl WsClients {
+    /// Opens one socket per URL (user `i` at `urls[i]`).
+    pub async fn connect(urls: &[String]) -> WsClients {
+        let counts = Arc::new(Counts::default());
+        let mut writers = Vec::with_capacity(urls.len());
+        for url in urls {
+            let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+            let (mut sink, mut frames) = socket.split();
+            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+            tokio::spawn(async move {
+                while let Some(text) = rx.recv().await {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                let _ = sink.close().await;
+            });
+            let counts = counts.clone();
+            tokio::spawn(async move {
+                while let Some(Ok(frame)) = frames.next().await {
+                    let Message::Text(text) = frame else { continue };
+                    if text.starts_with(r#"{"reply""#) {
+                        if !text.contains(r#""code":0,"#) {
+                            counts.failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                        counts.replies.fetch_add(1, Ordering::AcqRel);
+                    } else if text.contains(r#""event":"RecvNewMsg""#) {
+                        // One event may carry several messages (those committed together).
+                        let messages = text.matches(r#""message_elem_array""#).count();
+                        counts.deliveries.fetch_add(messages as u64, Ordering::AcqRel);
+                    } else {
+                        continue;
+                    }
+                    counts.check();
+                }
+            });
+            writers.push(tx);
+        }
+        WsClients { writers, counts }
+    }
+
+    /// Sends every frame of `frames` (user index, text) and waits until each has its reply
+    /// and `deliveries` more message events have arrived. Panics if any reply was a failure,
+    /// so a bench cannot measure refusals as throughput.
+    pub async fn burst(&self, frames: Vec<(usize, String)>, deliveries: u64) {
+        self.counts.want_replies.fetch_add(frames.len() as u64, Ordering::AcqRel);
+        self.counts.want_deliveries.fetch_add(deliveries, Ordering::AcqRel);
+        for (user, text) in frames {
+            self.writers[user].send(text).unwrap();
+        }
+        loop {
+            let reached = self.counts.reached.notified();
+            self.counts.check();
+            reached.await;
+            let c = &self.counts;
+            if c.replies.load(Ordering::Acquire) >= c.want_replies.load(Ordering::Acquire)
+                && c.deliveries.load(Ordering::Acquire) >= c.want_deliveries.load(Ordering::Acquire)
+            {
+                break;
+            }
+        }
+        assert_eq!(self.counts.failed.load(Ordering::Relaxed), 0, "some calls were refused");
+    }
+}
