@@ -437,3 +437,52 @@ async fn a_client_that_stops_reading_is_closed_as_a_slow_consumer() {
     send_text(&s, "sender", "other", "still served").await;
     assert_eq!(next_texts(&mut fine).await.1, ["still served"]);
 }
+
+/// TCP_NODELAY of this process's connected TCP sockets whose local port is `port`: the
+/// service's side of its connections (the test's clients run in the same process).
+fn nodelay_of_accepted_sockets(port: u16) -> Vec<bool> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse::<libc::c_int>().ok()) else { continue };
+        // SAFETY: `fd` is open in this process (it may close meanwhile; then the calls fail
+        // with EBADF and it is skipped); the buffers are sized for the options asked.
+        unsafe {
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            if libc::getsockname(fd, (&raw mut addr).cast(), &mut len) != 0
+                || libc::c_int::from(addr.sin_family) != libc::AF_INET
+                || u16::from_be(addr.sin_port) != port
+            {
+                continue;
+            }
+            let mut peer: libc::sockaddr_in = std::mem::zeroed();
+            let mut peer_len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            if libc::getpeername(fd, (&raw mut peer).cast(), &mut peer_len) != 0 {
+                continue; // the listening socket
+            }
+            let mut on: libc::c_int = 0;
+            let mut on_len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            assert_eq!(
+                libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, (&raw mut on).cast(), &mut on_len),
+                0
+            );
+            out.push(on != 0);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_served_without_nagles_delay() {
+    let s = TestService::start();
+    // A WebSocket and a kept-alive HTTP connection, both open once their first answer is in.
+    let mut ws = connect(&s, "alice", None).await;
+    let client = reqwest::Client::new();
+    let health = client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    send_text(&s, "bob", "alice", "no delay").await;
+    assert_eq!(next_texts(&mut ws).await.1, ["no delay"]);
+    let accepted = nodelay_of_accepted_sockets(s.addr.port());
+    assert!(accepted.len() >= 2, "the service's side of both connections is found: {accepted:?}");
+    assert!(accepted.iter().all(|on| *on), "small replies and events are not held back: {accepted:?}");
+}
