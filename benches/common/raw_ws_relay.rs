@@ -1,8 +1,8 @@
 //! The network bench's baseline: a bare actix-web WebSocket relay on the same stack as
-//! `timsg serve` (actix-web, actix-ws, two workers) that does the least a message service must
-//! do per message, and nothing else: parse the call frame (serde_json), answer the caller with
-//! the message, and hand the message to the receiver's socket as an event frame. No sign-in,
-//! no store, no sequence numbers, no receive options.
+//! `timsg serve` (actix-web, actix-ws, two workers, Nagle off) that does the least a message
+//! service must do per message, and nothing else: parse the call frame (serde_json), answer the
+//! caller with the message, and hand the message to the receiver's socket as an event frame.
+//! No sign-in, no store, no sequence numbers, no receive options.
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -40,6 +40,7 @@ impl RawWsRelay {
                         .route("/ws", web::get().to(connect))
                 })
                 .workers(2)
+                .tcp_nodelay(true)
                 .disable_signals()
                 .listen(listener)
                 .unwrap()

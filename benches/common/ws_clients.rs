@@ -42,7 +42,9 @@ impl WsClients {
         let counts = Arc::new(Counts::default());
         let mut writers = Vec::with_capacity(urls.len());
         for url in urls {
-            let (socket, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+            // Nagle off, as on the service's side: frames are small, and Nagle would hold each
+            // behind the previous one's ACK.
+            let (socket, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await.unwrap();
             let (mut sink, mut frames) = socket.split();
             let (tx, mut rx) = mpsc::unbounded_channel::<String>();
             tokio::spawn(async move {
