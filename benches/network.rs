@@ -3,7 +3,9 @@
 //!
 //! Workload: 200 users, one WebSocket each, in 100 C2C pairs; a burst is 2,000 messages, 10 per
 //! user sent at once to its partner as call frames (`TIMMsgSendMessage`), done when every call
-//! has its reply and every partner has its message event. Baseline: the same clients and
+//! has its reply and every partner has its message event. `NETWORK_BENCH_USERS` and
+//! `NETWORK_BENCH_IN_FLIGHT` change the shape (with fewer messages than users, the senders are
+//! spread over all users: 2,000 users and 256 in flight is the load generator's shape). Baseline: the same clients and
 //! frames against a raw actix-web WebSocket relay (`common/raw_ws_relay.rs`) that parses each
 //! call, answers it and forwards the message, with nothing stored. The ratio printed at the
 //! end is timsg throughput divided by the relay's.
@@ -23,6 +25,7 @@ mod raw_ws_relay;
 mod ws_clients;
 
 use std::net::TcpListener;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
@@ -32,8 +35,14 @@ use timsg::auth::usersig::generate;
 use timsg::service::{self, ServiceConfig};
 use ws_clients::WsClients;
 
-const USERS: usize = 200;
-const MESSAGES: usize = 2_000;
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).filter(|n| *n >= 2).unwrap_or(default)
+}
+
+/// Users (sockets), an even number so that everyone has a partner.
+static USERS: LazyLock<usize> = LazyLock::new(|| env_or("NETWORK_BENCH_USERS", 200) & !1);
+/// Messages in one burst, all in flight at once.
+static MESSAGES: LazyLock<usize> = LazyLock::new(|| env_or("NETWORK_BENCH_IN_FLIGHT", 2_000));
 const KEY: &str = "bench-secret";
 
 fn user(i: usize) -> String {
@@ -47,9 +56,9 @@ fn partner(i: usize) -> usize {
 
 /// One burst's call frames: `MESSAGES` sends, spread evenly over the users.
 fn burst_frames(next_id: &mut u64) -> Vec<(usize, String)> {
-    (0..MESSAGES)
+    (0..*MESSAGES)
         .map(|n| {
-            let from = n % USERS;
+            let from = if *MESSAGES >= *USERS { n % *USERS } else { n * (*USERS / *MESSAGES) };
             *next_id += 1;
             let frame = format!(
                 r#"{{"id":{},"api":"TIMMsgSendMessage","conv_id":"{}","conv_type":1,"param":{{"message_elem_array":[{{"elem_type":0,"text_elem_content":"hello over the network"}}]}}}}"#,
@@ -65,11 +74,11 @@ fn measure(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, urls: &[
     let clients = rt.block_on(WsClients::connect(urls));
     let mut next_id = 0;
     let mut group = c.benchmark_group("network");
-    group.throughput(Throughput::Elements(MESSAGES as u64));
+    group.throughput(Throughput::Elements(*MESSAGES as u64));
     group.bench_function(name, |b| {
         b.iter_batched(
             || burst_frames(&mut next_id),
-            |frames| rt.block_on(clients.burst(frames, MESSAGES as u64)),
+            |frames| rt.block_on(clients.burst(frames, *MESSAGES as u64)),
             criterion::BatchSize::PerIteration,
         )
     });
@@ -78,7 +87,7 @@ fn measure(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, urls: &[
 
 fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let relay = RawWsRelay::start();
-    let urls: Vec<String> = (0..USERS).map(|i| relay.url(&user(i))).collect();
+    let urls: Vec<String> = (0..*USERS).map(|i| relay.url(&user(i))).collect();
     measure(c, rt, "raw_ws_relay", &urls);
     relay.stop();
 }
@@ -99,7 +108,7 @@ fn timsg_serve(c: &mut Criterion, rt: &tokio::runtime::Runtime, durability: Dura
         })
     });
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let urls: Vec<String> = (0..USERS)
+    let urls: Vec<String> = (0..*USERS)
         .map(|i| {
             let sig = generate(sdkappid, KEY, &user(i), 3600, now);
             format!("ws://{addr}/v1/events?user={}&usersig={sig}", user(i))
@@ -126,7 +135,7 @@ criterion_group! {
 fn main() {
     network();
     Criterion::default().configure_from_args().final_summary();
-    let per_sec = |ns: f64| MESSAGES as f64 / (ns / 1e9);
+    let per_sec = |ns: f64| *MESSAGES as f64 / (ns / 1e9);
     for ours in ["timsg_serve_memory", "timsg_serve_fsync"] {
         if let Some((base, t)) = report::baseline_and_ours("network", "raw_ws_relay", ours) {
             println!(
