@@ -14,16 +14,13 @@ mod allocator;
 #[path = "common/report.rs"]
 mod report;
 
-#[path = "common/raw_actix.rs"]
-mod raw_actix;
-
 #[path = "common/latency.rs"]
 mod latency;
 
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use raw_actix::RawActix;
+use timsg::load::baseline::raw_actix::RawActix;
 use timsg::{Durability, Element, MessageContent, Runtime, RuntimeConfig, Session};
 
 const RECEIVERS: usize = 500;
@@ -39,7 +36,7 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("batch_send");
     group.throughput(Throughput::Elements(RECEIVERS as u64));
 
-    let raw = RawActix::start(ARBITERS, RECEIVERS);
+    let raw = RawActix::start(ARBITERS, RECEIVERS).unwrap();
     group.bench_function("raw_actix_fan_out_500", |b| b.to_async(&rt).iter(|| raw.round_trips(RECEIVERS)));
     raw.stop();
 

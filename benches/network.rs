@@ -6,7 +6,7 @@
 //! has its reply and every partner has its message event. `NETWORK_BENCH_USERS` and
 //! `NETWORK_BENCH_IN_FLIGHT` change the shape (with fewer messages than users, the senders are
 //! spread over all users: 2,000 users and 256 in flight is the load generator's shape). Baseline: the same clients and
-//! frames against a raw actix-web WebSocket relay (`common/raw_ws_relay.rs`) that parses each
+//! frames against a raw actix-web WebSocket relay (`timsg::load::baseline::ws_relay`) that parses each
 //! call, answers it and forwards the message, with nothing stored. The ratio printed at the
 //! end is timsg throughput divided by the relay's.
 
@@ -18,9 +18,6 @@ mod allocator;
 #[path = "common/report.rs"]
 mod report;
 
-#[path = "common/raw_ws_relay.rs"]
-mod raw_ws_relay;
-
 #[path = "common/ws_clients.rs"]
 mod ws_clients;
 
@@ -29,9 +26,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use raw_ws_relay::RawWsRelay;
 use timsg::Durability;
 use timsg::auth::usersig::generate;
+use timsg::load::baseline::ws_relay::RawWsRelay;
 use timsg::service::{self, ServiceConfig};
 use ws_clients::WsClients;
 
@@ -86,7 +83,7 @@ fn measure(c: &mut Criterion, rt: &tokio::runtime::Runtime, name: &str, urls: &[
 }
 
 fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let relay = RawWsRelay::start();
+    let relay = RawWsRelay::start().unwrap();
     let urls: Vec<String> = (0..*USERS).map(|i| relay.url(&user(i))).collect();
     measure(c, rt, "raw_ws_relay", &urls);
     relay.stop();

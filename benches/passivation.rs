@@ -17,13 +17,10 @@ mod report;
 #[path = "common/burst.rs"]
 mod burst;
 
-#[path = "common/raw_actix.rs"]
-mod raw_actix;
-
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group};
-use raw_actix::RawActix;
+use timsg::load::baseline::raw_actix::RawActix;
 use timsg::{ConvRef, Durability, Element, HistoryQuery, MessageContent, Runtime, RuntimeConfig};
 
 const MESSAGES: usize = 100;
@@ -33,7 +30,7 @@ fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let mut group = c.benchmark_group("passivation");
 
-    let raw = RawActix::start(ARBITERS, 0);
+    let raw = RawActix::start(ARBITERS, 0).unwrap();
     let mut i = 0;
     group.bench_function("raw_actix_start_ask_stop", |b| {
         b.to_async(&rt).iter(|| {

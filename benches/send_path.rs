@@ -17,13 +17,10 @@ mod report;
 #[path = "common/burst.rs"]
 mod burst;
 
-#[path = "common/raw_actix.rs"]
-mod raw_actix;
-
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use raw_actix::RawActix;
+use timsg::load::baseline::raw_actix::RawActix;
 use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig};
 
 const MESSAGES: usize = 2_000;
@@ -32,7 +29,7 @@ const ARBITERS: usize = 2;
 
 /// Raw actix: actors on their own arbiters, driven from a tokio runtime.
 fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
-    let raw = RawActix::start(ARBITERS, CONVERSATIONS);
+    let raw = RawActix::start(ARBITERS, CONVERSATIONS).unwrap();
     let mut group = c.benchmark_group("send_path");
     group.throughput(Throughput::Elements(MESSAGES as u64));
     group.bench_function("raw_actix_round_trip", |b| b.to_async(rt).iter(|| raw.round_trips(MESSAGES)));

@@ -58,6 +58,27 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
     assert!(r["messages_per_second"].as_f64().unwrap() > 0.0);
     assert!(r["latency"]["search"]["count"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["durability"], "os");
+    // The baseline measured before it: SQLite inserts, not fsynced with `os`, and the ratio.
+    let what = r["baseline"]["what"].as_str().unwrap();
+    assert!(what.contains("rusqlite") && !what.contains("fsynced"), "{r}");
+    assert!(r["baseline"]["messages_per_second"].as_f64().unwrap() > 0.0, "{r}");
+    let ratio = r["ratio_to_baseline"].as_f64().unwrap();
+    let expected = r["messages_per_second"].as_f64().unwrap() / r["baseline"]["messages_per_second"].as_f64().unwrap();
+    assert!((ratio - expected).abs() < 1e-9 && ratio > 0.0, "{r}");
+}
+
+#[test]
+fn in_memory_the_baseline_is_raw_actix_and_it_can_be_skipped() {
+    let common = ["--users", "6", "--conversations", "10", "--messages", "600", "--concurrency", "8", "--json"];
+    let r = report(&load(&common));
+    assert!(r["baseline"]["what"].as_str().unwrap().starts_with("raw actix request/reply"), "{r}");
+    assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
+    let skipped = report(&load(&[&common[..], &["--no-baseline"]].concat()));
+    assert_eq!(
+        (&skipped["baseline"], &skipped["ratio_to_baseline"]),
+        (&serde_json::Value::Null, &serde_json::Value::Null)
+    );
+    assert_eq!(skipped["lost"], 0, "{skipped}");
 }
 
 #[test]
@@ -106,6 +127,9 @@ fn open_loop_by_duration() {
     let sends = r["sends"].as_u64().unwrap();
     assert!((150..=330).contains(&sends), "about 300 in one second at 300/s, got {sends}");
     assert_eq!(r["lost"], 0);
+    // An open loop's throughput is its rate: the baseline is reported, no ratio.
+    assert!(r["baseline"]["messages_per_second"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["ratio_to_baseline"], serde_json::Value::Null, "{r}");
 }
 
 #[test]
@@ -173,4 +197,6 @@ fn over_the_network_against_a_running_service() {
     );
     assert!(r["sends"].as_u64().unwrap() > 300, "{r}");
     assert_eq!(r["errors"], 0, "{r}");
+    assert!(r["baseline"]["what"].as_str().unwrap().starts_with("bare WebSocket relay"), "{r}");
+    assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
 }

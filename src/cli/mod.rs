@@ -78,6 +78,13 @@ fn conversation_counts(r: &serde_json::Value) -> String {
     }
 }
 
+/// The baseline's line of the human summary, if one was measured.
+fn baseline_line(r: &serde_json::Value) -> String {
+    let Some(per_second) = r["baseline"]["messages_per_second"].as_f64() else { return String::new() };
+    let ratio = r["ratio_to_baseline"].as_f64().map_or(String::new(), |x| format!(", ratio {x:.3}"));
+    format!("\nbaseline ({}): {per_second:.0} messages/s{ratio}", r["baseline"]["what"].as_str().unwrap_or(""))
+}
+
 fn load(args: crate::load::LoadArgs) -> Result<(), String> {
     use std::io::Write;
     let json = args.json;
@@ -102,6 +109,7 @@ fn load(args: crate::load::LoadArgs) -> Result<(), String> {
             r["peak_rss_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
             r["latency"],
         ) + &conversation_counts(r)
+            + &baseline_line(r)
     };
     writeln!(out, "{text}").map_err(|e| e.to_string())?;
     if report.failed { Err("deliveries were lost, duplicated or reordered".into()) } else { Ok(()) }

@@ -10,6 +10,7 @@
 //! in seq order: lost, duplicated and reordered deliveries are counted, and any of them makes the
 //! command fail.
 
+pub mod baseline;
 pub mod check;
 pub mod driver;
 pub mod inbox;
@@ -34,6 +35,9 @@ use self::pacer::Pacer;
 use self::stats::{Latencies, peak_rss_bytes};
 use crate::runtime::{Runtime, RuntimeConfig};
 use crate::session::Session;
+
+/// Operations a run makes when neither `--messages` nor `--duration` is given.
+pub const DEFAULT_OPERATIONS: u64 = 100_000;
 
 /// How the load reaches the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -112,6 +116,9 @@ pub struct LoadArgs {
     /// In-process: seconds a conversation stays idle before it is passivated.
     #[arg(long, default_value_t = 300.0)]
     pub idle_passivation: f64,
+    /// Skip the baseline measured before the load (see `load::baseline`).
+    #[arg(long)]
+    pub no_baseline: bool,
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
@@ -222,7 +229,9 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    match args.via {
+    // First, while nothing else runs: the bare machinery's figure on this machine, now.
+    let baseline = if args.no_baseline { None } else { Some(baseline::measure(&args, &rt, scratch.path())?) };
+    let report = match args.via {
         Via::Inproc => {
             let runtime = Runtime::open(RuntimeConfig {
                 data_dir: data_dir.clone(),
@@ -260,7 +269,21 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
             rt.shutdown_timeout(Duration::from_secs(5));
             r
         }
-    }
+    };
+    report.map(|mut report| {
+        with_baseline(&mut report.json, baseline.as_ref(), args.rate.is_none());
+        report
+    })
+}
+
+/// Adds the baseline and, for a closed loop (an open loop's throughput is its rate), the ratio
+/// of the load's messages per second to the baseline's.
+fn with_baseline(json: &mut serde_json::Value, baseline: Option<&baseline::Baseline>, closed_loop: bool) {
+    json["baseline"] = baseline.map_or(serde_json::Value::Null, baseline::Baseline::to_json);
+    let ratio = baseline
+        .filter(|b| closed_loop && b.per_second > 0.0)
+        .and_then(|b| Some(json["messages_per_second"].as_f64()? / b.per_second));
+    json["ratio_to_baseline"] = ratio.map_or(serde_json::Value::Null, |r| json!(r));
 }
 
 async fn drive(
@@ -330,7 +353,7 @@ async fn drive(
     let total = match (args.messages, args.duration) {
         (Some(n), _) => n,
         (None, Some(_)) => u64::MAX,
-        (None, None) => 100_000,
+        (None, None) => DEFAULT_OPERATIONS,
     };
     let deadline = args.duration.map(|d| Instant::now() + Duration::from_secs_f64(d));
     let progress = if args.json {

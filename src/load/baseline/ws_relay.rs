@@ -1,4 +1,5 @@
-//! The network bench's baseline: a bare actix-web WebSocket relay on the same stack as
+//! The network baseline (of the network bench and of `timsg load --via ws`): a bare actix-web
+//! WebSocket relay on the same stack as
 //! `timsg serve` (actix-web, actix-ws, two workers, Nagle off) that does the least a message
 //! service must do per message, and nothing else: parse the call frame (serde_json), answer the
 //! caller with the message, and hand the message to the receiver's socket as an event frame.
@@ -25,31 +26,39 @@ pub struct RawWsRelay {
 
 impl RawWsRelay {
     /// Starts the relay on a port of its own on 127.0.0.1, in a thread of its own.
-    pub fn start() -> RawWsRelay {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
+    pub fn start() -> Result<RawWsRelay, String> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("relay: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| format!("relay: {e}"))?;
         let (handle_tx, handle_rx) = std::sync::mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let peers: Peers = Arc::new(DashMap::new());
-                let cursor = web::Data::new(AtomicU64::new(0));
-                let server = HttpServer::new(move || {
-                    App::new()
-                        .app_data(web::Data::new(peers.clone()))
-                        .app_data(cursor.clone())
-                        .route("/ws", web::get().to(connect))
+        let thread = std::thread::Builder::new()
+            .name("raw-ws-relay".into())
+            .spawn(move || {
+                actix_web::rt::System::new().block_on(async move {
+                    let peers: Peers = Arc::new(DashMap::new());
+                    let cursor = web::Data::new(AtomicU64::new(0));
+                    let server = HttpServer::new(move || {
+                        App::new()
+                            .app_data(web::Data::new(peers.clone()))
+                            .app_data(cursor.clone())
+                            .route("/ws", web::get().to(connect))
+                    })
+                    .workers(2)
+                    .tcp_nodelay(true)
+                    .disable_signals()
+                    .listen(listener)
+                    .map(|s| s.run());
+                    match server {
+                        Ok(server) => {
+                            let _ = handle_tx.send(Ok(server.handle()));
+                            let _ = server.await;
+                        }
+                        Err(e) => drop(handle_tx.send(Err(format!("relay: {e}")))),
+                    }
                 })
-                .workers(2)
-                .tcp_nodelay(true)
-                .disable_signals()
-                .listen(listener)
-                .unwrap()
-                .run();
-                handle_tx.send(server.handle()).unwrap();
-                server.await.unwrap();
             })
-        });
-        RawWsRelay { addr, handle: handle_rx.recv().unwrap(), thread: Some(thread) }
+            .map_err(|e| format!("relay: {e}"))?;
+        let handle = handle_rx.recv().map_err(|_| "the relay did not start".to_string())??;
+        Ok(RawWsRelay { addr, handle, thread: Some(thread) })
     }
 
     /// The WebSocket URL of user `user`.
@@ -59,9 +68,9 @@ impl RawWsRelay {
 
     pub fn stop(mut self) {
         let handle = self.handle.clone();
-        std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false))).join().unwrap();
+        let _ = std::thread::spawn(move || actix_web::rt::System::new().block_on(handle.stop(false))).join();
         if let Some(t) = self.thread.take() {
-            t.join().unwrap();
+            let _ = t.join();
         }
     }
 }
@@ -73,7 +82,10 @@ async fn connect(
     cursor: web::Data<AtomicU64>,
 ) -> HttpResponse {
     let user = req.query_string().strip_prefix("user=").unwrap_or_default().to_string();
-    let (response, mut session, mut frames) = actix_ws::handle(&req, stream).unwrap();
+    let (response, mut session, mut frames) = match actix_ws::handle(&req, stream) {
+        Ok(x) => x,
+        Err(e) => return HttpResponse::from_error(e),
+    };
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     peers.insert(user.clone(), tx);
     let peers = peers.get_ref().clone();

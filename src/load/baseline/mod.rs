@@ -1,0 +1,124 @@
+//! The baseline `timsg load` measures in the same run, before its own load, so that every
+//! figure it prints comes with the ratio to what the bare machinery underneath does on the
+//! same machine at the same moment (this machine's figures move by a fifth from day to day;
+//! the ratio moves far less):
+//!
+//! - in process, durability `memory`: raw actix request/reply to plain actors on as many
+//!   arbiters as the runtime has, with the same number in flight ([`raw_actix`]);
+//! - in process, `os` or `fsync`: raw rusqlite inserts of message records, 256 per transaction,
+//!   fsynced at each commit with `fsync` ([`raw_sqlite`]);
+//! - over the network: a bare WebSocket relay on this machine, as many sockets and as many
+//!   calls in flight ([`ws_relay`]).
+
+pub mod raw_actix;
+pub mod raw_sqlite;
+pub mod ws_relay;
+mod ws_relay_load;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use timsg_actors::config::Durability;
+
+use super::{LoadArgs, Via};
+
+/// Operations a baseline runs at most (it needs a second or two, not the whole run's length).
+const MAX_OPERATIONS: u64 = 200_000;
+
+/// Rows per transaction in the SQLite baseline (as in the durable bench).
+const SQLITE_BATCH: usize = 256;
+
+/// What the baseline did and how fast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Baseline {
+    pub what: String,
+    pub per_second: f64,
+}
+
+impl Baseline {
+    pub fn to_json(&self) -> Value {
+        json!({"what": self.what, "messages_per_second": self.per_second})
+    }
+}
+
+/// Operations the baseline runs for a load of `args`.
+fn operations(args: &LoadArgs) -> u64 {
+    let planned = match (args.messages, args.duration, args.rate) {
+        (Some(n), _, _) => n,
+        (None, Some(d), Some(r)) => (d * r as f64) as u64,
+        (None, Some(_), None) => MAX_OPERATIONS,
+        // The load's own default.
+        (None, None, _) => super::DEFAULT_OPERATIONS,
+    };
+    planned.clamp(1, MAX_OPERATIONS)
+}
+
+/// Runs the baseline that matches `args`, on the runtime `rt` (scratch files go in `scratch`).
+pub fn measure(args: &LoadArgs, rt: &tokio::runtime::Runtime, scratch: &Path) -> Result<Baseline, String> {
+    let n = operations(args);
+    let per_second = |n: u64, took: std::time::Duration| n as f64 / took.as_secs_f64().max(1e-9);
+    match (args.via, args.durability) {
+        (Via::Inproc, Durability::Memory) => {
+            let arbiters = std::thread::available_parallelism().map_or(2, usize::from);
+            let raw = raw_actix::RawActix::start(arbiters, args.conversations.clamp(1, 10_000))?;
+            let took = rt.block_on(raw.closed_loop(n, args.concurrency));
+            raw.stop();
+            Ok(Baseline {
+                what: format!("raw actix request/reply, {arbiters} arbiters, {} in flight", args.concurrency),
+                per_second: per_second(n, took),
+            })
+        }
+        (Via::Inproc, durability) => {
+            let sync = durability == Durability::Fsync;
+            let path = scratch.join("baseline.sqlite");
+            let took = raw_sqlite::RawSqlite::open(&path, sync)?.insert(n as usize, SQLITE_BATCH, args.conversations);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            Ok(Baseline {
+                what: format!(
+                    "raw rusqlite insert, {SQLITE_BATCH} rows per transaction{}",
+                    if sync { ", fsynced" } else { "" }
+                ),
+                per_second: per_second(n, took?),
+            })
+        }
+        (Via::Ws, _) => {
+            let relay = ws_relay::RawWsRelay::start()?;
+            let took = rt.block_on(ws_relay_load::closed_loop(&relay, args.users, n, args.concurrency));
+            relay.stop();
+            Ok(Baseline {
+                what: format!(
+                    "bare WebSocket relay on this machine, {} sockets, {} in flight",
+                    args.users, args.concurrency
+                ),
+                per_second: per_second(n, took?),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        load: LoadArgs,
+    }
+
+    fn args(extra: &[&str]) -> LoadArgs {
+        Cli::parse_from(std::iter::once("load").chain(extra.iter().copied())).load
+    }
+
+    #[test]
+    fn a_baseline_runs_as_many_operations_as_the_load_up_to_a_cap() {
+        assert_eq!(operations(&args(&["--messages", "5000"])), 5000);
+        assert_eq!(operations(&args(&["--messages", "5000000"])), MAX_OPERATIONS);
+        assert_eq!(operations(&args(&["--duration", "2", "--rate", "3000"])), 6000);
+        assert_eq!(operations(&args(&["--duration", "2"])), MAX_OPERATIONS);
+        assert_eq!(operations(&args(&[])), super::super::DEFAULT_OPERATIONS);
+    }
+}
