@@ -1,7 +1,7 @@
 //! Two benches with their baselines in the same run:
 //!
-//! - durable send (fsync at every group commit) against a raw rusqlite batched insert of the
-//!   same rows (the same JSON records) in transactions of the same size, each fsynced;
+//! - durable send (fsync at every group commit) against a raw rusqlite batched insert of
+//!   message records shaped like the store's, 256 per transaction, each fsynced;
 //! - a send through the JSON dispatcher against the typed API, and a raw serde_json parse and
 //!   serialize of the same message as the codec's floor.
 
@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use timsg::dispatch::{self, ApiCall};
+use timsg::load::baseline::raw_sqlite::RawSqlite;
 use timsg::wire::WireMessage;
 use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig, Session};
 
@@ -36,34 +37,9 @@ fn durable(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let mut group = c.benchmark_group("durable");
     group.throughput(Throughput::Elements(MESSAGES as u64));
 
-    let db = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
-    db.pragma_update(None, "journal_mode", "WAL").unwrap();
-    db.pragma_update(None, "synchronous", "FULL").unwrap();
-    db.execute_batch("CREATE TABLE m (conv TEXT, seq INTEGER, msg_id TEXT, record TEXT, UNIQUE (conv, seq))").unwrap();
-    let record = serde_json::json!({"id": "x", "sender": "alice", "seq": 1, "content": {"elements": [{"body": {"Text": {"content": "hello from the bench"}}}]}}).to_string();
-    let mut seq = 0u64;
-    let mut db = db;
+    let mut raw = RawSqlite::open(&dir.path().join("raw.db"), true).unwrap();
     group.bench_function("raw_rusqlite_batched_insert_fsync", |b| {
-        b.iter(|| {
-            for chunk in (0..MESSAGES).collect::<Vec<_>>().chunks(BATCH) {
-                let tx = db.transaction().unwrap();
-                {
-                    let mut stmt =
-                        tx.prepare_cached("INSERT INTO m (conv, seq, msg_id, record) VALUES (?1, ?2, ?3, ?4)").unwrap();
-                    for i in chunk {
-                        seq += 1;
-                        stmt.execute(rusqlite::params![
-                            format!("c{}", i % CONVERSATIONS),
-                            seq as i64,
-                            format!("id{seq}"),
-                            record
-                        ])
-                        .unwrap();
-                    }
-                }
-                tx.commit().unwrap();
-            }
-        })
+        b.iter(|| raw.insert(MESSAGES, BATCH, CONVERSATIONS).unwrap())
     });
 
     let runtime = Runtime::open(RuntimeConfig {
