@@ -1,7 +1,7 @@
 //! The baseline `timsg load` measures in the same run, before its own load, so that every
 //! figure it prints comes with the ratio to what the bare machinery underneath does on the
-//! same machine at the same moment (this machine's figures move by a fifth from day to day;
-//! the ratio moves far less):
+//! same machine at the same moment (this machine's figures move by a fifth from day to day,
+//! so a figure alone says little about a change):
 //!
 //! - in process, durability `memory`: raw actix request/reply to plain actors on as many
 //!   arbiters as the runtime has, with the same number in flight ([`raw_actix`]);
