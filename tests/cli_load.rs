@@ -40,6 +40,8 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
         "--json",
         "--mix",
         "text=80,custom=5,image=2,revoke=3,read=5,history=3,search=2",
+        "--not-receive-share",
+        "0.2",
         "--data-dir",
         dir.path().to_str().unwrap(),
     ]));
@@ -58,6 +60,9 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
     assert!(r["messages_per_second"].as_f64().unwrap() > 0.0);
     assert!(r["latency"]["search"]["count"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["durability"], "os");
+    // A fifth of the members chose not to receive a conversation, and got none of it.
+    assert!(r["not_receiving"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["unexpected"], 0, "{r}");
     // The baseline measured before it: SQLite inserts, not fsynced with `os`, and the ratio.
     let what = r["baseline"]["what"].as_str().unwrap();
     assert!(what.contains("rusqlite") && !what.contains("fsynced"), "{r}");
@@ -182,6 +187,8 @@ fn over_the_network_against_a_running_service() {
         "8",
         "--mix",
         "text=85,custom=5,revoke=3,read=3,history=2,search=2",
+        "--not-receive-share",
+        "0.25",
         "--json",
     ]);
     // The server goes before any assertion can fail.
@@ -197,6 +204,8 @@ fn over_the_network_against_a_running_service() {
     );
     assert!(r["sends"].as_u64().unwrap() > 300, "{r}");
     assert_eq!(r["errors"], 0, "{r}");
+    assert!(r["not_receiving"].as_u64().unwrap() > 0, "{r}");
+    assert_eq!(r["unexpected"], 0, "{r}");
     assert!(r["baseline"]["what"].as_str().unwrap().starts_with("bare WebSocket relay"), "{r}");
     assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
 }

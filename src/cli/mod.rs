@@ -96,7 +96,8 @@ fn load(args: crate::load::LoadArgs) -> Result<(), String> {
     } else {
         format!(
             "{} sends in {:.2} s: {:.0} messages/s; send latency p50 {:.3} ms, p99 {:.3} ms\n\
-             deliveries expected {}, lost {}, duplicated {}, reordered {}; peak RSS {} MiB\nlatency per API: {}",
+             deliveries expected {}, lost {}, duplicated {}, reordered {}, unexpected {}; peak RSS {} MiB\n\
+             latency per API: {}",
             r["sends"],
             r["elapsed_seconds"].as_f64().unwrap_or(0.0),
             r["messages_per_second"].as_f64().unwrap_or(0.0),
@@ -106,11 +107,12 @@ fn load(args: crate::load::LoadArgs) -> Result<(), String> {
             r["lost"],
             r["duplicated"],
             r["reordered"],
+            r["unexpected"],
             r["peak_rss_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
             r["latency"],
         ) + &conversation_counts(r)
             + &baseline_line(r)
     };
     writeln!(out, "{text}").map_err(|e| e.to_string())?;
-    if report.failed { Err("deliveries were lost, duplicated or reordered".into()) } else { Ok(()) }
+    if report.failed { Err("deliveries were lost, duplicated, reordered or unexpected".into()) } else { Ok(()) }
 }

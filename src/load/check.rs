@@ -1,6 +1,7 @@
 //! The load generator's correctness check: every acknowledged message must reach every member
-//! that should get it exactly once, and each receiver must see a conversation's messages in seq
-//! order. Counts what was lost, duplicated or reordered.
+//! that should get it exactly once, no member that should not (its receive option says so), and
+//! each receiver must see a conversation's messages in seq order. Counts what was lost,
+//! duplicated, reordered or unexpected.
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,6 +51,18 @@ impl DeliveryCheck {
             .sum()
     }
 
+    /// Deliveries of acknowledged messages to users who were not to get them (the sender, or a
+    /// member whose receive option for the conversation is "not receive").
+    pub fn unexpected(&self) -> u64 {
+        self.received
+            .iter()
+            .map(|((user, conv), (seen, _))| {
+                seen.iter().filter(|seq| self.expected.get(&(*conv, **seq)).is_some_and(|r| !r.contains(user))).count()
+                    as u64
+            })
+            .sum()
+    }
+
     pub fn deliveries_expected(&self) -> u64 {
         self.expected.values().map(|r| r.len() as u64).sum()
     }
@@ -73,5 +86,19 @@ mod tests {
         c.acknowledged(1, 3, vec![10]);
         assert_eq!(c.lost(), 1);
         assert_eq!(c.deliveries_expected(), 5);
+        assert_eq!(c.unexpected(), 0);
+    }
+
+    #[test]
+    fn a_delivery_to_a_member_left_out_is_unexpected_and_unacknowledged_ones_are_not_judged() {
+        let mut c = DeliveryCheck::default();
+        // Member 12 does not receive this conversation; 10 sent.
+        c.acknowledged(1, 1, vec![11]);
+        c.received(11, 1, 1);
+        c.received(12, 1, 1);
+        c.received(10, 1, 1);
+        // Seq 2 was never acknowledged (e.g. a tip of the group's creation): not judged.
+        c.received(12, 1, 2);
+        assert_eq!((c.lost(), c.unexpected()), (0, 2));
     }
 }

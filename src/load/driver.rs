@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use super::inbox::Inbox;
 use super::ws_caller::WsCaller;
 use crate::session::Session;
-use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, SearchQuery};
+use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, ReceiveOpt, SearchQuery};
 
 /// What a sent message is named by for a later revoke.
 pub enum SentHandle {
@@ -48,6 +48,10 @@ struct DeliveredMessage {
     message_conv_id: Option<String>,
     message_seq: Option<u64>,
 }
+
+/// Peers one `TIMMsgSetC2CReceiveMessageOpt` call may name, and calls a user may make a second.
+const C2C_OPT_IDS_PER_CALL: usize = 30;
+const C2C_OPT_CALLS_PER_SECOND: usize = 5;
 
 /// The kinds of message the load sends.
 #[derive(Debug, Clone, Copy)]
@@ -133,6 +137,42 @@ impl Driver {
                 r.call(owner, "TIMGroupCreate", json!({"param": param})).await.map(drop)
             }
         }
+    }
+
+    /// Before the load: `user` stops receiving the messages of each of `convs` as it names them
+    /// (C2C: from that peer, 30 peers a call; a group: of that group). The C2C option may be
+    /// set 5 times a second per user, so a user with more peers than that waits between calls.
+    pub async fn stop_receiving(&self, user: u32, convs: &[&ConvRef]) -> Result<(), String> {
+        let peers: Vec<String> =
+            convs.iter().filter(|c| c.conv_type == ConvType::C2c).map(|c| c.id.to_string()).collect();
+        for (n, chunk) in peers.chunks(C2C_OPT_IDS_PER_CALL).enumerate() {
+            if n > 0 && n % C2C_OPT_CALLS_PER_SECOND == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+            }
+            match self {
+                Driver::InProc(users) => users[user as usize]
+                    .set_c2c_receive_message_opt(chunk, ReceiveOpt::NotReceive)
+                    .await
+                    .map_err(|e| e.to_string())?,
+                Driver::Remote(r) => {
+                    let body = json!({"param": chunk, "opt": ReceiveOpt::NotReceive.number()});
+                    r.call(user, "TIMMsgSetC2CReceiveMessageOpt", body).await.map(drop)?
+                }
+            }
+        }
+        for group in convs.iter().filter(|c| c.conv_type == ConvType::Group) {
+            match self {
+                Driver::InProc(users) => users[user as usize]
+                    .set_group_receive_message_opt(&group.id, ReceiveOpt::NotReceive)
+                    .await
+                    .map_err(|e| e.to_string())?,
+                Driver::Remote(r) => {
+                    let body = json!({"conv_id": &*group.id, "opt": ReceiveOpt::NotReceive.number()});
+                    r.call(user, "TIMMsgSetGroupReceiveMessageOpt", body).await.map(drop)?
+                }
+            }
+        }
+        Ok(())
     }
 
     pub async fn send(&self, user: u32, conv: &ConvRef, kind: Kind, image: &str) -> Result<(u64, SentHandle), String> {

@@ -6,9 +6,10 @@
 //! (`--concurrency` workers back to back) or open-loop (`--rate` operations per second, latency
 //! measured from each operation's scheduled time, so a stall is not hidden; [`pacer`] hands
 //! out the slots on time). Every user's event
-//! stream is consumed, and every acknowledged message must reach every member exactly once and
-//! in seq order: lost, duplicated and reordered deliveries are counted, and any of them makes the
-//! command fail.
+//! stream is consumed, and every acknowledged message must reach every member whose receive
+//! option lets it (`--not-receive-share` has some members refuse a conversation first) exactly
+//! once and in seq order, and no one else: lost, duplicated, reordered and unexpected
+//! deliveries are counted, and any of them makes the command fail.
 
 pub mod baseline;
 pub mod check;
@@ -86,6 +87,11 @@ pub struct LoadArgs {
     /// Members per group.
     #[arg(long, default_value_t = 8)]
     pub group_size: usize,
+    /// Share of the conversations' members who, before the load, set their receive option for
+    /// that conversation to "not receive" (C2C: for that peer; groups: for that group). The
+    /// check then expects them to get none of its messages.
+    #[arg(long, default_value_t = 0.0)]
+    pub not_receive_share: f64,
     /// Operations to run (default 100000 unless --duration is given).
     #[arg(long)]
     pub messages: Option<u64>,
@@ -190,6 +196,8 @@ fn pick(mix: &[(Op, u32)], rng: &mut fastrand::Rng) -> Op {
 struct Conv {
     reference: Vec<ConvRef>,
     members: Vec<UserIdx>,
+    /// Per member: whether it receives this conversation's messages (its receive option).
+    receives: Vec<bool>,
 }
 
 /// What one worker saw.
@@ -328,8 +336,27 @@ async fn drive(
         };
         let reference = members.iter().map(|u| key.as_seen_by(&format!("u{u}"))).collect();
         made.insert(key);
-        convs.push(Conv { reference, members });
+        let receives = vec![true; members.len()];
+        convs.push(Conv { reference, members, receives });
     }
+    // Receive options: members drawn at random stop receiving a conversation's messages.
+    let share = args.not_receive_share.clamp(0.0, 1.0);
+    let mut left_out: Vec<Vec<&ConvRef>> = vec![Vec::new(); args.users];
+    let mut opt_rng = fastrand::Rng::with_seed(11);
+    for receives in convs.iter_mut().flat_map(|c| c.receives.iter_mut()) {
+        *receives = opt_rng.f64() >= share;
+    }
+    for conv in &convs {
+        for ((member, reference), receives) in conv.members.iter().zip(&conv.reference).zip(&conv.receives) {
+            if !receives {
+                left_out[*member as usize].push(reference);
+            }
+        }
+    }
+    for (user, refs) in left_out.iter().enumerate().filter(|(_, r)| !r.is_empty()) {
+        driver.stop_receiving(user as UserIdx, refs).await?;
+    }
+    drop(left_out);
     // Receivers: every user's stream, recorded for the check in the user's inbox, which knows
     // the user's conversations by the names the user sees.
     let received = Arc::new(AtomicU64::new(0));
@@ -454,7 +481,14 @@ async fn drive(
         sends += r.sends;
         errors += r.errors;
         for (conv, seq, sender) in r.acked {
-            let receivers = convs[conv as usize].members.iter().copied().filter(|u| *u != sender).collect();
+            let c = &convs[conv as usize];
+            let receivers = c
+                .members
+                .iter()
+                .zip(&c.receives)
+                .filter(|(u, receives)| **u != sender && **receives)
+                .map(|(u, _)| *u)
+                .collect();
             check.acknowledged(conv, seq, receivers);
         }
     }
@@ -503,6 +537,8 @@ async fn drive(
         "lost": check.lost(),
         "duplicated": check.duplicated,
         "reordered": check.reordered,
+        "unexpected": check.unexpected(),
+        "not_receiving": convs.iter().map(|c| c.receives.iter().filter(|r| !**r).count()).sum::<usize>(),
         "peak_rss_bytes": peak_rss_bytes(),
         "users": args.users,
         "conversations": args.conversations,
@@ -514,7 +550,7 @@ async fn drive(
         "via": format!("{:?}", args.via).to_lowercase(),
         "calls": if args.via == Via::Ws { json!(format!("{:?}", args.calls).to_lowercase()) } else { serde_json::Value::Null },
     });
-    let failed = check.lost() + check.duplicated + check.reordered > 0;
+    let failed = check.lost() + check.duplicated + check.reordered + check.unexpected() > 0;
     Ok(LoadReport { json, failed })
 }
 
