@@ -143,6 +143,8 @@ fn bad_arguments_are_refused() {
         &["--mix", "teleport=1"][..],
         &["--users", "1"],
         &["--users", "3", "--conversations", "10", "--group-share", "0"],
+        &["--not-receive-share", "1.5"],
+        &["--not-receive-share", "NaN"],
     ] {
         let out = load(args);
         assert!(!out.status.success(), "{args:?} should fail");

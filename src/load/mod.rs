@@ -222,6 +222,9 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
     if args.users < 2 || args.conversations == 0 || args.concurrency == 0 {
         return Err("need at least 2 users, 1 conversation and 1 worker".into());
     }
+    if !(0.0..=1.0).contains(&args.not_receive_share) {
+        return Err("--not-receive-share is a share: from 0 to 1".into());
+    }
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| scratch.path().to_path_buf());
     // In process, the runtime's arbiters need the cores more than the generator does: with one
@@ -340,7 +343,7 @@ async fn drive(
         convs.push(Conv { reference, members, receives });
     }
     // Receive options: members drawn at random stop receiving a conversation's messages.
-    let share = args.not_receive_share.clamp(0.0, 1.0);
+    let share = args.not_receive_share;
     let mut left_out: Vec<Vec<&ConvRef>> = vec![Vec::new(); args.users];
     let mut opt_rng = fastrand::Rng::with_seed(11);
     for receives in convs.iter_mut().flat_map(|c| c.receives.iter_mut()) {
