@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
+use timsg::load::baseline::ws_relay_load::spawn_frame_writer;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -32,7 +33,7 @@ impl Counts {
 }
 
 pub struct WsClients {
-    writers: Vec<mpsc::UnboundedSender<String>>,
+    writers: Vec<mpsc::Sender<String>>,
     counts: Arc<Counts>,
 }
 
@@ -45,16 +46,8 @@ impl WsClients {
             // Nagle off, as on the service's side: frames are small, and Nagle would hold each
             // behind the previous one's ACK.
             let (socket, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await.unwrap();
-            let (mut sink, mut frames) = socket.split();
-            let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-            tokio::spawn(async move {
-                while let Some(text) = rx.recv().await {
-                    if sink.send(Message::Text(text.into())).await.is_err() {
-                        return;
-                    }
-                }
-                let _ = sink.close().await;
-            });
+            let (sink, mut frames) = socket.split();
+            let tx = spawn_frame_writer(sink);
             let counts = counts.clone();
             tokio::spawn(async move {
                 while let Some(Ok(frame)) = frames.next().await {
@@ -86,7 +79,7 @@ impl WsClients {
         self.counts.want_replies.fetch_add(frames.len() as u64, Ordering::AcqRel);
         self.counts.want_deliveries.fetch_add(deliveries, Ordering::AcqRel);
         for (user, text) in frames {
-            self.writers[user].send(text).unwrap();
+            self.writers[user].send(text).await.unwrap();
         }
         loop {
             let reached = self.counts.reached.notified();

@@ -13,7 +13,7 @@
 pub mod raw_actix;
 pub mod raw_sqlite;
 pub mod ws_relay;
-mod ws_relay_load;
+pub mod ws_relay_load;
 
 use std::path::Path;
 
