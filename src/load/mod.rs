@@ -241,7 +241,7 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         .build()
         .map_err(|e| e.to_string())?;
     // First, while nothing else runs: the bare machinery's figure on this machine, now.
-    let baseline = if args.no_baseline { None } else { Some(baseline::measure(&args, &rt, scratch.path())?) };
+    let baseline = if args.no_baseline { None } else { Some(measure_baseline(&args, &rt, scratch.path())?) };
     let report = match args.via {
         Via::Inproc => {
             let runtime = Runtime::open(RuntimeConfig {
@@ -285,6 +285,23 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         with_baseline(&mut report.json, baseline.as_ref(), args.rate.is_none());
         report
     })
+}
+
+/// Measures the baseline with a spinner on the terminal (none with `--json`) and logs it.
+fn measure_baseline(
+    args: &LoadArgs,
+    rt: &tokio::runtime::Runtime,
+    scratch: &std::path::Path,
+) -> Result<baseline::Baseline, String> {
+    let spinner = if args.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    spinner.set_message("measuring the baseline");
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let measured = baseline::measure(args, rt, scratch);
+    spinner.finish_and_clear();
+    if let Ok(b) = &measured {
+        tracing::info!(what = %b.what, messages_per_second = b.per_second, "baseline measured");
+    }
+    measured
 }
 
 /// Adds the baseline and, for a closed loop (an open loop's throughput is its rate), the ratio
