@@ -37,7 +37,9 @@ fn benches(c: &mut Criterion) {
     group.throughput(Throughput::Elements(RECEIVERS as u64));
 
     let raw = RawActix::start(ARBITERS, RECEIVERS).unwrap();
-    group.bench_function("raw_actix_fan_out_500", |b| b.to_async(&rt).iter(|| raw.round_trips(RECEIVERS)));
+    group.bench_function("raw_actix_fan_out_500", |b| {
+        b.to_async(&rt).iter(|| async { raw.round_trips(RECEIVERS).await.unwrap() })
+    });
     raw.stop();
 
     let runtime =

@@ -35,7 +35,8 @@ fn benches(c: &mut Criterion) {
     group.bench_function("raw_actix_start_ask_stop", |b| {
         b.to_async(&rt).iter(|| {
             i += 1;
-            raw.start_ask_stop(i)
+            let raw = &raw;
+            async move { raw.start_ask_stop(i).await.unwrap() }
         })
     });
     raw.stop();

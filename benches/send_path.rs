@@ -32,7 +32,9 @@ fn baseline(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
     let raw = RawActix::start(ARBITERS, CONVERSATIONS).unwrap();
     let mut group = c.benchmark_group("send_path");
     group.throughput(Throughput::Elements(MESSAGES as u64));
-    group.bench_function("raw_actix_round_trip", |b| b.to_async(rt).iter(|| raw.round_trips(MESSAGES)));
+    group.bench_function("raw_actix_round_trip", |b| {
+        b.to_async(rt).iter(|| async { raw.round_trips(MESSAGES).await.unwrap() })
+    });
     group.finish();
     raw.stop();
 }

@@ -65,7 +65,7 @@ pub fn measure(args: &LoadArgs, rt: &tokio::runtime::Runtime, scratch: &Path) ->
             raw.stop();
             Ok(Baseline {
                 what: format!("raw actix request/reply, {arbiters} arbiters, {} in flight", args.concurrency),
-                per_second: per_second(n, took),
+                per_second: per_second(n, took?),
             })
         }
         (Via::Inproc, durability) => {

@@ -39,6 +39,10 @@ impl Handler<Finish> for Counter {
     }
 }
 
+fn unanswered(e: MailboxError) -> String {
+    format!("raw actix baseline: a request went unanswered ({e})")
+}
+
 pub struct RawActix {
     system: System,
     thread: JoinHandle<()>,
@@ -69,23 +73,21 @@ impl RawActix {
         Ok(RawActix { system, thread, arbiters, addrs })
     }
 
-    /// `n` request/replies spread over the actors, all in flight at once. Returns how many
-    /// were answered (all of them, unless the system is stopping).
-    pub async fn round_trips(&self, n: usize) -> usize {
+    /// `n` request/replies spread over the actors, all in flight at once; an unanswered one is
+    /// an error, so a baseline is never measured on requests that went nowhere.
+    pub async fn round_trips(&self, n: usize) -> Result<(), String> {
         let futs: Vec<_> = (0..n).map(|i| self.addrs[i % self.addrs.len()].send(Bump("hello".into()))).collect();
-        let mut answered = 0;
         for f in futs {
-            answered += usize::from(f.await.is_ok());
+            f.await.map_err(unanswered)?;
         }
-        answered
+        Ok(())
     }
 
     /// `n` request/replies, `in_flight` at a time, each worker sending its next as soon as its
-    /// last is answered (the load generator's closed loop). Returns how long they took (zero
-    /// with no actors to ask).
-    pub async fn closed_loop(&self, n: u64, in_flight: usize) -> std::time::Duration {
+    /// last is answered (the load generator's closed loop). Returns how long they took.
+    pub async fn closed_loop(&self, n: u64, in_flight: usize) -> Result<std::time::Duration, String> {
         if self.addrs.is_empty() {
-            return std::time::Duration::ZERO;
+            return Err("the raw actix baseline has no actors to ask".into());
         }
         let issued = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let addrs = Arc::new(self.addrs.clone());
@@ -97,21 +99,23 @@ impl RawActix {
                     let text: Arc<str> = "hello".into();
                     let mut rng = fastrand::Rng::with_seed(w as u64);
                     while issued.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < n {
-                        let _ = addrs[rng.usize(..addrs.len())].send(Bump(text.clone())).await;
+                        addrs[rng.usize(..addrs.len())].send(Bump(text.clone())).await.map_err(unanswered)?;
                     }
+                    Ok::<(), String>(())
                 })
             })
             .collect();
         for w in workers {
-            let _ = w.await;
+            w.await.map_err(|e| e.to_string())??;
         }
-        started.elapsed()
+        Ok(started.elapsed())
     }
 
     /// Starts a fresh actor on arbiter `i`, asks it once, and stops it.
-    pub async fn start_ask_stop(&self, i: usize) -> bool {
+    pub async fn start_ask_stop(&self, i: usize) -> Result<(), String> {
         let addr = Counter::start_in_arbiter(&self.arbiters[i % self.arbiters.len()], |_| Counter(0));
-        addr.send(Bump("hello".into())).await.is_ok() && addr.send(Finish).await.is_ok()
+        addr.send(Bump("hello".into())).await.map_err(unanswered)?;
+        addr.send(Finish).await.map(drop).map_err(unanswered)
     }
 
     pub fn stop(self) {
