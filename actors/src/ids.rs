@@ -206,15 +206,18 @@ impl MsgIdGenerator {
     }
 }
 
-/// A message ID being written: two 64-bit and two 32-bit numbers in hex, three dashes.
+/// The longest message ID: two 64-bit and two 32-bit numbers in hex, three dashes.
+const MAX_ID_LEN: usize = 16 + 1 + 8 + 1 + 16 + 1 + 8;
+
+/// A message ID being written.
 struct HexWriter {
-    buf: [u8; 16 + 1 + 8 + 1 + 16 + 1 + 8],
+    buf: [u8; MAX_ID_LEN],
     len: usize,
 }
 
 impl Default for HexWriter {
     fn default() -> Self {
-        HexWriter { buf: [0; 51], len: 0 }
+        HexWriter { buf: [0; MAX_ID_LEN], len: 0 }
     }
 }
 
