@@ -322,6 +322,9 @@ async fn drive(
 ) -> Result<LoadReport, String> {
     // Conversations: groups first, then C2C pairs.
     let mut rng = fastrand::Rng::with_seed(7);
+    // Receive options: each member stops receiving a conversation's messages with this chance
+    // (its own generator, so the conversations drawn do not depend on the share).
+    let mut opt_rng = fastrand::Rng::with_seed(11);
     let groups = ((args.conversations as f64) * args.group_share.clamp(0.0, 1.0)).round() as usize;
     let mut convs = Vec::with_capacity(args.conversations);
     // Each C2C pair is one conversation: the keys made so far.
@@ -356,16 +359,10 @@ async fn drive(
         };
         let reference = members.iter().map(|u| key.as_seen_by(&format!("u{u}"))).collect();
         made.insert(key);
-        let receives = vec![true; members.len()];
+        let receives = members.iter().map(|_| opt_rng.f64() >= args.not_receive_share).collect();
         convs.push(Conv { reference, members, receives });
     }
-    // Receive options: members drawn at random stop receiving a conversation's messages.
-    let share = args.not_receive_share;
     let mut left_out: Vec<Vec<&ConvRef>> = vec![Vec::new(); args.users];
-    let mut opt_rng = fastrand::Rng::with_seed(11);
-    for receives in convs.iter_mut().flat_map(|c| c.receives.iter_mut()) {
-        *receives = opt_rng.f64() >= share;
-    }
     for conv in &convs {
         for ((member, reference), receives) in conv.members.iter().zip(&conv.reference).zip(&conv.receives) {
             if !receives {
