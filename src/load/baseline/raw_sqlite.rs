@@ -4,16 +4,34 @@
 //! with no index beyond the table's own key.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
+use timsg_actors::element::Element;
+use timsg_actors::message::{MessageContent, MessageStatus, StoredMessage};
 
-/// A record of the size and shape the store keeps for a short text message.
-const RECORD: &str = r#"{"id":"1700000000000-5f3a9c1e-1-0c4d2b7a","sender":"alice","seq":1,"local_id":0,"rand":42,"server_time":1700000000,"status":"SendSucc","content":{"elements":[{"body":{"Text":{"content":"load text message"}}}],"priority":1,"client_time":0,"platform":0,"cloud_custom_str":"","is_online":false,"excluded_from_unread":false,"excluded_from_last_message":false,"need_read_receipt":false,"at_users":[],"target_members":[]}}"#;
+/// The record the store keeps for a short text message (the store writes a message's record
+/// as its JSON), made from the store's own message type so that it keeps its shape.
+fn record() -> String {
+    let message = StoredMessage {
+        id: "1700000000000-5f3a9c1e-1-0c4d2b7a".into(),
+        sender: "alice".into(),
+        seq: 1,
+        local_id: 0,
+        rand: 42,
+        server_time: 1_700_000_000,
+        status: MessageStatus::SendSucc,
+        revoke: None,
+        content: Arc::new(MessageContent::with_elements(vec![Element::text("load text message")])),
+    };
+    serde_json::to_string(&message).unwrap_or_default()
+}
 
 pub struct RawSqlite {
     db: Connection,
     seq: u64,
+    record: String,
 }
 
 impl RawSqlite {
@@ -29,7 +47,7 @@ impl RawSqlite {
             )?;
             Ok(db)
         };
-        open().map(|db| RawSqlite { db, seq: 0 }).map_err(|e| format!("raw SQLite baseline: {e}"))
+        open().map(|db| RawSqlite { db, seq: 0, record: record() }).map_err(|e| format!("raw SQLite baseline: {e}"))
     }
 
     /// Inserts `rows` records spread over `conversations`, `batch` per transaction, and returns
@@ -56,10 +74,31 @@ impl RawSqlite {
                     format!("c{}", seq % conversations as u64),
                     seq as i64,
                     format!("id{seq}"),
-                    RECORD
+                    self.record
                 ])?;
             }
         }
         tx.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inserts_store_shaped_records_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raw.sqlite");
+        RawSqlite::open(&path, false).unwrap().insert(600, 256, 7).unwrap();
+        let db = Connection::open(&path).unwrap();
+        let (rows, record): (i64, String) =
+            db.query_row("SELECT count(*), min(record) FROM m", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!(rows, 600);
+        let message: StoredMessage = serde_json::from_str(&record).unwrap();
+        assert_eq!(
+            (message.status, message.content.searchable_text().as_str()),
+            (MessageStatus::SendSucc, "load text message")
+        );
     }
 }
