@@ -28,6 +28,10 @@ impl UserDirectory {
 
     /// `owner`'s option for C2C messages from `peer`. A store failure reads as the default.
     pub fn c2c_opt(&self, store: &Store, owner: &str, peer: &str) -> ReceiveOpt {
+        // Every C2C delivery asks this: once loaded, one lookup of the owner answers it.
+        if let Some(opts) = self.c2c_opts.get(owner) {
+            return opts.get(peer).copied().unwrap_or_default();
+        }
         if let Err(e) = self.ensure_loaded(store, owner) {
             tracing::warn!(error = %e, "cannot load receive options");
             return ReceiveOpt::Receive;
