@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use dashmap::DashMap;
+use dashmap::mapref::one::Ref;
 
 use crate::ids::UserId;
 use crate::member::ReceiveOpt;
@@ -18,25 +19,29 @@ pub struct UserDirectory {
 }
 
 impl UserDirectory {
-    fn ensure_loaded(&self, store: &Store, owner: &str) -> Result<(), StoreError> {
-        if !self.c2c_opts.contains_key(owner) {
-            let opts = store.c2c_receive_opts(owner)?;
-            self.c2c_opts.entry(owner.into()).or_insert(opts);
+    /// `owner`'s options, loaded from the store the first time. Every C2C delivery asks, so
+    /// once loaded one lookup of the owner answers.
+    fn c2c_opts_of(
+        &self,
+        store: &Store,
+        owner: &str,
+    ) -> Result<Ref<'_, UserId, HashMap<String, ReceiveOpt>>, StoreError> {
+        if let Some(opts) = self.c2c_opts.get(owner) {
+            return Ok(opts);
         }
-        Ok(())
+        let opts = store.c2c_receive_opts(owner)?;
+        Ok(self.c2c_opts.entry(owner.into()).or_insert(opts).downgrade())
     }
 
     /// `owner`'s option for C2C messages from `peer`. A store failure reads as the default.
     pub fn c2c_opt(&self, store: &Store, owner: &str, peer: &str) -> ReceiveOpt {
-        // Every C2C delivery asks this: once loaded, one lookup of the owner answers it.
-        if let Some(opts) = self.c2c_opts.get(owner) {
-            return opts.get(peer).copied().unwrap_or_default();
+        match self.c2c_opts_of(store, owner) {
+            Ok(opts) => opts.get(peer).copied().unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot load receive options");
+                ReceiveOpt::Receive
+            }
         }
-        if let Err(e) = self.ensure_loaded(store, owner) {
-            tracing::warn!(error = %e, "cannot load receive options");
-            return ReceiveOpt::Receive;
-        }
-        self.c2c_opts.get(owner).and_then(|m| m.get(peer).copied()).unwrap_or_default()
     }
 
     /// Records options in memory; the caller persists them.
@@ -47,7 +52,8 @@ impl UserDirectory {
         peers: &[String],
         opt: ReceiveOpt,
     ) -> Result<(), StoreError> {
-        self.ensure_loaded(store, owner)?;
+        // Loaded first (and the read guard let go) so the stored options are not lost.
+        drop(self.c2c_opts_of(store, owner)?);
         let mut entry = self.c2c_opts.entry(owner.clone()).or_default();
         for p in peers {
             entry.insert(p.clone(), opt);
