@@ -37,7 +37,8 @@ pub struct EngineConfig {
     pub data_dir: PathBuf,
     pub durability: Durability,
     pub clock: Clock,
-    /// Arbiters (threads) conversation actors are spread over; 0 = one per core.
+    /// Arbiters (threads) conversation actors are spread over; 0 = one per core (see
+    /// [`EngineConfig::arbiter_count`]).
     pub arbiters: usize,
     /// Mailbox capacity of each conversation actor.
     pub conversation_mailbox: usize,
@@ -71,6 +72,17 @@ pub struct EngineConfig {
     pub blob_sweep_grace: Duration,
 }
 
+impl EngineConfig {
+    /// How many arbiters the engine starts for conversation actors: as configured, or with 0
+    /// one per core (2 where the core count cannot be read).
+    pub fn arbiter_count(&self) -> usize {
+        match self.arbiters {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        }
+    }
+}
+
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
@@ -94,5 +106,18 @@ impl Default for EngineConfig {
             download_concurrency: 8,
             blob_sweep_grace: Duration::from_secs(3600),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arbiters_are_as_configured_or_one_per_core() {
+        let configured = EngineConfig { arbiters: 3, ..Default::default() };
+        assert_eq!(configured.arbiter_count(), 3);
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        assert_eq!(EngineConfig::default().arbiter_count(), cores);
     }
 }

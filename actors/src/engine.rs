@@ -191,11 +191,7 @@ impl Engine {
     /// Opens the store and starts the actor system: one arbiter per core (or as configured).
     pub fn open(config: EngineConfig) -> Result<Engine, StoreError> {
         let store = Store::open(&config)?;
-        let n = if config.arbiters == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            config.arbiters
-        };
+        let n = config.arbiter_count();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("timsg-system".into())

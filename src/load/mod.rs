@@ -240,19 +240,24 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    // In process: the runtime the load drives (its arbiters are also the raw actix baseline's).
+    let runtime_config = RuntimeConfig {
+        data_dir: data_dir.clone(),
+        durability: args.durability,
+        event_buffer: 1 << 16,
+        group_rate_limit: 0,
+        idle_passivation: Duration::from_secs_f64(args.idle_passivation.max(0.001)),
+        ..Default::default()
+    };
     // First, while nothing else runs: the bare machinery's figure on this machine, now.
-    let baseline = if args.no_baseline { None } else { Some(measure_baseline(&args, &rt, scratch.path())?) };
+    let baseline = if args.no_baseline {
+        None
+    } else {
+        Some(measure_baseline(&args, runtime_config.arbiter_count(), &rt, scratch.path())?)
+    };
     let report = match args.via {
         Via::Inproc => {
-            let runtime = Runtime::open(RuntimeConfig {
-                data_dir: data_dir.clone(),
-                durability: args.durability,
-                event_buffer: 1 << 16,
-                group_rate_limit: 0,
-                idle_passivation: Duration::from_secs_f64(args.idle_passivation.max(0.001)),
-                ..Default::default()
-            })
-            .map_err(|e| e.to_string())?;
+            let runtime = Runtime::open(runtime_config).map_err(|e| e.to_string())?;
             let users: Vec<Arc<Session>> = (0..args.users)
                 .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
                 .collect::<Result<_, _>>()
@@ -290,13 +295,14 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
 /// Measures the baseline with a spinner on the terminal (none with `--json`) and logs it.
 fn measure_baseline(
     args: &LoadArgs,
+    arbiters: usize,
     rt: &tokio::runtime::Runtime,
     scratch: &std::path::Path,
 ) -> Result<baseline::Baseline, String> {
     let spinner = if args.json { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
     spinner.set_message("measuring the baseline");
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let measured = baseline::measure(args, rt, scratch);
+    let measured = baseline::measure(args, arbiters, rt, scratch);
     spinner.finish_and_clear();
     if let Ok(b) = &measured {
         tracing::info!(what = %b.what, messages_per_second = b.per_second, "baseline measured");

@@ -53,13 +53,18 @@ fn operations(args: &LoadArgs) -> u64 {
     planned.clamp(1, MAX_OPERATIONS)
 }
 
-/// Runs the baseline that matches `args`, on the runtime `rt` (scratch files go in `scratch`).
-pub fn measure(args: &LoadArgs, rt: &tokio::runtime::Runtime, scratch: &Path) -> Result<Baseline, String> {
+/// Runs the baseline that matches `args`, on the runtime `rt` (scratch files go in `scratch`);
+/// in memory, its actors are spread over `arbiters` arbiters, as many as the load's runtime has.
+pub fn measure(
+    args: &LoadArgs,
+    arbiters: usize,
+    rt: &tokio::runtime::Runtime,
+    scratch: &Path,
+) -> Result<Baseline, String> {
     let n = operations(args);
     let per_second = |n: u64, took: std::time::Duration| n as f64 / took.as_secs_f64().max(1e-9);
     match (args.via, args.durability) {
         (Via::Inproc, Durability::Memory) => {
-            let arbiters = std::thread::available_parallelism().map_or(2, usize::from);
             let raw = raw_actix::RawActix::start(arbiters, args.conversations.clamp(1, 10_000))?;
             let took = rt.block_on(raw.closed_loop(n, args.concurrency));
             raw.stop();
