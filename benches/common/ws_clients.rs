@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt;
-use timsg::load::baseline::ws_relay_load::spawn_frame_writer;
+use timsg::load::ws_caller::spawn_frame_writer;
 use tokio::sync::{Notify, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -47,7 +47,7 @@ impl WsClients {
             // behind the previous one's ACK.
             let (socket, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true).await.unwrap();
             let (sink, mut frames) = socket.split();
-            let tx = spawn_frame_writer(sink);
+            let tx = spawn_frame_writer(sink, std::future::pending());
             let counts = counts.clone();
             tokio::spawn(async move {
                 while let Some(Ok(frame)) = frames.next().await {

@@ -5,18 +5,18 @@
 
 use std::sync::{Arc, OnceLock};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use timsg_actors::element::{ElementBody, ImageElement};
 use timsg_actors::group::GroupKind;
 use timsg_actors::ids::{ConvRef, ConvType};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::inbox::Inbox;
-use super::ws_caller::WsCaller;
+use super::ws_caller::{WsCaller, spawn_frame_writer};
 use crate::session::Session;
 use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, ReceiveOpt, SearchQuery};
 
@@ -298,29 +298,11 @@ impl Driver {
                 let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
                     .await
                     .map_err(|e| e.to_string())?;
-                let (mut sink, mut frames) = ws.split();
-                let (out, mut outgoing) = mpsc::channel::<String>(1024);
+                let (sink, mut frames) = ws.split();
+                let mut stopped_writer = stopped.clone();
+                let out = spawn_frame_writer(sink, async move { drop(stopped_writer.changed().await) });
                 let caller = Arc::new(WsCaller::new(out));
                 let _ = r.sockets[user as usize].set(caller.clone());
-                let mut stopped_writer = stopped.clone();
-                tokio::spawn(async move {
-                    loop {
-                        tokio::select! {
-                            frame = outgoing.recv() => match frame {
-                                Some(text) => {
-                                    if sink.send(WsMessage::Text(text.into())).await.is_err() {
-                                        return;
-                                    }
-                                }
-                                None => return,
-                            },
-                            _ = stopped_writer.changed() => {
-                                let _ = sink.close().await;
-                                return;
-                            }
-                        }
-                    }
-                });
                 tokio::spawn(async move {
                     loop {
                         tokio::select! {

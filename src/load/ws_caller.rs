@@ -1,13 +1,52 @@
 //! Calls over a user's WebSocket (`timsg load --via ws --calls ws`): each call is a frame with
 //! an id, its reply comes back on the same socket matched by that id, so many calls are in
-//! flight on one connection (see `service::ws_calls`).
+//! flight on one connection (see `service::ws_calls`). The socket's frames are written by one
+//! task fed by a queue ([`spawn_frame_writer`]), the load's, its relay baseline's and the
+//! network bench's alike.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use futures_util::SinkExt;
 use parking_lot::Mutex;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A socket's sending half.
+pub type SocketSink = futures_util::stream::SplitSink<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Message,
+>;
+
+/// Starts the task that writes `sink`'s frames and returns its queue: each queued text is
+/// written as a frame, and the socket is closed once every sender of the queue is gone or as
+/// soon as `stop` completes (`std::future::pending()` for never).
+pub fn spawn_frame_writer(
+    mut sink: SocketSink,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> mpsc::Sender<String> {
+    let (out, mut outgoing) = mpsc::channel::<String>(1024);
+    tokio::spawn(async move {
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                frame = outgoing.recv() => match frame {
+                    Some(text) => {
+                        if sink.send(Message::Text(text.into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    None => break,
+                },
+                () = &mut stop => break,
+            }
+        }
+        let _ = sink.close().await;
+    });
+    out
+}
 
 /// The sending half of one user's socket, and the calls waiting for their replies.
 pub struct WsCaller {

@@ -1,41 +1,18 @@
 //! Drives the bare relay the way `timsg load --via ws` drives `timsg serve`: one WebSocket per
 //! user, calls as frames matched to their replies by id ([`WsCaller`]), a closed loop of
 //! workers each sending a text message to another user at random as soon as its last call is
-//! answered. The partner's event frame is read and dropped. Its socket writer
-//! ([`spawn_frame_writer`]) is also the network bench's.
+//! answered. The partner's event frame is read and dropped.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::ws_relay::RawWsRelay;
-use crate::load::ws_caller::WsCaller;
-
-/// A socket's sending half, fed by a queue: a task writes each queued text as a frame, and
-/// closes the socket once every sender of the queue is gone.
-pub type SocketSink = futures_util::stream::SplitSink<
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-    Message,
->;
-
-/// Starts the task that writes `sink`'s frames and returns its queue.
-pub fn spawn_frame_writer(mut sink: SocketSink) -> mpsc::Sender<String> {
-    let (out, mut outgoing) = mpsc::channel::<String>(1024);
-    tokio::spawn(async move {
-        while let Some(text) = outgoing.recv().await {
-            if sink.send(Message::Text(text.into())).await.is_err() {
-                return;
-            }
-        }
-        let _ = sink.close().await;
-    });
-    out
-}
+use crate::load::ws_caller::{WsCaller, spawn_frame_writer};
 
 /// Opens user `user`'s socket to the relay and returns its caller; the socket's tasks end when
 /// the relay closes it or the caller is dropped.
@@ -45,7 +22,7 @@ async fn open(relay: &RawWsRelay, user: usize) -> Result<Arc<WsCaller>, String> 
         .await
         .map_err(|e| format!("relay: {e}"))?;
     let (sink, mut frames) = socket.split();
-    let caller = Arc::new(WsCaller::new(spawn_frame_writer(sink)));
+    let caller = Arc::new(WsCaller::new(spawn_frame_writer(sink, std::future::pending())));
     let reader = caller.clone();
     tokio::spawn(async move {
         while let Some(Ok(frame)) = frames.next().await {
