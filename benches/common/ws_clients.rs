@@ -23,10 +23,14 @@ struct Counts {
 }
 
 impl Counts {
-    fn check(&self) {
-        if self.replies.load(Ordering::Acquire) >= self.want_replies.load(Ordering::Acquire)
+    /// Whether every reply and delivery waited for has come.
+    fn all_in(&self) -> bool {
+        self.replies.load(Ordering::Acquire) >= self.want_replies.load(Ordering::Acquire)
             && self.deliveries.load(Ordering::Acquire) >= self.want_deliveries.load(Ordering::Acquire)
-        {
+    }
+
+    fn check(&self) {
+        if self.all_in() {
             self.reached.notify_one();
         }
     }
@@ -85,10 +89,7 @@ impl WsClients {
             let reached = self.counts.reached.notified();
             self.counts.check();
             reached.await;
-            let c = &self.counts;
-            if c.replies.load(Ordering::Acquire) >= c.want_replies.load(Ordering::Acquire)
-                && c.deliveries.load(Ordering::Acquire) >= c.want_deliveries.load(Ordering::Acquire)
-            {
+            if self.counts.all_in() {
                 break;
             }
         }
