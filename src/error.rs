@@ -49,6 +49,10 @@ pub mod code {
     pub const ERR_SDK_COMM_FILE_SIZE_EMPTY: i32 = 7006;
     pub const ERR_SDK_COMM_FILE_OPEN_FAILED: i32 = 7007;
     pub const ERR_SVR_RES_SEND_CANCEL: i32 = 114003;
+    pub const ERR_SVR_RES_TRANSFER_TIMEOUT: i32 = 114005;
+    pub const ERR_SDK_INVALID_OPERATION: i32 = 7014;
+    /// The REST API's "already a member" (the client SDK has no constant of its own for it).
+    pub const ERR_SVR_GROUP_ALREADY_MEMBER: i32 = 10013;
     /// Group already exists (TIM server code for a taken group ID).
     pub const ERR_SVR_GROUP_GROUPID_IN_USED: i32 = 10025;
 }
@@ -104,7 +108,7 @@ impl From<ConvError> for TimError {
             ConvError::TooFrequent(_) => ERR_SDK_COMM_API_CALL_FREQUENCY_LIMIT,
             ConvError::MergeOverLimit => ERR_MERGER_MSG_LAYERS_OVER_LIMIT,
             ConvError::FileNotFound(_) => ERR_SDK_COMM_FILE_NOT_FOUND,
-            ConvError::FileTooLarge { .. } => ERR_SDK_COMM_FILE_TOO_LARGE,
+            ConvError::FileTooLarge { .. } | ConvError::ImageTooLarge { .. } => ERR_SDK_COMM_FILE_TOO_LARGE,
             ConvError::FileEmpty(_) => ERR_SDK_COMM_FILE_SIZE_EMPTY,
             ConvError::FileUnreadable(_) => ERR_SDK_COMM_FILE_OPEN_FAILED,
             ConvError::NotAnImage(_) => ERR_IMAGE_UPLOAD_FAILED_NOTIMAGE,
@@ -112,7 +116,10 @@ impl From<ConvError> for TimError {
             ConvError::DownloadFailed(_) => ERR_FILE_TRANS_DOWNLOAD_FAILED,
             ConvError::HttpFailed(_) => ERR_HTTP_REQ_FAILED,
             ConvError::TransferCancelled => ERR_SVR_RES_SEND_CANCEL,
-            ConvError::Busy => ERR_SDK_NET_REQ_COUNT_LIMIT,
+            ConvError::TransferTimedOut(_) => ERR_SVR_RES_TRANSFER_TIMEOUT,
+            ConvError::AlreadyMember { .. } => ERR_SVR_GROUP_ALREADY_MEMBER,
+            ConvError::Forbidden(_) => ERR_SDK_INVALID_OPERATION,
+            ConvError::Busy | ConvError::TooMany(_) => ERR_SDK_NET_REQ_COUNT_LIMIT,
             ConvError::Store(_) => ERR_DATABASE_OPERATE_FAILED,
             ConvError::ShuttingDown => ERR_SDK_COMM_INTERRUPT,
             ConvError::Internal(_) => ERR_SDK_INTERNAL_ERROR,

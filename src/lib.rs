@@ -13,9 +13,12 @@
 //! - [`service`]: `timsg serve`, the HTTP and WebSocket service.
 //! - [`load`]: `timsg load`, the load generator with its delivery check.
 //! - [`cli`]: the `timsg` command.
+//! - [`access`]: the trust boundary — what a device and what a remote caller may name — and
+//!   the per-user limits of remote callers.
 //! - [`auth`]: UserSig v2.
 //! - [`capi`]: the C ABI (`libtimsg`, `include/TIMCloud.h`).
 
+pub mod access;
 pub mod auth;
 pub mod capi;
 pub mod catch_up;

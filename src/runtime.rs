@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use timsg_actors::ids::{UserId, is_valid_identifier};
 use timsg_actors::{Engine, EngineConfig};
 
+use crate::access::Access;
 use crate::error::{TimError, TimResult, code};
 use crate::session::Session;
 
@@ -31,15 +32,22 @@ impl Runtime {
         Runtime::open(RuntimeConfig { data_dir: dir.into(), ..Default::default() })
     }
 
-    /// Logs `user_id` in: a session that acts as that user and hears its events.
+    /// Logs `user_id` in: a session that acts as that user and hears its events. Its caller is
+    /// the device: it may name local files and any URL.
     pub fn login(&self, user_id: &str) -> TimResult<Session> {
+        self.login_with(user_id, Access::Device)
+    }
+
+    /// Logs `user_id` in for a caller with the given access (the service logs its users in as
+    /// [`Access::Remote`]).
+    pub fn login_with(&self, user_id: &str, access: Access) -> TimResult<Session> {
         if !is_valid_identifier(user_id) {
             return Err(TimError::new(
                 code::ERR_SDK_COMM_INVALID_IDENTIFIER,
                 format!("invalid user id {user_id:?}: 1 to 32 bytes of printable ascii"),
             ));
         }
-        Ok(Session::new(self.engine.clone(), UserId::from(user_id)))
+        Ok(Session::new(self.engine.clone(), UserId::from(user_id), access))
     }
 
     pub fn engine(&self) -> &Engine {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use timsg_actors::actors::{BatchRecipientResult, ConvOp};
 use timsg_actors::events::{Event, EventStream};
-use timsg_actors::group::{GroupCommand, GroupKind};
+use timsg_actors::group::{GroupAddOption, GroupCommand, GroupKind};
 use timsg_actors::history::{HistoryQuery, MessageTarget};
 use timsg_actors::ids::{ConvKey, ConvRef, ConvType, MsgId, UserId, is_valid_identifier};
 use timsg_actors::member::{ReceiveOpt, ViewKind};
@@ -20,6 +20,8 @@ use timsg_actors::message::{
 use timsg_actors::search::{MAX_KEYWORDS, MAX_SENDERS, SearchQuery, SearchResult};
 use timsg_actors::{ConvError, Engine, PendingSend};
 
+use crate::access::limits::Limit;
+use crate::access::{Access, RemotePolicy};
 use crate::catch_up::CatchUpStream;
 use crate::error::{TimError, TimResult, code};
 
@@ -48,6 +50,8 @@ pub struct LocalMessage {
 pub struct Session {
     engine: Engine,
     user: UserId,
+    /// What this session's caller may name (see [`crate::access`]).
+    access: Access,
     generation: u64,
     events: Mutex<Option<EventStream>>,
     /// The newest committed message when this login began listening: what came later reaches
@@ -109,11 +113,32 @@ fn tim(e: ConvError) -> TimError {
 }
 
 impl Session {
-    pub(crate) fn new(engine: Engine, user: UserId) -> Session {
+    pub(crate) fn new(engine: Engine, user: UserId, access: Access) -> Session {
         let (generation, events) = engine.subscribe(&user);
         // Read after subscribing: a message committed later is published to the new stream.
         let login_mark = engine.newest_message_mark();
-        Session { engine, user, generation, events: Mutex::new(Some(events)), login_mark }
+        Session { engine, user, access, generation, events: Mutex::new(Some(events)), login_mark }
+    }
+
+    /// The remote rules this session is under, if its caller is not the device.
+    fn remote(&self) -> Option<&RemotePolicy> {
+        match &self.access {
+            Access::Device => None,
+            Access::Remote(p) => Some(p),
+        }
+    }
+
+    /// For a remote caller: admits the conversations in `keys` it does not have yet against
+    /// its new-conversation allowance.
+    fn admit_conversations(&self, keys: &[ConvKey]) -> TimResult<()> {
+        let Some(remote) = self.remote() else { return Ok(()) };
+        let c2c: Vec<ConvKey> = keys.iter().filter(|k| k.conv_type() == ConvType::C2c).cloned().collect();
+        if c2c.is_empty() {
+            return Ok(());
+        }
+        remote.limits.admit_conversations(&self.user, &c2c, self.engine.now_ms(), || {
+            self.engine.conversations_of(&self.user).map_err(tim)
+        })
     }
 
     pub fn user_id(&self) -> &str {
@@ -199,6 +224,10 @@ impl Session {
         id: Option<&str>,
     ) -> TimResult<PendingSend> {
         let key = self.conv_key(conv)?;
+        if let Some(remote) = self.remote() {
+            remote.check_media(&self.engine, &content)?;
+            self.admit_conversations(std::slice::from_ref(&key))?;
+        }
         let id: Option<MsgId> = match id {
             Some(i) if i.is_empty() || i.len() > 127 => {
                 return Err(TimError::param("message id must be 1 to 127 bytes"));
@@ -284,6 +313,7 @@ impl Session {
     /// Puts local-only messages (status 5, no shared seq, never delivered) into this user's view.
     pub async fn import_msg_list(&self, conv: &ConvRef, messages: Vec<LocalMessage>) -> TimResult<Vec<MessageView>> {
         let key = self.conv_key(conv)?;
+        self.admit_conversations(std::slice::from_ref(&key))?;
         let now = self.engine.now_ms() / 1000;
         let mut stored = Vec::with_capacity(messages.len());
         for m in messages {
@@ -433,15 +463,33 @@ impl Session {
         if receivers.is_empty() || receivers.len() > max {
             return Err(TimError::param(format!("batch send takes 1 to {max} receivers, got {}", receivers.len())));
         }
+        if let Some(remote) = self.remote() {
+            remote.check_media(&self.engine, &content)?;
+            let keys: Vec<ConvKey> =
+                receivers.iter().filter(|r| is_valid_identifier(r)).map(|r| ConvKey::c2c(&self.user, r)).collect();
+            self.admit_conversations(&keys)?;
+        }
         self.engine.batch_send(&self.user, receivers, Arc::new(content)).await.map_err(tim)
     }
 
     // ---- TIMMsgDownloadElemToPath / TIMMsgDownloadMergerMessage --------------------------
 
-    /// Downloads an element's media (by URL, or by its stored media ID) to `path`.
+    /// Downloads an element's media (by URL, or by its stored media ID) to `path`. A remote
+    /// caller names the media by URL, and `path` is relative to its own folder (see
+    /// [`crate::access`]).
     pub fn download_elem_to_path(&self, url: &str, id: &str, path: &std::path::Path) -> TimResult<Download> {
-        let source = self.engine.download_source(url, id).map_err(|e| TimError::param(e.to_string()))?;
-        let (progress, done) = self.engine.download(&self.user, source, path.to_path_buf()).map_err(tim)?;
+        let (source, dest, guarded) = match self.remote() {
+            None => {
+                let source = self.engine.download_source(url, id).map_err(|e| TimError::param(e.to_string()))?;
+                (source, path.to_path_buf(), false)
+            }
+            Some(remote) => {
+                let (source, guarded) = remote.download_source(&self.engine, url)?;
+                let relative = path.to_str().ok_or_else(|| TimError::param("the path is not UTF-8"))?;
+                (source, remote.download_destination(&self.user, relative)?, guarded)
+            }
+        };
+        let (progress, done) = self.engine.download(&self.user, source, dest, guarded).map_err(tim)?;
         Ok(Download { progress, done })
     }
 
@@ -466,6 +514,7 @@ impl Session {
         self.call(&key, |reply| ConvOp::ApplyGroup { user, command, reply }).await
     }
 
+    /// Creates a group with its kind's default add option (see [`Session::create_group_with`]).
     pub async fn create_group(
         &self,
         group_id: &str,
@@ -473,10 +522,26 @@ impl Session {
         kind: GroupKind,
         members: Vec<String>,
     ) -> TimResult<()> {
+        self.create_group_with(group_id, name, kind, GroupAddOption::default_for(kind), members).await
+    }
+
+    /// Creates a group owned by this user; `add_option` decides who may join by asking.
+    pub async fn create_group_with(
+        &self,
+        group_id: &str,
+        name: &str,
+        kind: GroupKind,
+        add_option: GroupAddOption,
+        members: Vec<String>,
+    ) -> TimResult<()> {
         if let Some(bad) = members.iter().find(|m| !is_valid_identifier(m)) {
             return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
-        self.group(group_id, GroupCommand::Create { name: name.to_string(), kind, members }).await.map(drop)
+        if let Some(remote) = self.remote() {
+            remote.limits.take(&self.user, Limit::NewGroups, 1, self.engine.now_ms())?;
+        }
+        let command = GroupCommand::Create { name: name.to_string(), kind, add_option, members };
+        self.group(group_id, command).await.map(drop)
     }
 
     pub async fn join_group(&self, group_id: &str) -> TimResult<()> {

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use timsg::{Event, TimError};
-use timsg_actors::group::GroupKind;
+use timsg_actors::group::{GroupAddOption, GroupKind};
 
 fn tips_of(v: &serde_json::Value) -> Vec<(u64, Vec<String>)> {
     v.as_array()
@@ -31,7 +31,7 @@ async fn membership_changes_emit_tips_in_order() {
     let owner = h.login("owner");
     let bob = h.login("bob");
     let carol = h.login("carol");
-    owner.create_group("club", "Club", GroupKind::Public, vec!["bob".into()]).await.unwrap();
+    owner.create_group_with("club", "Club", GroupKind::Public, GroupAddOption::Any, vec!["bob".into()]).await.unwrap();
     carol.join_group("club").await.unwrap();
     owner.set_group_admin("club", "bob", true).await.unwrap();
     bob.kick_from_group("club", vec!["carol".into()]).await.unwrap();
@@ -135,4 +135,44 @@ async fn permissions_and_dismiss() {
         .code,
         10010
     );
+}
+
+#[tokio::test]
+async fn strangers_join_only_where_the_group_kind_and_add_option_allow() {
+    let h = Harness::default();
+    let owner = h.login("owner");
+    let stranger = h.login("stranger");
+    let code = |r: Result<(), TimError>| r.err().map_or(0, |e| e.code);
+    owner.create_group("work", "Work", GroupKind::Private, vec![]).await.unwrap();
+    owner.create_group("pub-default", "Public", GroupKind::Public, vec![]).await.unwrap();
+    owner.create_group_with("pub-closed", "P", GroupKind::Public, GroupAddOption::Forbid, vec![]).await.unwrap();
+    owner.create_group_with("pub-open", "P", GroupKind::Public, GroupAddOption::Any, vec![]).await.unwrap();
+    owner.create_group("meeting", "M", GroupKind::ChatRoom, vec![]).await.unwrap();
+    owner.create_group("live", "L", GroupKind::AVChatRoom, vec![]).await.unwrap();
+    assert_eq!(code(stranger.join_group("work").await), 10007, "work groups: invitation only");
+    assert_eq!(code(stranger.join_group("pub-default").await), 10007, "public needs approval by default");
+    assert_eq!(code(stranger.join_group("pub-closed").await), 10007);
+    // Refused joins leave the stranger outside: they can neither read nor send.
+    let history = stranger.get_msg_list(&timsg::ConvRef::group("work"), Default::default()).await;
+    assert_eq!(history.err().map(|e| e.code), Some(10007));
+    let sent = stranger
+        .send(
+            &timsg::ConvRef::group("work"),
+            timsg::MessageContent::with_elements(vec![timsg::Element::text("let me in")]),
+        )
+        .await;
+    assert_eq!(sent.err().map(|e| e.code), Some(10007));
+    for open in ["pub-open", "meeting", "live"] {
+        stranger.join_group(open).await.unwrap_or_else(|e| panic!("{open}: {e:?}"));
+    }
+    assert_eq!(code(stranger.join_group("pub-open").await), 10013, "already a member");
+    // Invited, the stranger is in even where asking is not allowed.
+    owner.invite_to_group("work", vec!["stranger".into()]).await.unwrap();
+    stranger
+        .send(
+            &timsg::ConvRef::group("work"),
+            timsg::MessageContent::with_elements(vec![timsg::Element::text("thanks")]),
+        )
+        .await
+        .unwrap();
 }

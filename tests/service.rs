@@ -275,18 +275,29 @@ async fn blobs_round_trip_with_range_and_bad_input_is_refused() {
     assert_eq!(part.status(), 206);
     assert_eq!(part.bytes().await.unwrap().to_vec(), bytes[10..20].to_vec());
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401, "blobs need auth too");
-    assert_eq!(auth(client.get(s.url(&format!("/v1/blobs/{}", "a".repeat(64))))).send().await.unwrap().status(), 404);
-    // A sent file's URL points here, and DownloadElemToPath reads it back.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.txt");
-    std::fs::write(&file, b"file contents").unwrap();
-    let (_, sent) = post(&s, "alice", "TIMMsgSendMessage", json!({"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 4, "file_elem_file_path": file.to_str().unwrap()}]}})).await;
+    // The hash alone reads nothing: the URL's sig is the capability.
+    let hash = stored["hash"].as_str().unwrap();
+    assert_eq!(auth(client.get(s.url(&format!("/v1/blobs/{hash}")))).send().await.unwrap().status(), 403);
+    let unknown = url.replace(hash, &"a".repeat(64));
+    assert_eq!(auth(client.get(&unknown)).send().await.unwrap().status(), 403, "a sig is for one blob");
+    // A sent file is named by its blob URL; the message carries a URL that points here, and
+    // DownloadElemToPath reads it back into the receiver's folder, served by /v1/files.
+    let (_, sent) = post(&s, "alice", "TIMMsgSendMessage", json!({"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 4, "file_elem_file_path": url, "file_elem_file_name": "doc.bin"}]}})).await;
+    assert_eq!(sent["code"], 0, "{sent}");
     let file_url = sent["json_params"]["message_elem_array"][0]["file_elem_url"].as_str().unwrap().to_string();
     assert!(file_url.starts_with(&format!("http://{}/v1/blobs/", s.addr)));
-    let dest = dir.path().join("copy.txt");
-    let (_, r) = post(&s, "bob", "TIMMsgDownloadElemToPath", json!({"param": {"msg_download_elem_param_type": 1, "msg_download_elem_param_id": "", "msg_download_elem_param_business_id": 0, "msg_download_elem_param_url": file_url}, "path": dest.to_str().unwrap()})).await;
+    assert_eq!(sent["json_params"]["message_elem_array"][0]["file_elem_file_size"], 5000);
+    let (_, r) = post(&s, "bob", "TIMMsgDownloadElemToPath", json!({"param": {"msg_download_elem_param_type": 1, "msg_download_elem_param_id": "", "msg_download_elem_param_business_id": 0, "msg_download_elem_param_url": file_url}, "path": "docs/copy.bin"})).await;
     assert_eq!(r["code"], 0, "{r}");
-    assert_eq!(std::fs::read(&dest).unwrap(), b"file contents");
+    let bob_auth = |r: reqwest::RequestBuilder| r.header("X-TIM-User", "bob").header("X-TIM-UserSig", sig("bob"));
+    let copy = bob_auth(client.get(s.url("/v1/files/docs/copy.bin"))).send().await.unwrap();
+    assert_eq!(copy.status(), 200);
+    assert_eq!(copy.bytes().await.unwrap().to_vec(), bytes);
+    assert_eq!(
+        auth(client.get(s.url("/v1/files/docs/copy.bin"))).send().await.unwrap().status(),
+        404,
+        "bob's folder is his"
+    );
     // Bad input.
     let big = json!({"conv_id": "bob", "conv_type": 1, "param": "x".repeat(1024 * 1024 + 1)});
     let (status, r) = post(&s, "alice", "TIMMsgSendMessage", big).await;

@@ -66,11 +66,29 @@ pub struct EngineConfig {
     pub media_limits: MediaLimits,
     /// Uploads running at once (the rest wait).
     pub upload_concurrency: usize,
-    /// Downloads running at once (the rest wait in the download manager's queue).
+    /// Downloads from the network running at once (the rest wait in the download manager's
+    /// queue); copies of stored blobs are local and never wait behind them.
     pub download_concurrency: usize,
+    /// Network downloads one user may have running at once (the rest of theirs wait).
+    pub download_per_user: usize,
+    /// Downloads waiting for a slot, in all and per user ([`DOWNLOADS_QUEUED_PER_USER`]): a
+    /// download asked beyond either is refused (9507) instead of queued.
+    pub download_queue: usize,
+    /// A download still running after this long is stopped (114005).
+    pub download_deadline: Duration,
+    /// A network download may bring this many bytes at most (7005 beyond).
+    pub download_max_bytes: u64,
     /// Stored media no committed message refers to is swept once older than this.
     pub blob_sweep_grace: Duration,
+    /// How often the sweep of unreferenced media runs (also once at open).
+    pub blob_sweep_interval: Duration,
+    /// Makes media URLs and relay keys capabilities (see `media::blob`): set by the service,
+    /// whose users must not read a blob by its hash alone. `None` for embedded use.
+    pub blob_url_key: Option<Vec<u8>>,
 }
+
+/// Downloads one user may have waiting for a slot.
+pub const DOWNLOADS_QUEUED_PER_USER: usize = 64;
 
 impl EngineConfig {
     /// How many arbiters the engine starts for conversation actors: as configured, or with 0
@@ -104,7 +122,13 @@ impl Default for EngineConfig {
             media_limits: MediaLimits::default(),
             upload_concurrency: 8,
             download_concurrency: 8,
+            download_per_user: 4,
+            download_queue: 1024,
+            download_deadline: Duration::from_secs(30 * 60),
+            download_max_bytes: 1 << 30,
             blob_sweep_grace: Duration::from_secs(3600),
+            blob_sweep_interval: Duration::from_secs(600),
+            blob_url_key: None,
         }
     }
 }

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::actors::download_manager::{
-    CancelDownloadsOf, DownloadManagerActor, DownloadStats, GetDownloadStats, StartDownload,
+    CancelDownloadsOf, DownloadLimits, DownloadManagerActor, DownloadStats, GetDownloadStats, StartDownload,
 };
 use crate::actors::supervisor::ConversationActivated;
 use crate::actors::{
@@ -36,7 +36,7 @@ use crate::history::MessageTarget;
 use crate::ids::{ConvKey, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
 use crate::media::blob::BlobStore;
 use crate::media::download::DownloadSource;
-use crate::media::upload::parse_relay_key;
+use crate::media::sweeper::Sweeper;
 use crate::member::ReceiveOpt;
 use crate::message::{MessageContent, MessageView};
 use crate::search::{SearchQuery, SearchResult};
@@ -179,6 +179,7 @@ struct SystemThread {
 pub struct Engine {
     shared: Arc<Shared>,
     system: Arc<Mutex<Option<SystemThread>>>,
+    sweeper: Arc<Mutex<Option<Sweeper>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -213,7 +214,8 @@ impl Engine {
         let media_arbiter = arbiters.pop().expect("the media arbiter was started");
         let blobs = Arc::new(
             BlobStore::open(&store.dir().join("blobs"), &config.blob_url_base)
-                .map_err(|e| StoreError::Io(format!("cannot open the blob store: {e}")))?,
+                .map_err(|e| StoreError::Io(format!("cannot open the blob store: {e}")))?
+                .with_url_key(config.blob_url_key.as_deref()),
         );
         let shared = Arc::new(Shared {
             blobs: blobs.clone(),
@@ -232,17 +234,26 @@ impl Engine {
         let weak = Arc::downgrade(&shared);
         let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| SupervisorActor::new(weak));
         let _ = shared.supervisor.set(sup);
-        let max_downloads = shared.config.download_concurrency;
-        let dm = DownloadManagerActor::start_in_arbiter(&media_arbiter, move |_| {
-            DownloadManagerActor::new(blobs, max_downloads)
-        });
+        let limits = DownloadLimits::from_config(&shared.config);
+        let dm =
+            DownloadManagerActor::start_in_arbiter(&media_arbiter, move |_| DownloadManagerActor::new(blobs, limits));
         let _ = shared.downloads.set(dm);
-        match sweep_blobs(&shared, shared.config.blob_sweep_grace) {
-            Ok(n) if n > 0 => tracing::info!(removed = n, "swept unreferenced media"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot sweep media"),
-        }
-        Ok(Engine { shared, system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))) })
+        let weak = Arc::downgrade(&shared);
+        let sweeper = Sweeper::start(shared.config.blob_sweep_interval, move || {
+            let Some(shared) = weak.upgrade() else { return false };
+            match sweep_blobs(&shared, shared.config.blob_sweep_grace) {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "swept unreferenced media"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "cannot sweep media"),
+            }
+            true
+        })
+        .map_err(|e| StoreError::Io(format!("cannot start the media sweeper: {e}")))?;
+        Ok(Engine {
+            shared,
+            system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))),
+            sweeper: Arc::new(Mutex::new(Some(sweeper))),
+        })
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -556,12 +567,18 @@ impl Engine {
     }
 
     /// Starts a download for `user`; progress `(current, total)` arrives on the returned stream
-    /// (at most ~20 per second), the size when it is done.
-    pub fn download(&self, user: &UserId, source: DownloadSource, dest: PathBuf) -> ConvResult<DownloadChannels> {
+    /// (at most ~20 per second), the size when it is done. `guarded`: see [`StartDownload`].
+    pub fn download(
+        &self,
+        user: &UserId,
+        source: DownloadSource,
+        dest: PathBuf,
+        guarded: bool,
+    ) -> ConvResult<DownloadChannels> {
         let dm = self.shared.downloads.get().ok_or(ConvError::ShuttingDown)?;
         let (ptx, prx) = mpsc::channel(64);
         let (tx, rx) = oneshot::channel();
-        dm.try_send(StartDownload { user: user.clone(), source, dest, progress: ptx, reply: tx }).map_err(
+        dm.try_send(StartDownload { user: user.clone(), source, dest, guarded, progress: ptx, reply: tx }).map_err(
             |e| match e {
                 SendError::Full(_) => ConvError::Busy,
                 SendError::Closed(_) => ConvError::ShuttingDown,
@@ -586,7 +603,10 @@ impl Engine {
 
     /// The merged messages a relay key names (a JSON array text, as sent).
     pub fn read_merged(&self, relay_key: &str) -> ConvResult<String> {
-        let (hash, depth) = parse_relay_key(relay_key)
+        let (hash, depth) = self
+            .shared
+            .blobs
+            .parse_relay_key(relay_key)
             .ok_or_else(|| ConvError::DownloadFailed(format!("not a merged-message key: {relay_key:?}")))?;
         if depth > MAX_MERGE_DEPTH {
             return Err(ConvError::MergeOverLimit);
@@ -603,6 +623,9 @@ impl Engine {
 
     /// Stops every actor, lets the store writer commit what it holds, and waits for both.
     pub fn shutdown(&self) {
+        if let Some(mut sweeper) = self.sweeper.lock().take() {
+            sweeper.stop();
+        }
         self.shared.table.clear();
         if let Some(st) = self.system.lock().take() {
             st.system.stop();

@@ -47,6 +47,8 @@ pub enum ConvError {
     FileNotFound(String),
     #[error("file {path} is {size} bytes, over the {limit} byte limit")]
     FileTooLarge { path: String, size: u64, limit: u64 },
+    #[error("image {path} is {width} x {height} pixels, over the {limit} pixel limit")]
+    ImageTooLarge { path: String, width: u32, height: u32, limit: u64 },
     #[error("file is empty: {0}")]
     FileEmpty(String),
     #[error("cannot open file: {0}")]
@@ -61,6 +63,14 @@ pub enum ConvError {
     HttpFailed(String),
     #[error("the transfer was cancelled: the user logged out")]
     TransferCancelled,
+    #[error("the transfer took longer than its deadline of {0} s")]
+    TransferTimedOut(u64),
+    #[error("{user} is already a member of group {group}")]
+    AlreadyMember { user: String, group: String },
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("too many at once: {0}")]
+    TooMany(String),
     #[error("the conversation is busy: its mailbox is full")]
     Busy,
     #[error("store failure: {0}")]

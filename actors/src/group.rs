@@ -36,6 +36,55 @@ impl GroupKind {
     }
 }
 
+/// `TIMGroupAddOption` numbers: how a stranger may join a group that takes applications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupAddOption {
+    /// Nobody joins by asking.
+    Forbid = 0,
+    /// Joining needs an admin's approval.
+    Auth = 1,
+    /// Anyone may join.
+    Any = 2,
+}
+
+impl GroupAddOption {
+    pub fn from_number(n: u32) -> Option<GroupAddOption> {
+        Some(match n {
+            0 => GroupAddOption::Forbid,
+            1 => GroupAddOption::Auth,
+            2 => GroupAddOption::Any,
+            _ => return None,
+        })
+    }
+
+    /// The option a group of `kind` gets when its creator names none, as the TIM server sets
+    /// it: public groups need approval; the others have no application step.
+    pub fn default_for(kind: GroupKind) -> GroupAddOption {
+        match kind {
+            GroupKind::Public => GroupAddOption::Auth,
+            GroupKind::Private => GroupAddOption::Forbid,
+            _ => GroupAddOption::Any,
+        }
+    }
+}
+
+/// Whether a stranger may join a group of `kind` by asking, as the TIM server decides: work
+/// (Private) groups only by invitation; public groups and communities by their add option;
+/// meeting groups (ChatRoom, BChatRoom) and live-stream groups (AVChatRoom) freely. `Err`
+/// says why not. timsg has no approval queue, so an add option of `Auth` refuses too, saying
+/// so: a member can invite the user instead.
+pub fn join_policy(kind: GroupKind, add_option: GroupAddOption) -> Result<(), &'static str> {
+    match (kind, add_option) {
+        (GroupKind::Private, _) => Err("a work group takes members by invitation only"),
+        (GroupKind::ChatRoom | GroupKind::BChatRoom | GroupKind::AVChatRoom, _) => Ok(()),
+        (_, GroupAddOption::Any) => Ok(()),
+        (_, GroupAddOption::Forbid) => Err("the group takes no applications to join"),
+        (_, GroupAddOption::Auth) => {
+            Err("joining the group needs an admin's approval, which timsg does not offer; ask a member to invite you")
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupInfo {
     pub id: String,
@@ -44,16 +93,48 @@ pub struct GroupInfo {
     pub owner: String,
     pub created_at: u64,
     pub dismissed: bool,
+    /// Groups stored before add options existed read as their kind's default.
+    #[serde(default)]
+    pub add_option: Option<GroupAddOption>,
+}
+
+impl GroupInfo {
+    pub fn add_option(&self) -> GroupAddOption {
+        self.add_option.unwrap_or(GroupAddOption::default_for(self.kind))
+    }
 }
 
 /// A change to a group's membership, as the group actor receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupCommand {
-    Create { name: String, kind: GroupKind, members: Vec<String> },
+    Create { name: String, kind: GroupKind, add_option: GroupAddOption, members: Vec<String> },
     Join,
     Quit,
     Invite(Vec<String>),
     Kick(Vec<String>),
     Dismiss,
     SetAdmin { user: String, admin: bool },
+}
+
+#[cfg(test)]
+mod join_tests {
+    use super::*;
+
+    #[test]
+    fn who_may_join_depends_on_kind_and_add_option() {
+        use GroupAddOption::*;
+        use GroupKind::*;
+        for opt in [Forbid, Auth, Any] {
+            assert!(join_policy(Private, opt).is_err());
+            assert!(join_policy(ChatRoom, opt).is_ok());
+            assert!(join_policy(AVChatRoom, opt).is_ok());
+        }
+        assert!(join_policy(Public, Any).is_ok());
+        assert!(join_policy(Public, Forbid).is_err());
+        assert!(join_policy(Public, Auth).unwrap_err().contains("approval"));
+        assert!(join_policy(Community, Any).is_ok());
+        assert_eq!(GroupAddOption::default_for(Public), Auth);
+        assert_eq!(GroupAddOption::from_number(2), Some(Any));
+        assert_eq!(GroupAddOption::from_number(3), None);
+    }
 }

@@ -181,7 +181,9 @@ pub struct MsgIdGenerator {
 
 impl Default for MsgIdGenerator {
     fn default() -> Self {
-        MsgIdGenerator::with_salt(fastrand::u32(..), 0)
+        // The salt is printed in every ID: it comes from the OS's random source, so it says
+        // nothing about any other value this process draws (a key, a temp name).
+        MsgIdGenerator::with_salt(crate::os_random::u32(), 0)
     }
 }
 

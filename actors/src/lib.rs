@@ -13,7 +13,8 @@
 //! - Media: [`media`] — the blob store, uploads on send, downloads.
 //! - Plumbing: [`engine`] (actor system, routing, the calls every way in uses), [`store`]
 //!   (SQLite, the group-commit writer, reads and search), [`events`] (per-user event streams),
-//!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog).
+//!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog),
+//!   [`os_random`] (everything that must not be guessable).
 
 pub mod actors;
 pub mod background;
@@ -32,6 +33,7 @@ pub mod log;
 pub mod media;
 pub mod member;
 pub mod message;
+pub mod os_random;
 pub mod rate_limit;
 pub mod search;
 pub mod store;

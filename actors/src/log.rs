@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::chunked::ChunkedVec;
 use crate::element::{Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement};
 use crate::error::{ConvError, ConvResult};
-use crate::group::{GroupCommand, GroupInfo};
+use crate::group::{GroupCommand, GroupInfo, join_policy};
 use crate::hashed_id_index::HashedIdIndex;
 use crate::history::{self, Anchor, HistoryAnchor, HistoryQuery, MessageTarget};
 use crate::ids::{ConvKey, ConvType, MsgId, SYSTEM_SENDER, UserId};
@@ -816,7 +816,7 @@ impl ConversationLog {
         let now_secs = now_ms / 1000;
         let mut out = GroupOutcome::default();
         match cmd {
-            GroupCommand::Create { name, kind, members } => {
+            GroupCommand::Create { name, kind, add_option, members } => {
                 if self.group.is_some() {
                     return Err(ConvError::GroupExists(gid.to_string()));
                 }
@@ -827,6 +827,7 @@ impl ConversationLog {
                     owner: by.to_string(),
                     created_at: now_secs,
                     dismissed: false,
+                    add_option: Some(add_option),
                 });
                 self.changes.group = true;
                 self.add_member(by, Role::Owner, now_secs);
@@ -840,8 +841,10 @@ impl ConversationLog {
             GroupCommand::Join => {
                 self.require_group_alive()?;
                 if self.is_active_member(by) {
-                    return Err(ConvError::InvalidParam(format!("{by} is already a member")));
+                    return Err(ConvError::AlreadyMember { user: by.to_string(), group: gid.to_string() });
                 }
+                let info = self.group.as_ref().expect("require_group_alive checked it");
+                join_policy(info.kind, info.add_option()).map_err(|why| ConvError::PermissionDenied(why.into()))?;
                 self.add_member(by, Role::Member, now_secs);
                 out.tips.push(self.tip(GroupTipType::Invite, by, vec![by.to_string()], now_ms));
             }
@@ -1010,7 +1013,7 @@ mod tests {
 
     use super::*;
     use crate::element::Element;
-    use crate::group::GroupKind;
+    use crate::group::{GroupAddOption, GroupKind};
 
     fn content() -> Arc<MessageContent> {
         Arc::new(MessageContent::with_elements(vec![Element::text("x")]))
@@ -1018,7 +1021,12 @@ mod tests {
 
     fn group_log(rate: u32) -> ConversationLog {
         let mut log = ConversationLog::restore(ConvKey::group("g"), None, Vec::new(), HashMap::new(), rate);
-        let create = GroupCommand::Create { name: "g".into(), kind: GroupKind::ChatRoom, members: vec!["b".into()] };
+        let create = GroupCommand::Create {
+            name: "g".into(),
+            kind: GroupKind::ChatRoom,
+            add_option: GroupAddOption::Any,
+            members: vec!["b".into()],
+        };
         log.apply_group(&"a".into(), create, 0).unwrap();
         log.mark_durable(log.last_seq());
         log

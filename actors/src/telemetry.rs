@@ -111,6 +111,14 @@ pub const METRICS: &[MetricDef] = &[
     m!("timsg_uploads_active", Gauge, Count, "media uploads running"),
     m!("timsg_upload_bytes_total", Counter, Bytes, "bytes of media stored by uploads"),
     m!("timsg_upload_failures_total", Counter, Count, "uploads that failed (file checks, not an image, I/O)"),
+    m!(
+        "timsg_limits_refused_total",
+        Counter,
+        Count,
+        "requests refused by a per-user limit or the trust boundary, by limit (image_pixels, \
+         blob_bytes, new_conversations, new_groups, downloads_per_user, download_queue, \
+         download_bytes, download_deadline, fetch_denied, server_path)"
+    ),
     m!("timsg_downloads_active", Gauge, Count, "downloads running"),
     m!("timsg_downloads_queued", Gauge, Count, "downloads waiting for a slot"),
     m!(

@@ -45,7 +45,7 @@ fn unescape(s: &str) -> String {
         .collect()
 }
 
-fn hmac_b64(key: &str, identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf: Option<&str>) -> String {
+fn signer(key: &str, identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf: Option<&str>) -> Hmac<Sha256> {
     let mut content =
         format!("TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n");
     if let Some(b) = userbuf {
@@ -53,7 +53,11 @@ fn hmac_b64(key: &str, identifier: &str, sdkappid: u64, time: u64, expire: u64, 
     }
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("hmac takes keys of any length");
     mac.update(content.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    mac
+}
+
+fn hmac_b64(key: &str, identifier: &str, sdkappid: u64, time: u64, expire: u64, userbuf: Option<&str>) -> String {
+    STANDARD.encode(signer(key, identifier, sdkappid, time, expire, userbuf).finalize().into_bytes())
 }
 
 /// Makes a UserSig for `identifier`, valid `expire` seconds from `now`.
@@ -94,9 +98,12 @@ pub fn verify(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -
     let expire = num("TLS.expire")?;
     let userbuf = doc["TLS.userbuf"].as_str();
     let given = doc["TLS.sig"].as_str().ok_or_else(|| invalid("no signature"))?;
-    if hmac_b64(key, id, app, time, expire, userbuf) != given {
-        return Err(invalid("the signature does not match"));
-    }
+    let given = STANDARD.decode(given).map_err(|_| invalid("the signature is not base64"))?;
+    // `verify_slice` compares in constant time: how long a wrong guess takes to be refused
+    // says nothing about how many of its leading bytes were right.
+    signer(key, id, app, time, expire, userbuf)
+        .verify_slice(&given)
+        .map_err(|_| invalid("the signature does not match"))?;
     if id != identifier {
         return Err(TimError::new(
             ERR_USERSIG_IDENTIFIER_MISMATCH,

@@ -51,6 +51,24 @@ pub fn resolve(args: ServeArgs) -> Result<ServiceConfig, String> {
     if let Some(d) = args.durability.or(file.durability) {
         config.durability = d.parse()?;
     }
+    if let Some(hosts) = file.fetch_allow {
+        config.fetch_allow = hosts;
+    }
+    if let Some(secs) = file.session_idle_secs {
+        config.session_idle = std::time::Duration::from_secs(secs.max(1));
+    }
+    if let Some(n) = file.max_blob_bytes {
+        config.max_blob_bytes = n;
+    }
+    if let Some(n) = file.image_max_pixels {
+        config.image_max_pixels = n;
+    }
+    if let Some(l) = file.limits {
+        config.limits = l;
+    }
+    if let Some(d) = file.downloads {
+        config.downloads = d;
+    }
     Ok(config)
 }
 

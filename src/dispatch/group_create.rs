@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use timsg_actors::group::GroupKind;
+use timsg_actors::group::{GroupAddOption, GroupKind};
+use timsg_actors::os_random;
 
 use super::{Accepted, ApiCall, DispatchResult, parse};
 use crate::error::TimError;
@@ -17,9 +18,16 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         None => GroupKind::Public,
         Some(n) => GroupKind::from_number(n).ok_or_else(|| TimError::param(format!("group type {n} is not 0 to 5")))?,
     };
+    let add_option = match p.create_group_param_add_option {
+        None => GroupAddOption::default_for(kind),
+        Some(n) => {
+            GroupAddOption::from_number(n).ok_or_else(|| TimError::param(format!("add option {n} is not 0 to 2")))?
+        }
+    };
     let group_id = match p.create_group_param_group_id.filter(|g| !g.is_empty()) {
         Some(g) => g,
-        None => format!("@TGS#{:012X}", fastrand::u64(..1 << 48)),
+        // From the OS's random source: a made ID says nothing about the next one.
+        None => format!("@TGS#{:012X}", u64::from(os_random::u32()) << 16 | u64::from(os_random::u32() >> 16)),
     };
     let members = p
         .create_group_param_group_member_array
@@ -29,7 +37,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         .collect();
     let (s, name) = (session.clone(), p.create_group_param_group_name);
     Ok(Accepted::later(async move {
-        match s.create_group(&group_id, &name, kind, members).await {
+        match s.create_group_with(&group_id, &name, kind, add_option, members).await {
             Ok(()) => DispatchResult::ok_json(&CreateGroupResult { create_group_result_groupid: group_id }),
             Err(e) => e.into(),
         }

@@ -107,15 +107,17 @@ pub async fn call(
             Err(e) => return refuse(StatusCode::BAD_REQUEST, &TimError::json(format!("request body: {e}"))),
         }
     };
-    let (session, hub) = match state.session(&user) {
-        Ok(s) => s,
+    // Held until the call is answered: the user's session does not end for idleness meanwhile.
+    let activity = match state.session(&user) {
+        Ok(a) => a,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
-    let begun = match begin_call(&state, &session, hub, &api, &call_body) {
+    let begun = match begin_call(&state, activity.session(), activity.hub().clone(), &api, &call_body) {
         Ok(b) => b,
         Err((status, e)) => return refuse(status, &e),
     };
     let r = begun.completion.await;
+    drop(activity);
     let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
     if let Some(id) = begun.message_id
         && let Ok(v) = id.parse()

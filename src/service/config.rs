@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use timsg_actors::config::Durability;
 
+use crate::access::UserLimits;
+
 /// Settings a TOML file may give (every key optional).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +18,38 @@ pub struct FileConfig {
     pub secret_key: Option<String>,
     pub admin: Option<String>,
     pub durability: Option<String>,
+    /// Hosts users may have the server fetch media from (see [`ServiceConfig::fetch_allow`]).
+    pub fetch_allow: Option<Vec<String>>,
+    /// Seconds without a WebSocket or a call before a user's session ends.
+    pub session_idle_secs: Option<u64>,
+    /// Largest blob `PUT /v1/blobs` takes, bytes.
+    pub max_blob_bytes: Option<u64>,
+    /// Largest image (pixels) decoded to make renditions.
+    pub image_max_pixels: Option<u64>,
+    pub limits: Option<UserLimits>,
+    pub downloads: Option<DownloadSettings>,
+}
+
+/// Downloads the service runs for its users (`[downloads]` in the TOML file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DownloadSettings {
+    /// Network downloads at once, in all.
+    pub concurrency: usize,
+    /// Network downloads at once per user.
+    pub per_user: usize,
+    /// Downloads waiting for a slot before more are refused (9507).
+    pub queue: usize,
+    /// Seconds a download may take (114005 after).
+    pub deadline_secs: u64,
+    /// Bytes a network download may bring (7005 beyond).
+    pub max_bytes: u64,
+}
+
+impl Default for DownloadSettings {
+    fn default() -> Self {
+        DownloadSettings { concurrency: 8, per_user: 2, queue: 256, deadline_secs: 300, max_bytes: 100 * 1024 * 1024 }
+    }
 }
 
 impl FileConfig {
@@ -43,6 +77,18 @@ pub struct ServiceConfig {
     pub event_log: usize,
     /// Events buffered per WebSocket client before it is dropped as too slow.
     pub ws_buffer: usize,
+    /// Hosts users may have the server fetch media from (`media.example.com`, `.example.com`
+    /// for its subdomains); empty, the default, fetches nothing remote. Even a listed host is
+    /// dialled only at public addresses.
+    pub fetch_allow: Vec<String>,
+    /// A user with no open WebSocket and no call in flight this long is logged out.
+    pub session_idle: std::time::Duration,
+    /// Largest blob `PUT /v1/blobs` takes.
+    pub max_blob_bytes: u64,
+    /// Largest image, in pixels, decoded to make renditions (7005 beyond, from its header).
+    pub image_max_pixels: u64,
+    pub limits: UserLimits,
+    pub downloads: DownloadSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -61,21 +107,85 @@ impl ServiceConfig {
             max_body: 1024 * 1024,
             event_log: 10_000,
             ws_buffer: 1024,
+            fetch_allow: Vec::new(),
+            session_idle: std::time::Duration::from_secs(600),
+            max_blob_bytes: 100 * 1024 * 1024,
+            image_max_pixels: timsg_actors::media::upload::MediaLimits::default().image_pixels,
+            limits: UserLimits::default(),
+            downloads: DownloadSettings::default(),
         }
     }
 }
 
-/// The secret key kept in the data directory, made on first use.
+/// The secret key kept in the data directory, made on first use: 32 bytes from the OS's
+/// random source, written to a file only its owner may read. Like ssh with a private key, an
+/// existing key file that others may read is refused rather than used: whoever reads it can
+/// sign as the admin identity.
 pub fn local_secret_key(data_dir: &Path) -> Result<String, String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
     let path = data_dir.join("secret.key");
-    if let Ok(k) = std::fs::read_to_string(&path) {
-        let k = k.trim().to_string();
-        if !k.is_empty() {
-            return Ok(k);
+    match std::fs::metadata(&path) {
+        Ok(meta) => {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(format!(
+                    "{} may be read by other users (mode {mode:o}); make it private with `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            let k = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let k = k.trim().to_string();
+            if k.is_empty() {
+                return Err(format!("{} is empty; remove it to have a new key made", path.display()));
+            }
+            Ok(k)
         }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+            let key = timsg_actors::os_random::hex(32);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+            file.write_all(key.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(key)
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let key: String = (0..4).map(|_| format!("{:016x}", fastrand::u64(..))).collect();
-    std::fs::write(&path, &key).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn a_made_key_is_private_random_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = local_secret_key(dir.path()).unwrap();
+        assert_eq!(key.len(), 64);
+        let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(local_secret_key(dir.path()).unwrap(), key);
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(local_secret_key(other.path()).unwrap(), key);
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret.key");
+        std::fs::write(&path, "k").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = local_secret_key(dir.path()).unwrap_err();
+        assert!(e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(local_secret_key(dir.path()).unwrap(), "k");
+    }
 }

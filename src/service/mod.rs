@@ -4,53 +4,68 @@
 //!   `{code, desc, json_params}` ([`api`]);
 //! - `GET /v1/events`: the user's event stream over WebSocket, resumable by cursor ([`ws`],
 //!   [`hub`]);
-//! - `PUT /v1/blobs`, `GET /v1/blobs/<sha256>` (with Range): media ([`blobs`]);
+//! - `PUT /v1/blobs`, `GET /v1/blobs/<sha256>?sig=…` (with Range): media ([`blobs`]);
+//! - `GET /v1/files/<path>`: what the user's downloads wrote into their folder ([`files`]);
 //! - `GET /v1/openapi.json` ([`openapi`]), `/metrics`, `/healthz`, `/readyz` ([`ops`]).
 //!
-//! Every request is authenticated ([`auth`]). The service takes its listener and its shutdown
+//! Every request is authenticated ([`auth`]); every user is a remote caller under the trust
+//! boundary of [`crate::access`], logged in on first use and out when idle ([`sessions`]). The service takes its listener and its shutdown
 //! signal from the caller, so tests run it on port 0 and stop it deterministically.
 
 pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod files;
 pub mod hub;
 pub mod openapi;
 pub mod ops;
+pub mod sessions;
 pub mod ws;
 pub mod ws_calls;
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
-use dashmap::DashMap;
+use hmac::{Hmac, Mac};
+use timsg_actors::media::upload::MediaLimits;
 use tokio::sync::watch;
+
+use crate::access::{Access, LimitBook, RemotePolicy};
 
 use crate::events::to_listener_json;
 use crate::runtime::{Runtime, RuntimeConfig};
-use crate::session::Session;
 pub use config::ServiceConfig;
 use hub::UserHub;
+use sessions::{ActivityGuard, SessionTable};
+
+/// A key for `purpose` derived from the service's secret key (HMAC-SHA256).
+fn derived_key(secret: &str, purpose: &str) -> Vec<u8> {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("hmac takes keys of any length");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
 
 /// What every request handler shares.
 pub struct ServiceState {
     pub config: ServiceConfig,
     pub runtime: Runtime,
+    /// The rules every user of the service is under (see [`crate::access`]).
+    pub policy: Arc<RemotePolicy>,
     /// Logged-in users and their event hubs; a user is logged in at its first request.
-    sessions: DashMap<String, (Arc<Session>, Arc<UserHub>)>,
+    sessions: SessionTable,
     /// Flips to true when the service is shutting down (WebSockets close with a reason).
     pub shutting_down: watch::Sender<bool>,
 }
 
 impl ServiceState {
-    /// The session and hub of `user`, logging it in on first use.
-    pub fn session(&self, user: &str) -> Result<(Arc<Session>, Arc<UserHub>), crate::error::TimError> {
-        if let Some(s) = self.sessions.get(user) {
-            return Ok(s.clone());
-        }
-        let entry = self.sessions.entry(user.to_string()).or_try_insert_with(|| {
-            let session = Arc::new(self.runtime.login(user)?);
+    /// `user`'s session and hub, logging it in on first use; the user counts as active (its
+    /// session is not ended for idleness) while the guard lives.
+    pub fn session(&self, user: &str) -> Result<ActivityGuard, crate::error::TimError> {
+        self.sessions.activate(user, || {
+            let session = Arc::new(self.runtime.login_with(user, Access::Remote(self.policy.clone()))?);
             let hub = Arc::new(UserHub::new(self.config.event_log, self.config.ws_buffer));
             // What the user missed while away reaches the hub first, then the live events.
             let (hub2, engine, s2) = (hub.clone(), self.runtime.engine().clone(), session.clone());
@@ -62,9 +77,23 @@ impl ServiceState {
                     hub2.push(engine.stamp(), listener.name(), &body);
                 }
             });
-            Ok::<_, crate::error::TimError>((session, hub))
-        })?;
-        Ok(entry.clone())
+            Ok((session, hub))
+        })
+    }
+
+    /// Users logged in now.
+    pub fn logged_in(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// Ends the sessions idle for the configured time (see [`sessions`]).
+    pub fn end_idle_sessions(&self) -> usize {
+        let ended = self.sessions.reap(self.config.session_idle);
+        for user in &ended {
+            self.policy.limits.forget_conversations(user);
+            tracing::debug!(user = %user, "idle service session ended");
+        }
+        ended.len()
     }
 }
 
@@ -83,6 +112,16 @@ impl RunningService {
         let state = self.state.clone();
         // The server future drives the server: it runs as its own task while we wait.
         let mut server = actix_web::rt::spawn(self.server);
+        let reaper_state = state.clone();
+        let reaper = actix_web::rt::spawn(async move {
+            let every =
+                (reaper_state.config.session_idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                reaper_state.end_idle_sessions();
+            }
+        });
         tokio::select! {
             r = &mut server => { r.map_err(std::io::Error::other)??; }
             () = shutdown => {
@@ -91,6 +130,7 @@ impl RunningService {
                 let _ = server.await;
             }
         }
+        reaper.abort();
         let _ = state.shutting_down.send(true);
         state.sessions.clear();
         state.runtime.shutdown();
@@ -106,12 +146,27 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         data_dir: config.data_dir.clone(),
         durability: config.durability,
         blob_url_base: format!("http://{addr}/v1/blobs/"),
+        // Media URLs are capabilities over the service: signed with a key derived from the
+        // secret key, so they stay valid across restarts and no other key needs keeping.
+        blob_url_key: Some(derived_key(&config.secret_key, "timsg blob url key")),
+        download_concurrency: config.downloads.concurrency,
+        download_per_user: config.downloads.per_user,
+        download_queue: config.downloads.queue,
+        download_deadline: Duration::from_secs(config.downloads.deadline_secs),
+        download_max_bytes: config.downloads.max_bytes,
+        media_limits: MediaLimits { image_pixels: config.image_max_pixels, ..MediaLimits::default() },
         ..Default::default()
     })
     .map_err(|e| std::io::Error::other(e.to_string()))?;
     ops::install_metrics();
+    let policy = Arc::new(RemotePolicy {
+        files_root: config.data_dir.join("files"),
+        fetch_allow: config.fetch_allow.clone(),
+        limits: LimitBook::new(config.limits),
+    });
     let (shutting_down, _) = watch::channel(false);
-    let state = web::Data::new(ServiceState { config, runtime, sessions: DashMap::new(), shutting_down });
+    let state =
+        web::Data::new(ServiceState { config, runtime, policy, sessions: SessionTable::default(), shutting_down });
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
@@ -123,6 +178,7 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
             .route("/v1/events", web::get().to(ws::events))
             .route("/v1/blobs", web::put().to(blobs::put))
             .route("/v1/blobs/{hash}", web::get().to(blobs::get))
+            .route("/v1/files/{path:.*}", web::get().to(files::get))
             .route("/v1/{api}", web::post().to(api::call))
             .default_service(web::to(api::not_found))
     })

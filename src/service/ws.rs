@@ -33,10 +33,12 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
         Ok(c) => c,
         Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
     };
-    let (tim_session, hub) = match state.session(&user) {
-        Ok(s) => s,
+    // Held while the socket is open: the user's session does not end for idleness meanwhile.
+    let activity = match state.session(&user) {
+        Ok(a) => a,
         Err(e) => return refuse(actix_web::http::StatusCode::BAD_REQUEST, &e),
     };
+    let (tim_session, hub) = (activity.session().clone(), activity.hub().clone());
     let (response, mut session, frames) = match actix_ws::handle(&req, stream) {
         Ok(x) => x,
         Err(e) => return HttpResponse::from_error(e),
@@ -102,6 +104,7 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
             }
         };
         hub.unsubscribe(sub.id);
+        drop(activity);
         metrics::gauge!("timsg_ws_connections").decrement(1.0);
         let _ = session.close(close).await;
     });

@@ -62,7 +62,8 @@ impl<F: FnMut(u64, u64)> Throttle<F> {
     }
 }
 
-fn part_path(dest: &Path, source: &DownloadSource) -> PathBuf {
+/// The part file a download of `source` to `dest` writes before it is complete.
+pub fn part_path(dest: &Path, source: &DownloadSource) -> PathBuf {
     let tag = to_hex(&Sha256::digest(source.name().as_bytes())[..6]);
     let name = dest.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     dest.with_file_name(format!(".{name}.{tag}.timsg-part"))
@@ -96,20 +97,21 @@ async fn finish(part: &Path, dest: &Path, file: tokio::fs::File) -> ConvResult<(
     Ok(())
 }
 
-/// Downloads `source` to `dest`; returns the size.
+/// Downloads `source` to `dest`, refusing a network body over `max_bytes`; returns the size.
 pub async fn download(
     source: &DownloadSource,
     dest: &Path,
     client: &reqwest::Client,
     blobs: &BlobStore,
     cancel: Arc<AtomicBool>,
+    max_bytes: u64,
     progress: &mut dyn FnMut(u64, u64),
 ) -> ConvResult<u64> {
     check_dest(dest)?;
     let part = part_path(dest, source);
     let result = match source {
         DownloadSource::Blob(hash) => from_blob(hash, &part, dest, blobs, &cancel, progress).await,
-        DownloadSource::Http(url) => from_http(url, &part, dest, client, &cancel, progress).await,
+        DownloadSource::Http(url) => from_http(url, &part, dest, client, &cancel, max_bytes, progress).await,
     };
     // A part file stays only where a later call can resume it: after a dropped connection.
     if let Err(e) = &result
@@ -173,8 +175,10 @@ async fn from_http(
     dest: &Path,
     client: &reqwest::Client,
     cancel: &AtomicBool,
+    max_bytes: u64,
     progress: &mut dyn FnMut(u64, u64),
 ) -> ConvResult<u64> {
+    let too_large = |size: u64| ConvError::FileTooLarge { path: url.to_string(), size, limit: max_bytes };
     let mut file = tokio::fs::OpenOptions::new().create(true).append(true).open(part).await.map_err(io_err(dest))?;
     let mut have = file.metadata().await.map_err(io_err(dest))?.len();
     let mut total: Option<u64> = None;
@@ -233,6 +237,9 @@ async fn from_http(
         } else {
             return Err(ConvError::HttpFailed(format!("{url}: HTTP {status}")));
         }
+        if let Some(t) = total.filter(|t| *t > max_bytes) {
+            return Err(too_large(t));
+        }
         last_error.clear();
         throttle.update(have, total.unwrap_or(0));
         let mut resp = resp;
@@ -242,6 +249,9 @@ async fn from_http(
             }
             match resp.chunk().await {
                 Ok(Some(bytes)) => {
+                    if have + bytes.len() as u64 > max_bytes {
+                        return Err(too_large(have + bytes.len() as u64));
+                    }
                     file.write_all(&bytes).await.map_err(io_err(dest))?;
                     have += bytes.len() as u64;
                     throttle.update(have, total.unwrap_or(0));

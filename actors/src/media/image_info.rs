@@ -28,10 +28,32 @@ pub struct Decoded {
 
 /// Decodes the file at `path`; `None` if it is not an image of a supported format.
 pub fn decode(path: &Path) -> Option<Decoded> {
-    let reader = ImageReader::open(path).ok()?.with_guessed_format().ok()?;
-    let format = reader.format()?;
-    let image = reader.decode().ok()?;
-    Some(Decoded { image, format })
+    decode_bounded(path, u64::MAX).ok()
+}
+
+/// Why an image was not decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeRefusal {
+    NotAnImage,
+    /// Its header says `width × height`, more pixels than the bound: refused before a pixel is
+    /// decoded (a 420 KB PNG can claim 12000 × 12000, which decodes to 432 MB).
+    TooManyPixels {
+        width: u32,
+        height: u32,
+    },
+}
+
+/// Decodes an image of at most `max_pixels` pixels; the size is read from its header first.
+pub fn decode_bounded(path: &Path, max_pixels: u64) -> Result<Decoded, DecodeRefusal> {
+    let open = || ImageReader::open(path).ok()?.with_guessed_format().ok();
+    let header = open().ok_or(DecodeRefusal::NotAnImage)?;
+    let format = header.format().ok_or(DecodeRefusal::NotAnImage)?;
+    let (width, height) = header.into_dimensions().map_err(|_| DecodeRefusal::NotAnImage)?;
+    if u64::from(width) * u64::from(height) > max_pixels {
+        return Err(DecodeRefusal::TooManyPixels { width, height });
+    }
+    let image = open().ok_or(DecodeRefusal::NotAnImage)?.decode().map_err(|_| DecodeRefusal::NotAnImage)?;
+    Ok(Decoded { image, format })
 }
 
 /// The image scaled so its shorter side is `short_side`, or `None` if it is not bigger.

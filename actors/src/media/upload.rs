@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use crate::element::{ElementBody, ImageRendition};
 use crate::error::{ConvError, ConvResult};
 use crate::media::blob::{BlobInfo, BlobStore, PutError};
-use crate::media::image_info;
+use crate::media::image_info::{self, DecodeRefusal};
 use crate::message::MessageContent;
 
 /// Largest file per element kind, bytes.
@@ -24,25 +24,18 @@ pub struct MediaLimits {
     pub sound: u64,
     pub video: u64,
     pub file: u64,
+    /// Pixels an image may have to be decoded (its renditions are made from the decoded
+    /// pixels); larger ones are refused from their header, before decoding.
+    pub image_pixels: u64,
 }
 
 impl Default for MediaLimits {
-    /// The SDK's limits: image and sound 28 MB, video and file 100 MB.
+    /// The SDK's limits: image and sound 28 MB, video and file 100 MB; images up to 50
+    /// megapixels (a phone camera's largest; 200 MB decoded as RGBA).
     fn default() -> Self {
         const MB: u64 = 1024 * 1024;
-        MediaLimits { image: 28 * MB, sound: 28 * MB, video: 100 * MB, file: 100 * MB }
+        MediaLimits { image: 28 * MB, sound: 28 * MB, video: 100 * MB, file: 100 * MB, image_pixels: 50_000_000 }
     }
-}
-
-/// The relay key of stored merged messages: the blob's hash and the nesting depth.
-pub fn merge_relay_key(hash: &str, depth: u32) -> String {
-    format!("{hash}-{depth}")
-}
-
-/// The blob hash and depth in a relay key.
-pub fn parse_relay_key(key: &str) -> Option<(&str, u32)> {
-    let (hash, depth) = key.split_once('-')?;
-    Some((hash, depth.parse().ok()?))
 }
 
 /// Opens a file to upload after the SDK's checks.
@@ -66,6 +59,27 @@ fn open_checked(path: &str, limit: u64) -> ConvResult<(File, u64)> {
     Ok((file, size))
 }
 
+/// A path naming a stored blob by its URL (what `PUT /v1/blobs` answers, or a URL a message
+/// carried): the blob itself, without a copy. This is how callers that may not name files on
+/// this machine (the service's users) attach media.
+fn stored_blob(
+    blobs: &BlobStore,
+    path: &str,
+    limit: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Option<ConvResult<BlobInfo>> {
+    let hash = blobs.hash_of_url(path)?;
+    let size = match std::fs::metadata(blobs.path_of(hash)) {
+        Ok(m) => m.len(),
+        Err(_) => return Some(Err(ConvError::FileNotFound(path.to_string()))),
+    };
+    if size > limit {
+        return Some(Err(ConvError::FileTooLarge { path: path.to_string(), size, limit }));
+    }
+    progress(size, size);
+    Some(Ok(BlobInfo { hash: hash.to_string(), size }))
+}
+
 fn put_file(
     blobs: &BlobStore,
     path: &str,
@@ -73,6 +87,9 @@ fn put_file(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(u64, u64),
 ) -> ConvResult<BlobInfo> {
+    if let Some(stored) = stored_blob(blobs, path, limit, progress) {
+        return stored;
+    }
     let (file, size) = open_checked(path, limit)?;
     let stored = blobs.put_reader(file, size, cancel, progress);
     if let Ok(info) = &stored {
@@ -112,8 +129,18 @@ pub fn upload_content(
         match &mut element.body {
             ElementBody::Image(img) => {
                 let info = put_file(blobs, &img.orig_path, limits.image, cancel, &mut step)?;
-                let Some(decoded) = image_info::decode(&blobs.path_of(&info.hash)) else {
-                    return Err(ConvError::NotAnImage(img.orig_path.clone()));
+                let decoded = match image_info::decode_bounded(&blobs.path_of(&info.hash), limits.image_pixels) {
+                    Ok(d) => d,
+                    Err(DecodeRefusal::NotAnImage) => return Err(ConvError::NotAnImage(img.orig_path.clone())),
+                    Err(DecodeRefusal::TooManyPixels { width, height }) => {
+                        metrics::counter!("timsg_limits_refused_total", "limit" => "image_pixels").increment(1);
+                        return Err(ConvError::ImageTooLarge {
+                            path: img.orig_path.clone(),
+                            width,
+                            height,
+                            limit: limits.image_pixels,
+                        });
+                    }
                 };
                 let (w, h) = (decoded.image.width(), decoded.image.height());
                 img.format = image_info::format_number(decoded.format);
@@ -143,7 +170,9 @@ pub fn upload_content(
             }
             ElementBody::File(f) => {
                 let info = put_file(blobs, &f.file_path, limits.file, cancel, &mut step)?;
-                if f.file_name.is_empty() {
+                if f.file_name.is_empty() && blobs.hash_of_url(&f.file_path).is_some() {
+                    f.file_name = info.hash.clone();
+                } else if f.file_name.is_empty() {
                     f.file_name = Path::new(&f.file_path)
                         .file_name()
                         .map(|n| n.to_string_lossy().to_string())
@@ -163,7 +192,7 @@ pub fn upload_content(
                 if !v.image_path.is_empty() {
                     let snap = put_file(blobs, &v.image_path, limits.image, cancel, &mut |_, _| {})?;
                     if v.image_width == 0
-                        && let Some(d) = image_info::decode(&blobs.path_of(&snap.hash))
+                        && let Ok(d) = image_info::decode_bounded(&blobs.path_of(&snap.hash), limits.image_pixels)
                     {
                         v.image_width = i64::from(d.image.width());
                         v.image_height = i64::from(d.image.height());
@@ -177,7 +206,7 @@ pub fn upload_content(
             ElementBody::Merge(m) => {
                 let text = m.messages.take().unwrap_or_else(|| Arc::from("[]"));
                 let info = blobs.put_bytes(text.as_bytes()).map_err(|e| ConvError::UploadFailed(e.to_string()))?;
-                m.relay_json_key = merge_relay_key(&info.hash, m.depth);
+                m.relay_json_key = blobs.relay_key(&info.hash, m.depth);
             }
             _ => {}
         }
