@@ -37,6 +37,22 @@ fn serve_then_sigterm_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit}");
+
+    // The key it made is private, random, and refused once others may read it.
+    use std::os::unix::fs::PermissionsExt as _;
+    let key_file = dir.path().join("secret.key");
+    let meta = std::fs::metadata(&key_file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert!(key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_timsg"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("chmod 600"), "{said}");
 }
 
 #[test]
@@ -62,6 +78,18 @@ fn settings_come_from_flags_then_environment_then_file() {
         (config.listen.as_str(), config.sdkappid, config.admin.as_str(), config.secret_key.as_str()),
         ("127.0.0.1:9999", 42, "boss", "from-file")
     );
+    std::fs::write(
+        &file,
+        "fetch_allow = [\"media.example.com\"]\nsession_idle_secs = 5\n[limits]\nnew_groups_per_minute = 2\n[downloads]\nper_user = 3\n",
+    )
+    .unwrap();
+    let cli = timsg::cli::Cli::parse_from(["timsg", "serve", "--config", file.to_str().unwrap(), "--secret-key", "k"]);
+    let timsg::cli::Command::Serve(args) = cli.command else { panic!("serve") };
+    let config = timsg::cli::serve::resolve(args).unwrap();
+    assert_eq!(config.fetch_allow, ["media.example.com"]);
+    assert_eq!(config.session_idle, Duration::from_secs(5));
+    assert_eq!((config.limits.new_groups_per_minute, config.limits.new_conversations_per_minute), (2, 1000));
+    assert_eq!((config.downloads.per_user, config.downloads.concurrency), (3, 8));
     std::fs::write(&file, "nonsense = 1\n").unwrap();
     let cli = timsg::cli::Cli::parse_from(["timsg", "serve", "--config", file.to_str().unwrap()]);
     let timsg::cli::Command::Serve(args) = cli.command else { panic!("serve") };

@@ -179,3 +179,88 @@ async fn bad_input_gets_clear_codes_and_leaves_nothing() {
     drop(dead);
     assert_eq!(dl(url, out.path().join("e")).await, 6010);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_takes_at_most_their_share_of_slots_and_stored_media_never_waits() {
+    let server = TestServer::start();
+    server.set_delay(Duration::from_millis(100));
+    for name in ["a0", "a1", "a2", "b0"] {
+        server.add_file(&format!("/{name}"), random_bytes(640 * 1024)); // 10 chunks: ~1 s each
+    }
+    let h = Harness::new(|c| {
+        c.download_concurrency = 2;
+        c.download_per_user = 1;
+    });
+    let (alice, bob, carol) = (h.login("alice"), h.login("bob"), h.login("carol"));
+    let out = tempfile::tempdir().unwrap();
+    let get = |who: &std::sync::Arc<timsg::Session>, name: &str| {
+        who.download_elem_to_path(&server.url(&format!("/{name}")), "", &out.path().join(name)).unwrap()
+    };
+    let alices: Vec<_> = ["a0", "a1", "a2"].iter().map(|n| get(&alice, n)).collect();
+    let bobs = get(&bob, "b0");
+    // While both slots are busy, a stored blob is copied at once.
+    let blob = h.runtime.engine().blobs().put_bytes(b"stored media").unwrap();
+    let local =
+        carol.download_elem_to_path(&h.runtime.engine().blobs().url_of(&blob.hash), "", &out.path().join("local"));
+    local.unwrap().finished().await.unwrap();
+    assert_eq!(h.runtime.engine().download_stats().await.active, 2, "the network downloads were still running");
+    // bob got the second slot although alice asked first for three.
+    let started = Instant::now();
+    bobs.finished().await.unwrap();
+    let bob_done = started.elapsed();
+    for d in alices {
+        d.finished().await.unwrap();
+    }
+    assert!(started.elapsed() > bob_done, "alice's downloads ran one at a time");
+    assert_eq!(server.state.peak_active.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(h.runtime.engine().download_stats().await.peak_active, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_past_its_deadline_or_its_byte_cap_stops_with_a_code_and_leaves_nothing() {
+    let server = TestServer::start();
+    server.add_file("/slow", random_bytes(90 * 1024));
+    server.add_file("/big", random_bytes(200 * 1024));
+    let h = Harness::new(|c| {
+        c.download_deadline = Duration::from_millis(300);
+        c.download_max_bytes = 100 * 1024;
+    });
+    let alice = h.login("alice");
+    let out = tempfile::tempdir().unwrap();
+    let big = alice.download_elem_to_path(&server.url("/big"), "", &out.path().join("big")).unwrap();
+    assert_eq!(big.finished().await.unwrap_err().code, 7005);
+    server.set_delay(Duration::from_millis(400)); // two chunks: past the deadline
+    let slow = alice.download_elem_to_path(&server.url("/slow"), "", &out.path().join("slow")).unwrap();
+    let e = slow.finished().await.unwrap_err();
+    assert_eq!(e.code, 114005, "{e:?}");
+    only_dest_left(out.path(), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_queue_refuses_and_a_transfer_nobody_waits_for_is_cancelled() {
+    let server = TestServer::start();
+    server.set_delay(Duration::from_millis(100));
+    for i in 0..3 {
+        server.add_file(&format!("/f{i}"), random_bytes(4 * 1024 * 1024));
+    }
+    let h = Harness::new(|c| {
+        c.download_concurrency = 1;
+        c.download_queue = 1;
+    });
+    let alice = h.login("alice");
+    let out = tempfile::tempdir().unwrap();
+    let get =
+        |i: usize| alice.download_elem_to_path(&server.url(&format!("/f{i}")), "", &out.path().join(format!("f{i}")));
+    let mut first = get(0).unwrap();
+    first.progress.recv().await.expect("the first runs");
+    let second = get(1).unwrap();
+    let third = get(2).unwrap();
+    assert_eq!(third.finished().await.unwrap_err().code, 9507, "the queue holds one");
+    // The caller of the first stops waiting (as an HTTP client hanging up): it is cancelled and
+    // the queued one gets the slot.
+    drop(first);
+    second.finished().await.unwrap();
+    let stats = h.runtime.engine().download_stats().await;
+    assert_eq!(stats.abandoned, 1);
+    assert!(!out.path().join("f0").exists());
+}

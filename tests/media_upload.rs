@@ -205,3 +205,26 @@ async fn unreferenced_media_is_swept_referenced_media_is_kept() {
     assert!(!engine.blobs().exists(&orphan.hash));
     assert!(engine.blobs().exists(&hex_sha(&file)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_no_message_refers_to_is_swept_while_the_runtime_runs() {
+    let h = Harness::new(|c| {
+        c.blob_sweep_interval = std::time::Duration::from_millis(20);
+        // Long enough for a send to commit what it uploaded; the orphan outlives it.
+        c.blob_sweep_grace = std::time::Duration::from_millis(300);
+    });
+    let alice = h.login("alice");
+    let files = tempfile::tempdir().unwrap();
+    let kept = files.path().join("kept.txt");
+    std::fs::write(&kept, b"sent in a message").unwrap();
+    let r = send(&alice, json!({"elem_type": 4, "file_elem_file_path": kept.to_str().unwrap()})).await;
+    assert_eq!(r.code, 0, "{}", r.desc);
+    let blobs = h.runtime.engine().blobs();
+    let orphan = blobs.put_bytes(b"uploaded, never sent").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while blobs.exists(&orphan.hash) {
+        assert!(std::time::Instant::now() < deadline, "the orphan was not swept");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(blobs.exists(&hex_sha(&kept)), "media a message refers to stays");
+}

@@ -3,147 +3,15 @@
 //! failures and the admin identity; blobs with Range; bad input; graceful shutdown; and
 //! UserSigs made by the official npm package.
 
-use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
+mod common;
+
+use common::service::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use timsg::auth::usersig::generate;
-use timsg::service::{self, ServiceConfig};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
-
-const KEY: &str = "test-secret";
-const APP: u64 = 1_400_000_000;
-
-struct TestService {
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TestService {
-    fn start() -> TestService {
-        TestService::start_with(|_| {})
-    }
-
-    fn start_with(tweak: impl FnOnce(&mut ServiceConfig)) -> TestService {
-        let dir = tempfile::tempdir().unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mut config = ServiceConfig::with_defaults(dir.path().to_path_buf(), KEY.into());
-        config.durability = timsg::Durability::Os;
-        tweak(&mut config);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            actix_web::rt::System::new().block_on(async move {
-                let running = service::start(config, listener).unwrap();
-                running
-                    .run(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            })
-        });
-        TestService { addr, _dir: dir, stop: Some(stop), thread: Some(thread) }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn ws_url(&self, user: &str, cursor: Option<u64>) -> String {
-        let c = cursor.map(|c| format!("&cursor={c}")).unwrap_or_default();
-        format!("ws://{}/v1/events?user={user}&usersig={}{c}", self.addr, sig(user))
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for TestService {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
-
-fn sig(user: &str) -> String {
-    generate(APP, KEY, user, 3600, now())
-}
-
-async fn post_as(s: &TestService, api: &str, headers: &[(&str, String)], body: Value) -> (u16, Value) {
-    let mut req = reqwest::Client::new().post(s.url(&format!("/v1/{api}"))).body(body.to_string());
-    for (k, v) in headers {
-        req = req.header(*k, v);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, json_of(resp).await)
-}
-
-async fn json_of(resp: reqwest::Response) -> Value {
-    serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap()
-}
-
-async fn post(s: &TestService, user: &str, api: &str, body: Value) -> (u16, Value) {
-    post_as(s, api, &[("X-TIM-User", user.into()), ("X-TIM-UserSig", sig(user))], body).await
-}
-
-async fn send_text(s: &TestService, from: &str, to: &str, text: &str) -> Value {
-    let (status, r) = post(
-        s,
-        from,
-        "TIMMsgSendMessage",
-        json!({"conv_id": to, "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": text}]}}),
-    )
-    .await;
-    assert_eq!((status, &r["code"]), (200, &json!(0)), "{r}");
-    r["json_params"].clone()
-}
-
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(s: &TestService, user: &str, cursor: Option<u64>) -> Ws {
-    tokio_tungstenite::connect_async(s.ws_url(user, cursor)).await.expect("websocket connects").0
-}
-
-/// The next event frame.
-async fn next_event(ws: &mut Ws) -> Value {
-    loop {
-        let frame =
-            tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("an event arrives").unwrap().unwrap();
-        if let WsMessage::Text(t) = frame {
-            return serde_json::from_str(&t).unwrap();
-        }
-    }
-}
-
-/// The next new-message event's texts.
-async fn next_texts(ws: &mut Ws) -> (u64, Vec<String>) {
-    loop {
-        let e = next_event(ws).await;
-        if e["event"] == "RecvNewMsg" {
-            let texts = e["json"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|m| m["message_elem_array"][0]["text_elem_content"].as_str().unwrap_or("").to_string())
-                .collect();
-            return (e["cursor"].as_u64().unwrap(), texts);
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_answers_and_the_openapi_document_is_true() {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod http_server;
+pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;

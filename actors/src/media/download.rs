@@ -160,6 +160,18 @@ async fn from_blob(
     Ok(done)
 }
 
+/// An error with the causes under it (reqwest's own text is only "error sending request").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// `bytes start-end/total` → (start, total).
 fn content_range(resp: &reqwest::Response) -> Option<(u64, Option<u64>)> {
     let v = resp.headers().get(reqwest::header::CONTENT_RANGE)?.to_str().ok()?;
@@ -206,10 +218,10 @@ async fn from_http(
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_connect() && have == 0 => {
-                return Err(ConvError::HttpFailed(format!("{url}: {e}")));
+                return Err(ConvError::HttpFailed(format!("{url}: {}", with_causes(&e))));
             }
             Err(e) => {
-                last_error = e.to_string();
+                last_error = with_causes(&e);
                 continue;
             }
         };
