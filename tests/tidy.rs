@@ -17,7 +17,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn all_rust_files() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for dir in ["src", "actors/src", "tests", "benches", "examples"] {
+    for dir in ["src", "actors/src", "tests", "benches", "examples", "fuzz/fuzz_targets"] {
         rust_files(&root.join(dir), &mut files);
     }
     files

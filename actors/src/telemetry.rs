@@ -115,9 +115,9 @@ pub const METRICS: &[MetricDef] = &[
         "timsg_limits_refused_total",
         Counter,
         Count,
-        "requests refused by a per-user limit or the trust boundary, by limit (image_pixels, \
-         blob_bytes, new_conversations, new_groups, downloads_per_user, download_queue, \
-         download_bytes, download_deadline, fetch_denied, server_path)"
+        "requests refused by a per-user limit or the trust boundary, by limit (new_conversations, \
+         new_groups, blob_bytes, blob_size, blob_read, image_pixels, downloads_per_user, \
+         download_queue, download_bytes, download_deadline, fetch_denied, server_path)"
     ),
     m!("timsg_downloads_active", Gauge, Count, "downloads running"),
     m!("timsg_downloads_queued", Gauge, Count, "downloads waiting for a slot"),

@@ -154,13 +154,21 @@ impl LimitBook {
         if self.limits.new_conversations_per_minute == 0 {
             return Ok(());
         }
+        // The store is read with no lock held (it may wait for the indexer); two first calls
+        // of one user may both read it, and the first to finish keeps its answer.
+        let loaded = self.users.get(user).is_some_and(|e| e.lock().known.is_some());
+        let from_store: Option<HashSet<ConvKey>> = if loaded { None } else { Some(load()?.into_iter().collect()) };
         let new: Vec<ConvKey> = {
             let entry = self.users.entry(user.to_string()).or_default();
             let mut usage = entry.lock();
             if usage.known.is_none() {
-                usage.known = Some(load()?.into_iter().collect());
+                match from_store {
+                    Some(set) => usage.known = Some(set),
+                    // Forgotten in between (the session ended): count nothing as known.
+                    None => usage.known = Some(HashSet::new()),
+                }
             }
-            let known = usage.known.as_ref().expect("loaded above");
+            let known = usage.known.as_ref().expect("set above");
             let mut new: Vec<ConvKey> = keys.iter().filter(|k| !known.contains(*k)).cloned().collect();
             new.sort();
             new.dedup();

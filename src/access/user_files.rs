@@ -27,8 +27,8 @@ fn refuse(why: impl Into<String>) -> TimError {
     TimError::new(code::ERR_SDK_INVALID_OPERATION, why.into())
 }
 
-/// The components of a relative path a remote caller gave, each a plain name.
-fn plain_components(path: &str) -> Result<Vec<&OsStr>, TimError> {
+/// The components of a relative path a remote caller gave, each a plain name, or the refusal.
+pub fn plain_components(path: &str) -> Result<Vec<&OsStr>, TimError> {
     if path.is_empty() || path.len() > MAX_PATH_BYTES || path.contains('\0') || path.contains('\\') {
         return Err(refuse(format!(
             "path {path:?}: give a file name relative to your folder (1 to {MAX_PATH_BYTES} bytes)"

@@ -33,7 +33,7 @@ fn reply(id: &Value, code: i32, desc: &str, json_params: &str) -> String {
 /// A call frame read apart: its id, its function, and the rest as the body of `POST /v1/<api>`
 /// (the same type, so the same keys are accepted and unknown ones refused). A frame that is
 /// not a call gives the error and the id, if it had one.
-fn read_frame(frame: &str) -> Result<(Value, String, CallBody), (Value, TimError)> {
+pub fn read_frame(frame: &str) -> Result<(Value, String, CallBody), (Value, TimError)> {
     let bad = |id: Value, e: String| (id, TimError::json(format!("call frame: {e}")));
     let mut fields: Map<String, Value> =
         crate::wire::lenient::from_str(frame).map_err(|e| bad(Value::Null, e.to_string()))?;
