@@ -9,8 +9,7 @@
 
 #![no_main]
 
-use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
@@ -50,11 +49,10 @@ impl World {
     }
 }
 
-thread_local! {
-    static WORLD: RefCell<Option<World>> = const { RefCell::new(None) };
-    static TOKIO: tokio::runtime::Runtime =
-        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
-}
+/// Statics, not thread-locals: statics are never dropped, so nothing runs at process exit
+/// (a runtime dropped while thread-locals are being torn down would abort the fuzzer).
+static WORLD: Mutex<Option<World>> = Mutex::new(None);
+static TOKIO: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 3 {
@@ -66,8 +64,8 @@ fuzz_target!(|data: &[u8]| {
     let conv_id = parts.next().unwrap_or("");
     let json = parts.next().unwrap_or("");
     let path = parts.next();
-    WORLD.with(|w| {
-        let mut w = w.borrow_mut();
+    {
+        let mut w = WORLD.lock().unwrap_or_else(|e| e.into_inner());
         if w.as_ref().is_none_or(|w| w.calls >= CALLS_PER_RUNTIME) {
             if let Some(old) = w.take() {
                 old.runtime.shutdown();
@@ -85,12 +83,12 @@ fuzz_target!(|data: &[u8]| {
             path,
         };
         let session = world.session.clone();
-        let result = TOKIO.with(|rt| {
-            rt.block_on(async {
-                tokio::time::timeout(Duration::from_secs(5), timsg::dispatch::dispatch(&session, &call)).await
-            })
+        let rt =
+            TOKIO.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio"));
+        let result = rt.block_on(async {
+            tokio::time::timeout(Duration::from_secs(5), timsg::dispatch::dispatch(&session, &call)).await
         });
         let result = result.unwrap_or_else(|_| panic!("{api} did not answer within 5 s: {call:?}"));
         assert_ne!(result.code, 7012, "{api} hit an internal error: {}", result.desc);
-    });
+    }
 });
