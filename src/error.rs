@@ -51,6 +51,7 @@ pub mod code {
     pub const ERR_SVR_RES_SEND_CANCEL: i32 = 114003;
     pub const ERR_SVR_RES_TRANSFER_TIMEOUT: i32 = 114005;
     pub const ERR_SDK_INVALID_OPERATION: i32 = 7014;
+    pub const ERR_REQUEST_TIME_OUT: i32 = 6012;
     /// The REST API's "already a member" (the client SDK has no constant of its own for it).
     pub const ERR_SVR_GROUP_ALREADY_MEMBER: i32 = 10013;
     /// Group already exists (TIM server code for a taken group ID).
@@ -117,6 +118,7 @@ impl From<ConvError> for TimError {
             ConvError::HttpFailed(_) => ERR_HTTP_REQ_FAILED,
             ConvError::TransferCancelled => ERR_SVR_RES_SEND_CANCEL,
             ConvError::TransferTimedOut(_) => ERR_SVR_RES_TRANSFER_TIMEOUT,
+            ConvError::TimedOut(_) => ERR_REQUEST_TIME_OUT,
             ConvError::AlreadyMember { .. } => ERR_SVR_GROUP_ALREADY_MEMBER,
             ConvError::Forbidden(_) => ERR_SDK_INVALID_OPERATION,
             ConvError::Busy | ConvError::TooMany(_) => ERR_SDK_NET_REQ_COUNT_LIMIT,

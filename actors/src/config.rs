@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::clock::Clock;
+use crate::faults::Faults;
 use crate::media::upload::MediaLimits;
 
 /// How durable an acknowledged write is.
@@ -85,6 +88,12 @@ pub struct EngineConfig {
     /// Makes media URLs and relay keys capabilities (see `media::blob`): set by the service,
     /// whose users must not read a blob by its hash alone. `None` for embedded use.
     pub blob_url_key: Option<Vec<u8>>,
+    /// How long a caller waits for a conversation's answer (a call, a send's durability)
+    /// before it gets a timeout (6012) instead of hanging: a stalled disk or a stuck actor
+    /// must not hold callers forever.
+    pub call_deadline: Duration,
+    /// Failure points for fault-injection tests (none armed by default).
+    pub faults: Arc<Faults>,
 }
 
 /// Downloads one user may have waiting for a slot.
@@ -129,6 +138,8 @@ impl Default for EngineConfig {
             blob_sweep_grace: Duration::from_secs(3600),
             blob_sweep_interval: Duration::from_secs(600),
             blob_url_key: None,
+            call_deadline: Duration::from_secs(30),
+            faults: Arc::default(),
         }
     }
 }

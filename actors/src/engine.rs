@@ -153,15 +153,33 @@ pub struct PendingSend {
     rx: oneshot::Receiver<ConvResult<MessageView>>,
     /// Set when the mailbox was full and the op still has to be delivered.
     waiting: Option<(Engine, ConvKey, ConvCommand)>,
+    deadline: std::time::Duration,
 }
 
 impl PendingSend {
-    /// Waits until the message is durable (or the send failed or was cancelled).
+    /// Waits until the message is durable (or the send failed or was cancelled), at most the
+    /// engine's `call_deadline` (then 6012: the message may still be stored later; sending it
+    /// again with the same ID returns it once it is).
     pub async fn outcome(self) -> ConvResult<MessageView> {
-        if let Some((engine, key, cmd)) = self.waiting {
-            engine.dispatch_command(&key, cmd).await?;
+        let rx = self.rx;
+        within(self.deadline, async move {
+            if let Some((engine, key, cmd)) = self.waiting {
+                engine.dispatch_command(&key, cmd).await?;
+            }
+            rx.await.map_err(|_| lost_reply())?
+        })
+        .await
+    }
+}
+
+/// Runs `work` for at most `deadline`.
+async fn within<T>(deadline: std::time::Duration, work: impl Future<Output = ConvResult<T>>) -> ConvResult<T> {
+    match tokio::time::timeout(deadline, work).await {
+        Ok(r) => r,
+        Err(_) => {
+            metrics::counter!("timsg_call_timeouts_total").increment(1);
+            Err(ConvError::TimedOut(deadline.as_millis() as u64))
         }
-        self.rx.await.map_err(|_| lost_reply())?
     }
 }
 
@@ -300,11 +318,15 @@ impl Engine {
         }
     }
 
-    /// Asks the conversation for something and waits for the answer.
+    /// Asks the conversation for something and waits for the answer, at most `call_deadline`.
     pub async fn call<T>(&self, key: &ConvKey, make: impl FnOnce(Reply<T>) -> ConvOp) -> ConvResult<T> {
         let (tx, rx) = oneshot::channel();
-        self.dispatch(key, make(tx)).await?;
-        rx.await.map_err(|_| lost_reply())?
+        let op = make(tx);
+        within(self.shared.config.call_deadline, async move {
+            self.dispatch(key, op).await?;
+            rx.await.map_err(|_| lost_reply())?
+        })
+        .await
     }
 
     /// Starts a send: checks the message, assigns its ID and enqueues it, all before returning,
@@ -339,7 +361,7 @@ impl Engine {
                 None
             }
         };
-        Ok(PendingSend { id, rx, waiting })
+        Ok(PendingSend { id, rx, waiting, deadline: self.shared.config.call_deadline })
     }
 
     /// The checks every sent message passes before it reaches a conversation.
@@ -420,10 +442,8 @@ impl Engine {
         match self.shared.store.newest_message_mark() {
             Ok(mark) => {
                 let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp: self.shared.stamp() };
-                let _ = self
-                    .shared
-                    .store
-                    .submit(crate::store::WriteRequest { ops: vec![op], done: crate::store::Completion::None });
+                let _ =
+                    self.shared.store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
             }
             Err(e) => tracing::warn!(error = %e, "cannot record a logout"),
         }

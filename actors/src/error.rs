@@ -71,6 +71,8 @@ pub enum ConvError {
     Forbidden(String),
     #[error("too many at once: {0}")]
     TooMany(String),
+    #[error("no answer within {0} ms")]
+    TimedOut(u64),
     #[error("the conversation is busy: its mailbox is full")]
     Busy,
     #[error("store failure: {0}")]

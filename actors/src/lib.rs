@@ -14,7 +14,8 @@
 //! - Plumbing: [`engine`] (actor system, routing, the calls every way in uses), [`store`]
 //!   (SQLite, the group-commit writer, reads and search), [`events`] (per-user event streams),
 //!   [`users`] (per-user options), [`config`], [`clock`], [`telemetry`] (the metric catalog),
-//!   [`os_random`] (everything that must not be guessable).
+//!   [`os_random`] (everything that must not be guessable), [`faults`] (failure points for
+//!   fault-injection tests).
 
 pub mod actors;
 pub mod background;
@@ -25,6 +26,7 @@ pub mod element;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod faults;
 pub mod group;
 pub mod hashed_id_index;
 pub mod history;

@@ -119,6 +119,7 @@ pub const METRICS: &[MetricDef] = &[
          new_groups, blob_bytes, blob_size, blob_read, image_pixels, downloads_per_user, \
          download_queue, download_bytes, download_deadline, fetch_denied, server_path)"
     ),
+    m!("timsg_call_timeouts_total", Counter, Count, "calls and sends answered 6012 after the call deadline"),
     m!("timsg_downloads_active", Gauge, Count, "downloads running"),
     m!("timsg_downloads_queued", Gauge, Count, "downloads waiting for a slot"),
     m!(

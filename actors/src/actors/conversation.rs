@@ -166,6 +166,8 @@ pub struct ConversationActor {
     /// Between a crash and the reload: ops are held, not run.
     restarting: bool,
     held: Vec<ConvOp>,
+    /// Why the write that started the current restart failed, for the senders it fails.
+    last_write_error: Option<String>,
 }
 
 impl ConversationActor {
@@ -185,6 +187,7 @@ impl ConversationActor {
             uploads: FastMap::default(),
             restarting: false,
             held: Vec::new(),
+            last_write_error: None,
         }
     }
 
@@ -264,7 +267,7 @@ impl ConversationActor {
             }
             None => Completion::None,
         };
-        if let Err(e) = self.shared.store.submit(WriteRequest { ops, done }) {
+        if let Err(e) = self.shared.store.submit(WriteRequest::new(ops, done)) {
             // The writer is gone: fail whatever waits on this write.
             let token = self.next_token;
             if let Some(f) = self.awaiting.remove(&token) {
@@ -293,12 +296,10 @@ impl ConversationActor {
 
     fn on_durable(&mut self, ctx: &mut Context<Self>, through: u64, res: Result<(), StoreError>) {
         if let Err(e) = res {
-            tracing::error!(conv = %self.key, error = %e, "write failed; restarting conversation");
-            for (_, replies) in self.pending_sends.drain() {
-                for r in replies {
-                    let _ = r.send(Err(ConvError::Store(e.to_string())));
-                }
-            }
+            // The senders are answered after the reload, from what the store holds: a message
+            // of an earlier write that did become durable is theirs, the rest failed.
+            tracing::error!(conv = %self.key, error = %e, "write failed; reloading the conversation");
+            self.last_write_error = Some(e.to_string());
             self.crash(ctx);
             return;
         }
@@ -346,6 +347,10 @@ impl ConversationActor {
             self.release_scheduled = true;
             ctx.run_later(Duration::from_millis(delay), |act, ctx| {
                 act.release_scheduled = false;
+                // A restart throws this log away; the reloaded one schedules its own release.
+                if act.restarting {
+                    return;
+                }
                 let now = act.now_ms();
                 if !act.log().release_queued(now).is_empty() {
                     act.flush(ctx, None);
@@ -381,8 +386,14 @@ impl ConversationActor {
         self.next_token += 1;
         let token = self.next_token;
         self.awaiting.insert(token, Box::new(|act: &mut Self, ctx: &mut Context<Self>, _| act.reload(ctx)));
-        let barrier =
-            WriteRequest { ops: Vec::new(), done: Completion::Actor { to: ctx.address().recipient(), token } };
+        // The barrier also tells the writer this conversation takes writes again: whatever it
+        // submitted before the failure has been refused by then, so nothing it stores next
+        // can land after a hole.
+        let barrier = WriteRequest {
+            ops: Vec::new(),
+            done: Completion::Actor { to: ctx.address().recipient(), token },
+            clears_failure_of: Some(self.storage_key.clone()),
+        };
         if self.shared.store.submit(barrier).is_err() {
             self.reload(ctx);
         }
@@ -421,14 +432,18 @@ impl ConversationActor {
                     let m = m.clone();
                     Ok(self.log().view_of(&m.sender, &m))
                 }
-                None => Err(ConvError::Internal(
-                    "the conversation restarted before the message was stored; send it again".into(),
-                )),
+                None => Err(match &self.last_write_error {
+                    Some(e) => ConvError::Store(format!("the message could not be stored ({e}); send it again")),
+                    None => ConvError::Internal(
+                        "the conversation restarted before the message was stored; send it again".into(),
+                    ),
+                }),
             };
             for r in replies {
                 let _ = r.send(outcome.clone());
             }
         }
+        self.last_write_error = None;
         tracing::info!(conv = %self.key, held = self.held.len(), "conversation reloaded");
         for op in std::mem::take(&mut self.held) {
             self.run_guarded(op, ctx);

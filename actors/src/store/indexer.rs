@@ -249,7 +249,7 @@ mod tests {
         let key = ConvKey::c2c("alice", "bob");
         let conv: Arc<str> = key.storage_key().into();
         {
-            let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+            let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
             store.close();
         }
         let journal_dir = dir.path().join(journal::JOURNAL_DIR);
@@ -262,14 +262,14 @@ mod tests {
         let len = std::fs::metadata(&path).unwrap().len();
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 5).unwrap();
 
-        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
         let replayed = store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap();
         assert_eq!(replayed, 2);
         store.close();
         drop(store);
         // Applied and deleted: opening again replays nothing twice, and new batches follow on.
-        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
         submit(&store, vec![WriteOp::InsertShared { conv, message: message("m3", 3) }]);
         // Acknowledged, so a read sees it (it waits for the indexer if need be).
@@ -279,7 +279,7 @@ mod tests {
 
     fn submit(store: &SqliteStore, ops: Vec<WriteOp>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        store.submit(crate::store::WriteRequest { ops, done: crate::store::Completion::Channel(tx) }).unwrap();
+        store.submit(crate::store::WriteRequest::new(ops, crate::store::Completion::Channel(tx))).unwrap();
         rx.blocking_recv().unwrap().unwrap();
     }
 
@@ -290,7 +290,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = ConvKey::c2c("alice", "bob");
         let conv: Arc<str> = key.storage_key().into();
-        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, Default::default()).unwrap();
         submit(&store, vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
         submit(&store, vec![WriteOp::UpdateShared { conv: conv.clone(), message: message("nowhere", 7) }]);
         submit(&store, vec![WriteOp::InsertShared { conv, message: message("m2", 2) }]);
@@ -311,7 +311,7 @@ mod tests {
         let mut bytes = std::fs::read(first).unwrap();
         bytes[20] ^= 0x55;
         std::fs::write(first, bytes).unwrap();
-        let err = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16).unwrap_err();
+        let err = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
         assert_eq!(segments(&journal_dir).unwrap().len(), 2, "nothing is deleted");
     }

@@ -41,6 +41,8 @@ pub struct JournalWriter {
     segment_limit: u64,
     sync: bool,
     buf: Vec<u8>,
+    /// A failed append left bytes after `len` that could not be cut off yet.
+    torn: bool,
 }
 
 impl JournalWriter {
@@ -57,6 +59,7 @@ impl JournalWriter {
             segment_limit,
             sync,
             buf: Vec::new(),
+            torn: false,
         })
     }
 
@@ -74,6 +77,7 @@ impl JournalWriter {
     /// [`payload_buffer`](JournalWriter::payload_buffer)) and returns the segment it went to.
     /// On failure the segment is cut back to where it was, so a retry does not follow a torn frame.
     pub fn append(&mut self, batch: u64, mut frame: Vec<u8>) -> io::Result<u64> {
+        self.cut_torn_tail()?;
         if self.len >= self.segment_limit {
             self.rotate(batch)?;
         }
@@ -93,13 +97,37 @@ impl JournalWriter {
                 Ok(self.segment)
             }
             Err(e) => {
-                // Best effort: if even this fails, replay stops at the torn frame (the tail).
-                let _ = self.file.set_len(self.len);
+                // The part written must go before anything else is appended: replay stops at a
+                // torn frame, so a frame written after one would be lost.
+                self.torn = self.file.set_len(self.len).is_err();
                 Err(e)
             }
         };
         self.buf = frame;
         result
+    }
+
+    /// Fails the append of `batch` as a full disk or an I/O error would, after writing half of
+    /// its frame (a fault-injection point; see `crate::faults`): what follows must cope with
+    /// the torn bytes the failure leaves to clean up.
+    pub fn append_torn(&mut self, batch: u64, frame: Vec<u8>) -> io::Result<u64> {
+        self.cut_torn_tail()?;
+        let half = frame.len() / 2;
+        let written = self.file.write_all(&frame[..half]);
+        self.torn = self.file.set_len(self.len).is_err();
+        self.buf = frame;
+        written?;
+        Err(io::Error::other(format!("injected failure: the disk refused the rest of batch {batch}")))
+    }
+
+    /// Removes what a failed append left after the last whole frame; until that works, no
+    /// append is made.
+    fn cut_torn_tail(&mut self) -> io::Result<()> {
+        if self.torn {
+            self.file.set_len(self.len)?;
+            self.torn = false;
+        }
+        Ok(())
     }
 
     fn rotate(&mut self, next_batch: u64) -> io::Result<()> {
@@ -262,6 +290,21 @@ mod tests {
             Ok(())
         })?;
         Ok((seen, last))
+    }
+
+    #[test]
+    fn a_failed_append_leaves_nothing_that_hides_the_next_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = JournalWriter::create(dir.path(), 1, true, 1 << 20).unwrap();
+        append(&mut w, 1, b"first");
+        let mut torn = w.payload_buffer();
+        torn.extend_from_slice(b"never whole");
+        assert!(w.append_torn(2, torn).is_err());
+        // The failed batch's number is taken again by the next commit, as the writer does.
+        append(&mut w, 2, b"second");
+        let (seen, last) = replayed(dir.path(), 0).unwrap();
+        assert_eq!(seen, [(1, b"first".to_vec()), (2, b"second".to_vec())]);
+        assert_eq!(last, 2);
     }
 
     #[test]

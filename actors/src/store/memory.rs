@@ -331,7 +331,7 @@ mod tests {
 
     fn write(store: &MemoryStore, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let (tx, mut rx) = tokio::sync::oneshot::channel();
-        store.submit(WriteRequest { ops, done: Completion::Channel(tx) })?;
+        store.submit(WriteRequest::new(ops, Completion::Channel(tx)))?;
         rx.try_recv().expect("a memory write completes at once")
     }
 

@@ -128,6 +128,7 @@ impl Store {
             config.durability,
             config.store_queue,
             config.group_commit_max,
+            config.faults.clone(),
         )?;
         Ok(Arc::new(Store { dir: config.data_dir.clone(), backend: Backend::Sqlite(backend), _scratch: None }))
     }
@@ -159,7 +160,7 @@ impl Store {
     /// Writes `ops` and waits until they are durable.
     pub async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.submit(WriteRequest { ops, done: Completion::Channel(tx) })?;
+        self.submit(WriteRequest::new(ops, Completion::Channel(tx)))?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 

@@ -39,6 +39,14 @@ impl WriteOp {
             WriteOp::SetOfflineMark { user, .. } => user,
         }
     }
+
+    /// The conversation (storage key) this op writes to, if it is a conversation's op.
+    pub fn conversation(&self) -> Option<&Arc<str>> {
+        match self {
+            WriteOp::SetC2cReceiveOpt { .. } | WriteOp::SetOfflineMark { .. } => None,
+            other => Some(other.read_key()),
+        }
+    }
 }
 
 /// Tells a conversation actor that its write `token` is durable (or failed).
@@ -83,4 +91,13 @@ impl Completion {
 pub struct WriteRequest {
     pub ops: Vec<WriteOp>,
     pub done: Completion,
+    /// Set by a conversation that reloads after a failed write: from here on (in the
+    /// writer's order) its writes are taken again. See `store::writer`.
+    pub clears_failure_of: Option<Arc<str>>,
+}
+
+impl WriteRequest {
+    pub fn new(ops: Vec<WriteOp>, done: Completion) -> WriteRequest {
+        WriteRequest { ops, done, clears_failure_of: None }
+    }
 }

@@ -15,6 +15,7 @@ use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::config::Durability;
+use crate::faults::Faults;
 
 use super::StoreError;
 use super::checkpoint::Checkpointer;
@@ -58,7 +59,13 @@ impl SqliteStore {
     /// the database does not (after a crash), and starts the writer, indexer and checkpointer
     /// threads. `queue` bounds the requests waiting for the writer; `max_batch` the ops per
     /// group commit.
-    pub fn open(dir: &Path, durability: Durability, queue: usize, max_batch: usize) -> Result<Self, StoreError> {
+    pub fn open(
+        dir: &Path,
+        durability: Durability,
+        queue: usize,
+        max_batch: usize,
+        faults: Arc<Faults>,
+    ) -> Result<Self, StoreError> {
         let path = dir.join(DATABASE_FILE);
         let mut conn = Connection::open(&path)?;
         schema::configure_writer(&conn, durability)?;
@@ -79,7 +86,8 @@ impl SqliteStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
         let max_batch = max_batch.max(1);
-        let links = WriterLinks { journal, progress: progress.clone(), indexer: index_tx, next_batch: last_batch + 1 };
+        let links =
+            WriterLinks { journal, progress: progress.clone(), indexer: index_tx, next_batch: last_batch + 1, faults };
         let writer = std::thread::Builder::new()
             .name("timsg-store".into())
             .spawn(move || writer::run(links, rx, max_batch))

@@ -2,7 +2,13 @@
 //! `crossbeam-channel`, batches every request that is waiting (from all conversations) into one
 //! journal frame — the group commit — appends it (with `fsync`: and syncs it), completes the
 //! requests in order, and hands the batch on to the [indexer](super::indexer) for SQLite.
+//!
+//! A failed group commit fails all its requests, and then every later write of the
+//! conversations it held, until each of them has reloaded (its reload barrier carries
+//! `clears_failure_of`). Without that, a conversation with several writes in flight could lose
+//! seq N and make N+1 durable: a hole its log could never load past.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,6 +20,7 @@ use super::indexer::IndexBatch;
 use super::journal::JournalWriter;
 use super::progress::Progress;
 use super::request::{WriteOp, WriteRequest};
+use crate::faults::Faults;
 
 /// Writes journaled but not yet taken by the indexer at most; beyond that the writer waits
 /// for it. Two of the indexer's largest transactions: it always has the next one waiting.
@@ -35,13 +42,48 @@ pub struct WriterLinks {
     pub indexer: Sender<IndexBatch>,
     /// The number the next group commit gets.
     pub next_batch: u64,
+    pub faults: Arc<Faults>,
+}
+
+/// Conversations whose writes are refused until they reload (see the module doc).
+#[derive(Debug, Default)]
+struct FailedConversations(HashSet<Arc<str>>);
+
+impl FailedConversations {
+    /// Takes in order what may be written now: a reload barrier lifts its conversation's
+    /// refusal; a request touching a failed conversation is refused.
+    fn admit(&mut self, batch: &mut Vec<WriteRequest>) {
+        if self.0.is_empty() && batch.iter().all(|r| r.clears_failure_of.is_none()) {
+            return;
+        }
+        let mut kept = Vec::with_capacity(batch.len());
+        for req in batch.drain(..) {
+            if let Some(conv) = &req.clears_failure_of {
+                self.0.remove(conv);
+            }
+            match req.ops.iter().filter_map(WriteOp::conversation).find(|c| self.0.contains(*c)) {
+                Some(conv) => {
+                    let e =
+                        StoreError::Io(format!("an earlier write of {conv} failed; it reloads before writing again"));
+                    req.done.complete(Err(e));
+                }
+                None => kept.push(req),
+            }
+        }
+        *batch = kept;
+    }
+
+    fn failed(&mut self, batch: &[WriteRequest]) {
+        self.0.extend(batch.iter().flat_map(|r| r.ops.iter().filter_map(WriteOp::conversation)).cloned());
+    }
 }
 
 /// Runs until every sender is gone, then returns after the last group commit (the indexer
 /// then finishes what was handed to it).
 pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
-    let WriterLinks { mut journal, progress, indexer, mut next_batch } = links;
+    let WriterLinks { mut journal, progress, indexer, mut next_batch, faults } = links;
     let mut batch: Vec<WriteRequest> = Vec::new();
+    let mut failed = FailedConversations::default();
     while let Ok(first) = rx.recv() {
         let mut ops = first.ops.len();
         batch.push(first);
@@ -54,11 +96,20 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
                 Err(_) => break,
             }
         }
+        faults.wait_while_writer_stalled();
+        failed.admit(&mut batch);
+        if batch.is_empty() {
+            continue;
+        }
         progress.wait_for_room(MAX_UNINDEXED_OPS);
         let started = Instant::now();
         let mut frame = journal.payload_buffer();
         serde_json::to_writer(&mut frame, &BatchOps(&batch)).expect("write ops always serialize");
-        let appended = journal.append(next_batch, frame);
+        let appended = if faults.take_journal_failure() {
+            journal.append_torn(next_batch, frame)
+        } else {
+            journal.append(next_batch, frame)
+        };
         metrics::histogram!("timsg_store_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("timsg_store_group_commit_ops").record(ops as f64);
         let segment = match appended {
@@ -67,6 +118,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
                 let e = StoreError::Io(format!("journal append failed: {e}"));
                 tracing::error!(error = %e, requests = batch.len(), "group commit failed");
                 metrics::counter!("timsg_store_errors_total").increment(1);
+                failed.failed(&batch);
                 for req in batch.drain(..) {
                     req.done.complete(Err(e.clone()));
                 }
@@ -76,7 +128,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
         // Before anyone hears of it: a read that starts after an acknowledgement waits for it.
         progress.journaled(next_batch, batch.iter().flat_map(|r| r.ops.iter().map(WriteOp::read_key)));
         let mut applied = Vec::with_capacity(ops);
-        for WriteRequest { ops, done } in batch.drain(..) {
+        for WriteRequest { ops, done, .. } in batch.drain(..) {
             done.complete(Ok(()));
             applied.extend(ops);
         }

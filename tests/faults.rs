@@ -1,0 +1,122 @@
+//! The store and the actors on their worst day, with failures injected at the journal writer
+//! (`timsg_actors::faults`): a group commit that fails halfway through its frame, and a writer
+//! that stalls. What the callers see, and what the store holds afterwards, across a restart.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use timsg::{ConvRef, Element, HistoryQuery, MessageContent, Session};
+use timsg_actors::faults::Faults;
+
+fn text(t: &str) -> MessageContent {
+    MessageContent::with_elements(vec![Element::text(t)])
+}
+
+/// The texts of `conv` as `user` reads them, oldest first, with their seqs.
+async fn history(s: &Arc<Session>, conv: &ConvRef) -> Vec<(u64, String)> {
+    let query = HistoryQuery { count: 100, ..Default::default() };
+    let mut page: Vec<(u64, String)> = s
+        .get_msg_list(conv, query)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let json = timsg::wire::view_to_json(m);
+            (m.message.seq, json["message_elem_array"][0]["text_elem_content"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    page.sort();
+    page
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_group_commit_fails_its_send_and_the_conversation_carries_on() {
+    let faults = Arc::new(Faults::default());
+    let mut h = Harness::new(|c| c.faults = faults.clone());
+    let (alice, bob) = (h.login("alice"), h.login("bob"));
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("one")).await.unwrap();
+    faults.fail_journal_appends(1);
+    let e = alice.send(&conv, text("lost")).await.unwrap_err();
+    assert_eq!(e.code, 6019, "{e:?}");
+    assert!(e.desc.contains("could not be stored"), "{}", e.desc);
+    let three = alice.send(&conv, text("three")).await.unwrap();
+    assert_eq!(three.message.seq, 2, "no hole where the failed message was");
+    assert_eq!(history(&bob, &ConvRef::c2c("alice")).await, [(1, "one".into()), (2, "three".into())]);
+    drop((alice, bob));
+    h.reopen();
+    let alice = h.login("alice");
+    assert_eq!(history(&alice, &conv).await, [(1, "one".into()), (2, "three".into())], "and so after a restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_in_flight_behind_a_failed_commit_leave_no_hole() {
+    let faults = Arc::new(Faults::default());
+    // One request per group commit, so the writes in flight are separate commits.
+    let mut h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.group_commit_max = 1;
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("before")).await.unwrap();
+    // Many sends in flight at once, the first group commit among them fails: each send either
+    // fails or is stored, and what is stored has seqs 1, 2, 3, … without a gap.
+    for round in 0..5 {
+        faults.stall_writer(true);
+        let mut pending = Vec::new();
+        for i in 0..40 {
+            pending.push(alice.send_message(&conv, text(&format!("r{round}-{i}"))).unwrap());
+            // Spread over several of the actor's flushes: several write requests in flight.
+            if i % 8 == 7 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        faults.fail_journal_appends(1);
+        faults.stall_writer(false);
+        let mut stored = Vec::new();
+        for p in pending {
+            match p.outcome().await {
+                Ok(m) => stored.push(m.message.seq),
+                Err(e) => assert_eq!(timsg::TimError::from(e).code, 6019),
+            }
+        }
+        assert!(stored.len() < 40, "round {round}: the injected failure failed something");
+    }
+    let after = alice.send(&conv, text("after")).await.unwrap();
+    let held = history(&alice, &conv).await;
+    let seqs: Vec<u64> = held.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, (1..=after.message.seq).collect::<Vec<_>>(), "gap-free");
+    drop(alice);
+    h.reopen();
+    let alice = h.login("alice");
+    assert_eq!(history(&alice, &conv).await, held, "the store opens and holds the same log");
+    alice.send(&conv, text("later")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_writer_answers_callers_with_a_timeout_not_a_hang() {
+    let faults = Arc::new(Faults::default());
+    let h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.call_deadline = Duration::from_millis(300);
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("one")).await.unwrap();
+    faults.stall_writer(true);
+    let started = std::time::Instant::now();
+    let e = alice.send(&conv, text("stuck")).await.unwrap_err();
+    assert_eq!(e.code, 6012, "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Reads of what is stored do not wait for the writer.
+    assert_eq!(history(&alice, &conv).await[0], (1, "one".into()));
+    faults.stall_writer(false);
+    // Timed out is not failed: the message is stored once the disk moves again.
+    let two = alice.send(&conv, text("two")).await.unwrap();
+    assert_eq!(two.message.seq, 3);
+    assert_eq!(history(&alice, &conv).await[1], (2, "stuck".into()));
+}
