@@ -120,3 +120,32 @@ async fn a_stalled_writer_answers_callers_with_a_timeout_not_a_hang() {
     assert_eq!(two.message.seq, 3);
     assert_eq!(history(&alice, &conv).await[1], (2, "stuck".into()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_reports_itself_unhealthy_while_writes_fail_and_recovers_by_itself() {
+    let faults = Arc::new(Faults::default());
+    let h = Harness::new(|c| c.faults = faults.clone());
+    let alice = h.login("alice");
+    let engine = h.runtime.engine();
+    let within = Duration::from_millis(300);
+    assert_eq!(engine.store_health(within).await, Ok(()));
+    // A stalled writer is reported within the deadline, not waited for.
+    faults.stall_writer(true);
+    let started = std::time::Instant::now();
+    let why = engine.store_health(within).await.unwrap_err();
+    assert!(why.contains("did not answer"), "{why}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    faults.stall_writer(false);
+    assert_eq!(engine.store_health(within).await, Ok(()));
+    // As a full disk: every append fails, sends fail with a code, and the store says why.
+    faults.fail_journal_appends(u32::MAX);
+    for _ in 0..3 {
+        assert_eq!(alice.send(&ConvRef::c2c("bob"), text("lost")).await.unwrap_err().code, 6019);
+    }
+    let why = engine.store_health(within).await.unwrap_err();
+    assert!(why.contains("injected failure"), "{why}");
+    faults.fail_journal_appends(0);
+    // The next commit that works makes it healthy again; nothing to restart.
+    alice.send(&ConvRef::c2c("bob"), text("back")).await.unwrap();
+    assert_eq!(engine.store_health(within).await, Ok(()));
+}

@@ -292,6 +292,19 @@ impl Engine {
         self.shared.store.write(Vec::new()).await.is_ok()
     }
 
+    /// Whether the store takes writes now, and if not why: its last group commit failed, or a
+    /// barrier through the writer did not come back within `within`.
+    pub async fn store_health(&self, within: std::time::Duration) -> Result<(), String> {
+        if let Some(why) = self.shared.store.failure() {
+            return Err(format!("the last write failed: {why}"));
+        }
+        match tokio::time::timeout(within, self.shared.store.write(Vec::new())).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("the store writer did not answer within {} ms", within.as_millis())),
+        }
+    }
+
     pub fn next_message_id(&self) -> MsgId {
         self.shared.ids.next_id(self.now_ms())
     }

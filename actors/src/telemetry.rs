@@ -88,6 +88,12 @@ pub const METRICS: &[MetricDef] = &[
     m!("timsg_store_group_commit_ops", Histogram, Count, "writes per group commit"),
     m!("timsg_store_queue_depth", Gauge, Count, "write requests waiting for the store writer"),
     m!("timsg_store_errors_total", Counter, Count, "failed store commits, loads and indexing attempts"),
+    m!(
+        "timsg_store_healthy",
+        Gauge,
+        Count,
+        "1 while the store takes writes, 0 after a failed group commit until one works"
+    ),
     m!("timsg_store_index_seconds", Histogram, Seconds, "duration of one indexer transaction into SQLite"),
     m!("timsg_store_index_ops", Histogram, Count, "writes per indexer transaction"),
     m!("timsg_store_index_lag_batches", Gauge, Count, "group commits journaled but not yet in SQLite"),

@@ -33,10 +33,16 @@ def text(t):
 sent = call("TIMMsgSendMessage", {"conv_id": "bob", "conv_type": 1, "param": text("hello dashboards")})
 assert sent["code"] == 0, sent
 msg = sent["json_params"]
-path = os.path.join(work, "file.bin")
-with open(path, "wb") as f:
-    f.write(os.urandom(200_000))
-upload = call("TIMMsgSendMessage", {"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 4, "file_elem_file_path": path}]}})
+# Media over the service: uploaded with PUT /v1/blobs, then sent by the URL it answers.
+put = urllib.request.Request(
+    f"{base}/v1/blobs",
+    data=os.urandom(200_000),
+    headers={"X-TIM-User": "alice", "X-TIM-UserSig": sig_alice},
+    method="PUT",
+)
+with urllib.request.urlopen(put) as r:
+    blob_url = json.load(r)["url"]
+upload = call("TIMMsgSendMessage", {"conv_id": "bob", "conv_type": 1, "param": {"message_elem_array": [{"elem_type": 4, "file_elem_file_path": blob_url}]}})
 assert upload["code"] == 0, upload
 url = upload["json_params"]["message_elem_array"][0]["file_elem_url"]
 calls = {
@@ -56,7 +62,7 @@ calls = {
     "TIMMsgSetC2CReceiveMessageOpt": {"param": ["carol"], "opt": 2},
     "TIMMsgGetC2CReceiveMessageOpt": {"param": ["carol"]},
     "TIMMsgSetGroupReceiveMessageOpt": {"conv_id": "dash-group", "opt": 0},
-    "TIMMsgDownloadElemToPath": {"param": {"msg_download_elem_param_type": 1, "msg_download_elem_param_id": "", "msg_download_elem_param_business_id": 0, "msg_download_elem_param_url": url}, "path": os.path.join(work, "copy.bin")},
+    "TIMMsgDownloadElemToPath": {"param": {"msg_download_elem_param_type": 1, "msg_download_elem_param_id": "", "msg_download_elem_param_business_id": 0, "msg_download_elem_param_url": url}, "path": "copy.bin"},
     "TIMMsgDownloadMergerMessage": {"param": {"message_elem_array": [{"elem_type": 12, "merge_elem_relay_json_key": "x-1"}]}},
     "TIMMsgSearchLocalMessages": {"param": {"msg_search_param_keyword_array": ["hello"]}},
     "TIMMsgSetLocalCustomData": {"param": dict(msg, message_conv_id="bob", message_custom_str="x")},

@@ -53,10 +53,12 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().body("ok\n")
 }
 
+/// How long `/readyz` waits for the store writer before it answers 503.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn readyz(state: web::Data<ServiceState>) -> HttpResponse {
-    if state.runtime.engine().store_is_writable().await {
-        HttpResponse::Ok().body("ready\n")
-    } else {
-        HttpResponse::ServiceUnavailable().body("the store does not take writes\n")
+    match state.runtime.engine().store_health(READY_WITHIN).await {
+        Ok(()) => HttpResponse::Ok().body("ready\n"),
+        Err(why) => HttpResponse::ServiceUnavailable().body(format!("the store does not take writes: {why}\n")),
     }
 }

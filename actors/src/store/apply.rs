@@ -16,7 +16,8 @@ fn record_of(message: &StoredMessage) -> String {
     serde_json::to_string(&m).expect("stored messages always serialize")
 }
 
-pub fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<()> {
+/// Writes `op` on `tx` (a transaction, or a savepoint inside one).
+pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
     match op {
         WriteOp::InsertShared { conv, message } => {
             tx.prepare_cached(
@@ -112,7 +113,7 @@ pub fn apply(tx: &rusqlite::Transaction<'_>, op: &WriteOp) -> rusqlite::Result<(
     Ok(())
 }
 
-fn index_text(tx: &rusqlite::Transaction<'_>, rowid: i64, message: &StoredMessage) -> rusqlite::Result<()> {
+fn index_text(tx: &rusqlite::Connection, rowid: i64, message: &StoredMessage) -> rusqlite::Result<()> {
     let text = message.content.searchable_text();
     if !text.is_empty() {
         tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?.execute(params![rowid, text])?;

@@ -79,8 +79,36 @@ fn is_permanent(e: &rusqlite::Error) -> bool {
         || matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
 
-/// Applies one batch on its own until it goes in. A batch SQLite can never take (a broken
-/// invariant, not a passing failure) is skipped, loudly, so it does not hold up the rest.
+/// Applies one batch op by op, each under a savepoint: an op SQLite refuses for what it is
+/// (an update of a row that is not there, a duplicate) is left out — loudly, counted in
+/// `timsg_store_errors_total` — and every other op of the batch goes in. Returns how many were
+/// left out; any other error leaves the whole batch out, to be retried.
+fn apply_leaving_out_refused(conn: &mut Connection, batch: u64, ops: &[WriteOp]) -> rusqlite::Result<usize> {
+    let mut tx = conn.transaction()?;
+    let mut refused = 0;
+    for (index, op) in ops.iter().enumerate() {
+        let savepoint = tx.savepoint()?;
+        match apply(&savepoint, op) {
+            Ok(()) => savepoint.commit()?,
+            Err(e) if is_permanent(&e) => {
+                // Dropping the savepoint rolls back this op alone.
+                drop(savepoint);
+                refused += 1;
+                metrics::counter!("timsg_store_errors_total").increment(1);
+                tracing::error!(batch, op = index, key = %op.read_key(), error = %e, "SQLite refuses a journaled op; leaving it out");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    set_applied(&tx, batch)?;
+    tx.commit()?;
+    Ok(refused)
+}
+
+/// Applies one batch on its own until it goes in: whole if it can, else without the ops SQLite
+/// can never take (so one bad op costs neither the other ops of its batch, which may belong to
+/// many conversations, nor the batches after it). A failure that may pass (I/O, a full disk)
+/// is retried.
 fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
     loop {
         let e = match apply_batches(conn, std::iter::once((batch, ops))) {
@@ -88,18 +116,15 @@ fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
             Err(e) => e,
         };
         metrics::counter!("timsg_store_errors_total").increment(1);
-        if is_permanent(&e) {
-            tracing::error!(batch, error = %e, "SQLite refuses a journaled batch; skipping it (it stays in the journal until its segment goes)");
-            let skipped = conn.transaction().and_then(|tx| {
-                set_applied(&tx, batch)?;
-                tx.commit()
-            });
-            if skipped.is_ok() {
-                return;
+        let e = if is_permanent(&e) {
+            match apply_leaving_out_refused(conn, batch, ops) {
+                Ok(_) => return,
+                Err(e) => e,
             }
         } else {
-            tracing::error!(batch, error = %e, "indexing a journaled batch failed; retrying");
-        }
+            e
+        };
+        tracing::error!(batch, error = %e, "indexing a journaled batch failed; retrying");
         std::thread::sleep(RETRY_AFTER);
     }
 }
@@ -112,7 +137,12 @@ fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
 /// commits cost one fsync each at start-up.
 pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreError> {
     fn flush(conn: &mut Connection, group: &mut Vec<(u64, Vec<WriteOp>)>) -> Result<(), String> {
-        let applied = apply_batches(conn, group.iter().map(|(batch, ops)| (*batch, ops.as_slice())));
+        let mut applied = apply_batches(conn, group.iter().map(|(batch, ops)| (*batch, ops.as_slice())));
+        if applied.as_ref().is_err_and(is_permanent) {
+            // As live: batch by batch, leaving out only the ops SQLite can never take, so one
+            // of them cannot keep every acknowledged write from being read.
+            applied = group.iter().try_for_each(|(batch, ops)| apply_leaving_out_refused(conn, *batch, ops).map(drop));
+        }
         group.clear();
         applied.map_err(|e| e.to_string())
     }
@@ -283,19 +313,46 @@ mod tests {
         rx.blocking_recv().unwrap().unwrap();
     }
 
-    /// A batch SQLite can never take (here: an update of a message it does not have) must not
-    /// hold up the batches after it, nor take them down with it.
+    /// An op SQLite can never take (here: an update of a message it does not have) costs
+    /// neither the other ops of its batch (here another conversation's message) nor the
+    /// batches after it — live, and when the journal is replayed at open.
     #[test]
-    fn a_batch_sqlite_refuses_is_skipped_and_the_rest_go_in() {
+    fn an_op_sqlite_refuses_is_left_out_and_the_rest_go_in() {
         let dir = tempfile::tempdir().unwrap();
-        let key = ConvKey::c2c("alice", "bob");
+        let (key, other) = (ConvKey::c2c("alice", "bob"), ConvKey::c2c("carol", "dave"));
         let conv: Arc<str> = key.storage_key().into();
+        let conv2: Arc<str> = other.storage_key().into();
         let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, Default::default()).unwrap();
         submit(&store, vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
-        submit(&store, vec![WriteOp::UpdateShared { conv: conv.clone(), message: message("nowhere", 7) }]);
-        submit(&store, vec![WriteOp::InsertShared { conv, message: message("m2", 2) }]);
+        submit(
+            &store,
+            vec![
+                WriteOp::UpdateShared { conv: conv.clone(), message: message("nowhere", 7) },
+                WriteOp::InsertShared { conv: conv2.clone(), message: message("other", 1) },
+            ],
+        );
+        submit(&store, vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m2", 2) }]);
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
+        assert_eq!(stored_ids(&store, &other), vec!["other"]);
         assert_eq!(store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap(), 3);
+        store.close();
+        drop(store);
+        // The same in a journal replayed at open: the store opens, with everything else.
+        let journal_dir = dir.path().join(journal::JOURNAL_DIR);
+        let mut w = JournalWriter::create(&journal_dir, 4, true, SEGMENT_BYTES).unwrap();
+        journal(
+            &mut w,
+            4,
+            &[
+                WriteOp::UpdateShared { conv: conv.clone(), message: message("nowhere", 8) },
+                WriteOp::InsertShared { conv: conv2, message: message("other2", 2) },
+            ],
+        );
+        journal(&mut w, 5, &[WriteOp::InsertShared { conv, message: message("m3", 3) }]);
+        drop(w);
+        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, Default::default()).unwrap();
+        assert_eq!(stored_ids(&store, &key), vec!["m1", "m2", "m3"]);
+        assert_eq!(stored_ids(&store, &other), vec!["other", "other2"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod checkpoint;
+pub mod health;
 pub mod id_index;
 pub mod indexer;
 pub mod journal;
@@ -154,6 +155,14 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(_) => None,
             Backend::Memory(m) => Some(m.write_now(ops)),
+        }
+    }
+
+    /// Why the last group commit failed, if it did (the store is unhealthy until one works).
+    pub fn failure(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.health.failure(),
+            Backend::Memory(_) => None,
         }
     }
 

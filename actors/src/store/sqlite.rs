@@ -19,6 +19,7 @@ use crate::faults::Faults;
 
 use super::StoreError;
 use super::checkpoint::Checkpointer;
+use super::health::StoreHealth;
 use super::indexer::{self, IndexerLinks};
 use super::journal::{JOURNAL_DIR, JournalWriter, SEGMENT_BYTES};
 use super::progress::Progress;
@@ -52,6 +53,7 @@ pub struct SqliteStore {
     progress: Arc<Progress>,
     readers: Mutex<Vec<Connection>>,
     checkpointer: Mutex<Option<Checkpointer>>,
+    pub health: Arc<StoreHealth>,
 }
 
 impl SqliteStore {
@@ -86,8 +88,15 @@ impl SqliteStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
         let max_batch = max_batch.max(1);
-        let links =
-            WriterLinks { journal, progress: progress.clone(), indexer: index_tx, next_batch: last_batch + 1, faults };
+        let health = Arc::new(StoreHealth::default());
+        let links = WriterLinks {
+            journal,
+            progress: progress.clone(),
+            indexer: index_tx,
+            next_batch: last_batch + 1,
+            faults,
+            health: health.clone(),
+        };
         let writer = std::thread::Builder::new()
             .name("timsg-store".into())
             .spawn(move || writer::run(links, rx, max_batch))
@@ -102,6 +111,7 @@ impl SqliteStore {
             progress,
             readers: Mutex::new(Vec::new()),
             checkpointer: Mutex::new(Some(checkpointer)),
+            health,
         })
     }
 

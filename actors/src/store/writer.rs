@@ -16,6 +16,7 @@ use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
 use super::StoreError;
+use super::health::StoreHealth;
 use super::indexer::IndexBatch;
 use super::journal::JournalWriter;
 use super::progress::Progress;
@@ -43,6 +44,7 @@ pub struct WriterLinks {
     /// The number the next group commit gets.
     pub next_batch: u64,
     pub faults: Arc<Faults>,
+    pub health: Arc<StoreHealth>,
 }
 
 /// Conversations whose writes are refused until they reload (see the module doc).
@@ -81,7 +83,7 @@ impl FailedConversations {
 /// Runs until every sender is gone, then returns after the last group commit (the indexer
 /// then finishes what was handed to it).
 pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
-    let WriterLinks { mut journal, progress, indexer, mut next_batch, faults } = links;
+    let WriterLinks { mut journal, progress, indexer, mut next_batch, faults, health } = links;
     let mut batch: Vec<WriteRequest> = Vec::new();
     let mut failed = FailedConversations::default();
     while let Ok(first) = rx.recv() {
@@ -117,6 +119,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
             Err(e) => {
                 let e = StoreError::Io(format!("journal append failed: {e}"));
                 tracing::error!(error = %e, requests = batch.len(), "group commit failed");
+                health.failed(&e.to_string());
                 metrics::counter!("timsg_store_errors_total").increment(1);
                 failed.failed(&batch);
                 for req in batch.drain(..) {
@@ -125,6 +128,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
                 continue;
             }
         };
+        health.succeeded();
         // Before anyone hears of it: a read that starts after an acknowledgement waits for it.
         progress.journaled(next_batch, batch.iter().flat_map(|r| r.ops.iter().map(WriteOp::read_key)));
         let mut applied = Vec::with_capacity(ops);
