@@ -149,3 +149,30 @@ async fn the_store_reports_itself_unhealthy_while_writes_fail_and_recovers_by_it
     alice.send(&ConvRef::c2c("bob"), text("back")).await.unwrap();
     assert_eq!(engine.store_health(within).await, Ok(()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_indexer_fails_the_reads_that_need_it_and_loses_nothing() {
+    let faults = Arc::new(Faults::default());
+    let mut h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.call_deadline = Duration::from_secs(5);
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("indexed")).await.unwrap();
+    faults.panic_indexer();
+    alice.send(&conv, text("journaled only")).await.unwrap();
+    // A search must see every acknowledged write: with the indexer gone it fails, at once.
+    let query = timsg::SearchQuery { keywords: vec!["journaled".into()], time_to: u64::MAX, ..Default::default() };
+    let started = std::time::Instant::now();
+    let e = alice.search_local_messages(query.clone()).await.unwrap_err();
+    assert_ne!(e.code, 6012, "an error, not a wait for the deadline: {e:?}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    // The journal holds what the indexer did not take: the next open has it.
+    drop(alice);
+    h.reopen();
+    let alice = h.login("alice");
+    let texts: Vec<String> = history(&alice, &conv).await.into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, ["indexed", "journaled only"]);
+    assert_eq!(alice.search_local_messages(query).await.unwrap().total_count, 1);
+}

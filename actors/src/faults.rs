@@ -1,6 +1,6 @@
 //! Failure points, for tests that prove what the store and the actors do on their worst day:
 //! a journal append that fails halfway (as on a full disk or an I/O error), a writer that
-//! stalls (as behind a hung disk). Production never sets them; each costs one atomic load per
+//! stalls (as behind a hung disk), an indexer that panics. Production never sets them; each costs one atomic load per
 //! group commit.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -10,6 +10,7 @@ use std::time::Duration;
 pub struct Faults {
     journal_append_failures: AtomicU32,
     writer_stalled: AtomicBool,
+    indexer_panic: AtomicBool,
 }
 
 impl Faults {
@@ -21,6 +22,15 @@ impl Faults {
     /// Holds the store writer before its next group commit until called with `false`.
     pub fn stall_writer(&self, stalled: bool) {
         self.writer_stalled.store(stalled, Ordering::SeqCst);
+    }
+
+    /// Makes the indexer panic when it takes its next batch.
+    pub fn panic_indexer(&self) {
+        self.indexer_panic.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_indexer_panic(&self) -> bool {
+        self.indexer_panic.swap(false, Ordering::SeqCst)
     }
 
     /// Whether this append is to fail (counting it).

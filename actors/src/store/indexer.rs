@@ -183,6 +183,7 @@ pub struct IndexerLinks {
     /// Raised by the checkpointer when the WAL should start over (see `checkpoint`).
     pub wal_large: Arc<AtomicBool>,
     pub journal_dir: PathBuf,
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 /// One transaction: applies `first`, then whatever batches arrive meanwhile, until the
@@ -220,6 +221,7 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks)
     let mut taken: Vec<IndexBatch> = Vec::new();
     let mut oldest_segment = 0u64;
     while let Ok(first) = rx.recv() {
+        assert!(!links.faults.take_indexer_panic(), "injected indexer panic");
         let started = Instant::now();
         if let Err(e) = fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken) {
             tracing::warn!(error = %e, batches = taken.len(), "indexing failed; applying batch by batch");

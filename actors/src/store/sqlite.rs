@@ -81,10 +81,25 @@ impl SqliteStore {
         let progress = Arc::new(Progress::starting_at(last_batch));
         let wal_large = Arc::new(AtomicBool::new(false));
         let (index_tx, index_rx) = crossbeam_channel::bounded(INDEX_QUEUE_BATCHES);
-        let links = IndexerLinks { progress: progress.clone(), wal_large: wal_large.clone(), journal_dir };
+        let links = IndexerLinks {
+            progress: progress.clone(),
+            wal_large: wal_large.clone(),
+            journal_dir,
+            faults: faults.clone(),
+        };
         let indexer = std::thread::Builder::new()
             .name("timsg-indexer".into())
-            .spawn(move || indexer::run(conn, index_rx, &links))
+            .spawn(move || {
+                // A panic must not leave reads waiting for an indexer that is gone: stopping the
+                // progress fails them (and `/readyz`) with an error instead.
+                let ran =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| indexer::run(conn, index_rx, &links)));
+                if ran.is_err() {
+                    tracing::error!("the indexer panicked; reads that need it fail until the store is reopened");
+                    metrics::counter!("timsg_store_errors_total").increment(1);
+                    links.progress.stop();
+                }
+            })
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
         let max_batch = max_batch.max(1);
