@@ -176,3 +176,44 @@ async fn a_panicking_indexer_fails_the_reads_that_need_it_and_loses_nothing() {
     assert_eq!(texts, ["indexed", "journaled only"]);
     assert_eq!(alice.search_local_messages(query).await.unwrap().total_count, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_finding_the_mailbox_full_is_refused_at_once_never_queued_out_of_order() {
+    let faults = Arc::new(Faults::default());
+    let h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.store_queue = 1;
+        c.conversation_mailbox = 4;
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("zero")).await.unwrap();
+    // With the writer stalled and its queue full, the actor waits on the store and its
+    // mailbox fills. (Unstalled however the test ends, or the runtime could not stop.)
+    struct Unstall(Arc<Faults>);
+    impl Drop for Unstall {
+        fn drop(&mut self) {
+            self.0.stall_writer(false);
+        }
+    }
+    let _unstall = Unstall(faults.clone());
+    faults.stall_writer(true);
+    let mut accepted = Vec::new();
+    let refused = loop {
+        assert!(accepted.len() < 1000, "the mailbox never filled");
+        match alice.send_message(&conv, text(&format!("m{}", accepted.len()))) {
+            Ok(p) => accepted.push(p),
+            Err(e) => break e,
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    assert_eq!(refused.code, 9507, "{refused:?}");
+    faults.stall_writer(false);
+    let mut seqs = Vec::new();
+    for p in accepted {
+        seqs.push(p.outcome().await.unwrap().message.seq);
+    }
+    assert_eq!(seqs, (2..2 + seqs.len() as u64).collect::<Vec<_>>(), "every accepted send, in order");
+    let held = history(&alice, &conv).await;
+    assert_eq!(held.len(), seqs.len() + 1, "the refused send is not stored: {held:?}");
+}

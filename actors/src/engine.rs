@@ -100,8 +100,16 @@ impl Shared {
     /// times) when the routed actor has stopped in between (passivated or restarted).
     pub fn enqueue(self: &Arc<Self>, key: &ConvKey, mut cmd: ConvCommand) -> Enqueued {
         for _ in 0..8 {
-            let addr = self.route(key);
-            match addr.try_send(cmd) {
+            self.route(key);
+            // Sent through the address in the table, never a clone: actix gives every clone
+            // of an `Addr` a slot of its own beyond the capacity, and parks only the sender
+            // that found the mailbox full. Sharing one sender, every caller sees the mailbox
+            // full until the actor catches up, so it stays bounded.
+            let Some(stored) = self.table.get(key) else { continue };
+            let sent = stored.try_send(cmd);
+            let addr = stored.clone();
+            drop(stored);
+            match sent {
                 Ok(()) => return Enqueued::Sent,
                 Err(SendError::Full(c)) => {
                     metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
@@ -151,8 +159,6 @@ pub type DownloadChannels = (mpsc::Receiver<(u64, u64)>, oneshot::Receiver<ConvR
 pub struct PendingSend {
     pub id: MsgId,
     rx: oneshot::Receiver<ConvResult<MessageView>>,
-    /// Set when the mailbox was full and the op still has to be delivered.
-    waiting: Option<(Engine, ConvKey, ConvCommand)>,
     deadline: std::time::Duration,
 }
 
@@ -162,13 +168,7 @@ impl PendingSend {
     /// again with the same ID returns it once it is).
     pub async fn outcome(self) -> ConvResult<MessageView> {
         let rx = self.rx;
-        within(self.deadline, async move {
-            if let Some((engine, key, cmd)) = self.waiting {
-                engine.dispatch_command(&key, cmd).await?;
-            }
-            rx.await.map_err(|_| lost_reply())?
-        })
-        .await
+        within(self.deadline, async move { rx.await.map_err(|_| lost_reply())? }).await
     }
 }
 
@@ -364,17 +364,23 @@ impl Engine {
         let rand = u64::from(fastrand::u32(..));
         let op = ConvOp::SendMessage { sender: sender.clone(), id: id.clone(), content, rand, reply: tx };
         let cmd = ConvCommand::new(&self.shared, key.clone(), op);
-        let waiting = match self.shared.enqueue(&key, cmd) {
-            Enqueued::Sent => None,
-            Enqueued::Full(_, c) => Some((self.clone(), key.clone(), c)),
+        match self.shared.enqueue(&key, cmd) {
+            Enqueued::Sent => {}
+            // The send must be in the mailbox when this returns (a cancel issued next is
+            // ordered after it), and waiting here for room is not possible: refused instead,
+            // as the SDK refuses past its limit of requests in flight.
+            Enqueued::Full(_, c) => {
+                c.abandon();
+                return Err(ConvError::TooMany(format!(
+                    "the conversation has {} operations waiting; retry",
+                    self.shared.config.conversation_mailbox
+                )));
+            }
             // Dropped unrun, it reroutes itself once more (see `ConvCommand`); the outcome
             // tells whether that worked.
-            Enqueued::Unreachable(c) => {
-                drop(c);
-                None
-            }
-        };
-        Ok(PendingSend { id, rx, waiting, deadline: self.shared.config.call_deadline })
+            Enqueued::Unreachable(c) => drop(c),
+        }
+        Ok(PendingSend { id, rx, deadline: self.shared.config.call_deadline })
     }
 
     /// The checks every sent message passes before it reaches a conversation.
