@@ -61,6 +61,8 @@ async fn writes_in_flight_behind_a_failed_commit_leave_no_hole() {
         c.group_commit_max = 1;
     });
     let alice = h.login("alice");
+    let bob = h.login("bob");
+    let mut bob_events = bob.take_events().unwrap();
     let conv = ConvRef::c2c("bob");
     alice.send(&conv, text("before")).await.unwrap();
     // Many sends in flight at once, the first group commit among them fails: each send either
@@ -90,7 +92,20 @@ async fn writes_in_flight_behind_a_failed_commit_leave_no_hole() {
     let held = history(&alice, &conv).await;
     let seqs: Vec<u64> = held.iter().map(|(s, _)| *s).collect();
     assert_eq!(seqs, (1..=after.message.seq).collect::<Vec<_>>(), "gap-free");
-    drop(alice);
+    // The receiver heard of every stored message once, in order — also of those whose sender
+    // was answered only after the reload.
+    let mut heard = Vec::new();
+    while heard.len() < seqs.len() {
+        match tokio::time::timeout(Duration::from_secs(10), bob_events.recv()).await {
+            Ok(Some(timsg::Event::NewMessages { messages, .. })) => {
+                heard.extend(messages.iter().map(|m| m.message.seq))
+            }
+            Ok(Some(_)) => {}
+            other => panic!("bob heard {heard:?} of {seqs:?}, then {other:?}"),
+        }
+    }
+    assert_eq!(heard, seqs);
+    drop((alice, bob));
     h.reopen();
     let alice = h.login("alice");
     assert_eq!(history(&alice, &conv).await, held, "the store opens and holds the same log");

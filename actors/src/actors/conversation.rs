@@ -309,10 +309,17 @@ impl ConversationActor {
         }
         metrics::counter!("timsg_messages_committed_total", "conv_type" => conv_type_label(self.key.conv_type()))
             .increment(committed.len() as u64);
+        self.publish_and_answer(&committed);
+        // Undelivered marks made by the receive options.
+        self.flush(ctx, None);
+    }
+
+    /// Publishes durable messages to their receivers, then answers their senders.
+    fn publish_and_answer(&mut self, committed: &[Arc<StoredMessage>]) {
         let store = self.shared.store.clone();
         let shared = self.shared.clone();
         let mut per_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
-        for msg in &committed {
+        for msg in committed {
             let deliveries =
                 self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
             for d in deliveries {
@@ -326,7 +333,7 @@ impl ConversationActor {
         for (user, (messages, notify)) in per_user {
             self.shared.events.publish(&user, Event::NewMessages { messages, notify });
         }
-        for msg in &committed {
+        for msg in committed {
             if let Some(replies) = self.pending_sends.remove(&msg.id) {
                 let view = self.log().view_of(&msg.sender, msg);
                 for r in replies {
@@ -334,8 +341,6 @@ impl ConversationActor {
                 }
             }
         }
-        // Undelivered marks made by the receive options.
-        self.flush(ctx, None);
     }
 
     fn schedule_release(&mut self, ctx: &mut Context<Self>) {
@@ -425,22 +430,25 @@ impl ConversationActor {
         }
         self.restarting = false;
         self.release_scheduled = false;
-        // A send whose write became durable before the crash succeeded; the others did not.
-        for (id, replies) in std::mem::take(&mut self.pending_sends) {
-            let outcome = match self.log().committed(&id) {
-                Some(m) => {
-                    let m = m.clone();
-                    Ok(self.log().view_of(&m.sender, &m))
-                }
-                None => Err(match &self.last_write_error {
-                    Some(e) => ConvError::Store(format!("the message could not be stored ({e}); send it again")),
-                    None => ConvError::Internal(
-                        "the conversation restarted before the message was stored; send it again".into(),
-                    ),
-                }),
-            };
+        // A send whose write became durable before the crash succeeded — its receivers hear of
+        // it now, as they would have from its completion, then its sender — the others did not.
+        let log = self.log.as_ref().expect("just loaded");
+        let mut durable: Vec<Arc<StoredMessage>> =
+            self.pending_sends.keys().filter_map(|id| log.committed(id).cloned()).collect();
+        durable.sort_by_key(|m| m.seq);
+        self.publish_and_answer(&durable);
+        if !durable.is_empty() {
+            self.flush(ctx, None);
+        }
+        let lost = match &self.last_write_error {
+            Some(e) => ConvError::Store(format!("the message could not be stored ({e}); send it again")),
+            None => {
+                ConvError::Internal("the conversation restarted before the message was stored; send it again".into())
+            }
+        };
+        for (_, replies) in std::mem::take(&mut self.pending_sends) {
             for r in replies {
-                let _ = r.send(outcome.clone());
+                let _ = r.send(Err(lost.clone()));
             }
         }
         self.last_write_error = None;
