@@ -47,7 +47,7 @@ impl Runtime {
                 format!("invalid user id {user_id:?}: 1 to 32 bytes of printable ascii"),
             ));
         }
-        Ok(Session::new(self.engine.clone(), UserId::from(user_id), access))
+        Session::new(self.engine.clone(), UserId::from(user_id), access)
     }
 
     pub fn engine(&self) -> &Engine {

@@ -113,11 +113,19 @@ fn tim(e: ConvError) -> TimError {
 }
 
 impl Session {
-    pub(crate) fn new(engine: Engine, user: UserId, access: Access) -> Session {
+    /// Logs `user` in. Fails (6019) if the store cannot say where the commit order stands:
+    /// without it, what the user missed while away could not be told apart from what is new.
+    pub(crate) fn new(engine: Engine, user: UserId, access: Access) -> TimResult<Session> {
         let (generation, events) = engine.subscribe(&user);
         // Read after subscribing: a message committed later is published to the new stream.
-        let login_mark = engine.newest_message_mark();
-        Session { engine, user, access, generation, events: Mutex::new(Some(events)), login_mark }
+        let login_mark = match engine.newest_message_mark() {
+            Ok(mark) => mark,
+            Err(e) => {
+                engine.unsubscribe(&user, generation);
+                return Err(tim(e));
+            }
+        };
+        Ok(Session { engine, user, access, generation, events: Mutex::new(Some(events)), login_mark })
     }
 
     /// The remote rules this session is under, if its caller is not the device.

@@ -68,4 +68,8 @@ async fn empty_conv_id_and_mark_all() {
     let excluded = serde_json::json!({"message_is_excluded_from_unread_count": true, "message_elem_array": [{"elem_type": 0, "text_elem_content": "quiet"}]});
     assert_eq!(call(&alice, "TIMMsgSendMessage", Some("bob"), 1, &excluded.to_string()).await.code, 0);
     assert_eq!(bob.unread_count(&a).await.unwrap(), 0);
+    // Nor do targeted group messages, for anyone — their targets included.
+    let targeted = serde_json::json!({"message_target_group_member_array": ["bob"], "message_elem_array": [{"elem_type": 0, "text_elem_content": "just you"}]});
+    assert_eq!(call(&alice, "TIMMsgSendMessage", Some("room"), 2, &targeted.to_string()).await.code, 0);
+    assert_eq!(bob.unread_count(&g).await.unwrap(), 0);
 }

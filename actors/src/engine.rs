@@ -448,10 +448,10 @@ impl Engine {
 
     /// Where the commit order stands: the newest committed message's mark (0 if none, or if
     /// the store cannot be read — then a login's missed messages are taken as none).
-    pub fn newest_message_mark(&self) -> i64 {
-        self.shared.store.newest_message_mark().unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot read the newest message mark");
-            0
+    pub fn newest_message_mark(&self) -> ConvResult<i64> {
+        self.shared.store.newest_message_mark().map_err(|e| {
+            metrics::counter!("timsg_store_errors_total").increment(1);
+            store_err(e)
         })
     }
 

@@ -534,6 +534,8 @@ impl ConversationLog {
                 *e.sender != *user
                     && e.status != MessageStatus::Revoked
                     && !e.content.excluded_from_unread
+                    // Targeted group messages count as unread for nobody (the SDK's rule).
+                    && e.content.target_members.is_empty()
                     && m.sees_shared(e.seq, ViewKind::Local)
             })
             .count() as u64

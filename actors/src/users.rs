@@ -37,8 +37,12 @@ impl UserDirectory {
     pub fn c2c_opt(&self, store: &Store, owner: &str, peer: &str) -> ReceiveOpt {
         match self.c2c_opts_of(store, owner) {
             Ok(opts) => opts.get(peer).copied().unwrap_or_default(),
+            // A delivery cannot wait for the store to come back: the message is delivered (the
+            // default option), and the failure is an error in the log and the metrics, not a
+            // silent answer.
             Err(e) => {
-                tracing::warn!(error = %e, "cannot load receive options");
+                metrics::counter!("timsg_store_errors_total").increment(1);
+                tracing::error!(owner, peer, error = %e, "cannot load receive options; delivering");
                 ReceiveOpt::Receive
             }
         }
