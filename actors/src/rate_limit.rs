@@ -70,6 +70,11 @@ impl CallWindow {
         self.calls += 1;
         true
     }
+
+    /// Whether a window that started this long ago still limits anything at `now_ms`.
+    pub fn is_current(&self, now_ms: u64, window_ms: u64) -> bool {
+        now_ms.saturating_sub(self.window_start_ms) < window_ms
+    }
 }
 
 #[cfg(test)]
