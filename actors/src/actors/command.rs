@@ -53,7 +53,15 @@ impl Drop for ConvCommand {
     fn drop(&mut self) {
         let Some(op) = self.op.take() else { return };
         // A passivation meant the actor that stopped; its successor has no reason to.
-        if self.reroutes >= MAX_REROUTES || matches!(op, ConvOp::Passivate { .. }) {
+        if matches!(op, ConvOp::Passivate { .. }) {
+            return;
+        }
+        if self.reroutes >= MAX_REROUTES {
+            // No actor of the conversation stayed up (it cannot be loaded): the caller hears
+            // so, with a code, not a dropped reply.
+            op.fail(crate::error::ConvError::Store(format!(
+                "no actor of the conversation stayed up after {MAX_REROUTES} tries; it cannot be loaded now"
+            )));
             return;
         }
         let Some(shared) = self.shared.upgrade() else { return };

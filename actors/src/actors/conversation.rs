@@ -147,6 +147,38 @@ type Reporter = Throttle<Box<dyn FnMut(u64, u64)>>;
 
 type AfterWrite = Box<dyn FnOnce(&mut ConversationActor, &mut Context<ConversationActor>, Result<(), StoreError>)>;
 
+impl ConvOp {
+    /// Answers the op with `e` without running it.
+    pub fn fail(self, e: ConvError) {
+        macro_rules! answer {
+            ($reply:expr) => {{
+                let _ = $reply.send(Err(e));
+            }};
+        }
+        match self {
+            ConvOp::SendMessage { reply, .. } => answer!(reply),
+            ConvOp::CancelSend { reply, .. } => answer!(reply),
+            ConvOp::GetMessages { reply, .. } => answer!(reply),
+            ConvOp::GetByLocators { reply, .. } => answer!(reply),
+            ConvOp::ReportRead { reply, .. } => answer!(reply),
+            ConvOp::Revoke { reply, .. } => answer!(reply),
+            ConvOp::GetHistory { reply, .. } => answer!(reply),
+            ConvOp::Delete { reply, .. } => answer!(reply),
+            ConvOp::ListDelete { reply, .. } => answer!(reply),
+            ConvOp::ClearHistory { reply, .. } => answer!(reply),
+            ConvOp::SetLocalCustomData { reply, .. } => answer!(reply),
+            ConvOp::SaveLocal { reply, .. } => answer!(reply),
+            ConvOp::SetGroupReceiveOpt { reply, .. } => answer!(reply),
+            ConvOp::ApplyGroup { reply, .. } => answer!(reply),
+            ConvOp::FilterVisible { reply, .. } => answer!(reply),
+            ConvOp::GetUnreadCount { reply, .. } => answer!(reply),
+            ConvOp::GetMissedEvents { reply, .. } => answer!(reply),
+            ConvOp::Passivate { reply, .. } => answer!(reply),
+            ConvOp::InjectPanic => {}
+        }
+    }
+}
+
 pub struct ConversationActor {
     key: ConvKey,
     storage_key: Arc<str>,
@@ -168,6 +200,8 @@ pub struct ConversationActor {
     held: Vec<ConvOp>,
     /// Why the write that started the current restart failed, for the senders it fails.
     last_write_error: Option<String>,
+    /// Why loading failed (the actor is stopping), for the ops still in its mailbox.
+    load_error: Option<String>,
 }
 
 impl ConversationActor {
@@ -188,6 +222,7 @@ impl ConversationActor {
             restarting: false,
             held: Vec::new(),
             last_write_error: None,
+            load_error: None,
         }
     }
 
@@ -415,6 +450,7 @@ impl ConversationActor {
                 true
             }
             Err(e) => {
+                self.load_error = Some(format!("the conversation cannot be loaded: {e}"));
                 tracing::error!(conv = %self.key, error = %e, "cannot load conversation; stopping it");
                 metrics::counter!("timsg_store_errors_total").increment(1);
                 self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
@@ -426,6 +462,20 @@ impl ConversationActor {
 
     fn reload(&mut self, ctx: &mut Context<Self>) {
         if !self.load(ctx) {
+            // Stopping: whoever waits hears why, with a code, rather than a dropped reply.
+            let why = self.load_error.clone().unwrap_or_else(|| "the conversation cannot be loaded".into());
+            let lost = match &self.last_write_error {
+                Some(e) => format!("the message could not be stored ({e}); send it again"),
+                None => why.clone(),
+            };
+            for (_, replies) in std::mem::take(&mut self.pending_sends) {
+                for r in replies {
+                    let _ = r.send(Err(ConvError::Store(lost.clone())));
+                }
+            }
+            for op in std::mem::take(&mut self.held) {
+                op.fail(ConvError::Store(why.clone()));
+            }
             return;
         }
         self.restarting = false;
@@ -882,7 +932,10 @@ impl Handler<ConvCommand> for ConversationActor {
     fn handle(&mut self, cmd: ConvCommand, ctx: &mut Context<Self>) {
         let op = cmd.take();
         if self.log.is_none() {
-            return; // failed to load and is stopping; the caller sees its reply dropped
+            // It failed to load and is stopping: the caller hears why, with a code.
+            let why = self.load_error.clone().unwrap_or_else(|| "the conversation cannot be loaded".into());
+            op.fail(ConvError::Store(why));
+            return;
         }
         self.last_activity = Instant::now();
         self.run_guarded(op, ctx);

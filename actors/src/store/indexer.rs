@@ -109,21 +109,34 @@ fn apply_leaving_out_refused(conn: &mut Connection, batch: u64, ops: &[WriteOp])
 /// can never take (so one bad op costs neither the other ops of its batch, which may belong to
 /// many conversations, nor the batches after it). A failure that may pass (I/O, a full disk)
 /// is retried.
-fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp]) {
+fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp], links: &IndexerLinks) {
+    let health = &links.health;
+    let recovered = || {
+        links.progress.set_stuck(None);
+        health.indexing_succeeded();
+    };
     loop {
         let e = match apply_batches(conn, std::iter::once((batch, ops))) {
-            Ok(()) => return,
+            Ok(()) => {
+                recovered();
+                return;
+            }
             Err(e) => e,
         };
         metrics::counter!("timsg_store_errors_total").increment(1);
         let e = if is_permanent(&e) {
             match apply_leaving_out_refused(conn, batch, ops) {
-                Ok(_) => return,
+                Ok(_) => {
+                    recovered();
+                    return;
+                }
                 Err(e) => e,
             }
         } else {
             e
         };
+        health.indexing_failed(&e.to_string());
+        links.progress.set_stuck(Some(e.to_string()));
         tracing::error!(batch, error = %e, "indexing a journaled batch failed; retrying");
         std::thread::sleep(RETRY_AFTER);
     }
@@ -184,6 +197,7 @@ pub struct IndexerLinks {
     pub wal_large: Arc<AtomicBool>,
     pub journal_dir: PathBuf,
     pub faults: Arc<crate::faults::Faults>,
+    pub health: Arc<super::health::StoreHealth>,
 }
 
 /// One transaction: applies `first`, then whatever batches arrive meanwhile, until the
@@ -226,7 +240,7 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks)
         if let Err(e) = fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken) {
             tracing::warn!(error = %e, batches = taken.len(), "indexing failed; applying batch by batch");
             for b in &taken {
-                apply_alone(&mut conn, b.batch, &b.ops);
+                apply_alone(&mut conn, b.batch, &b.ops, links);
             }
         }
         let ops: usize = taken.iter().map(|b| b.ops.len()).sum();

@@ -27,6 +27,9 @@ struct State {
     untaken_ops: usize,
     /// The indexer is gone: nothing will advance any more.
     stopped: bool,
+    /// The indexer cannot apply its batch (SQLite refuses, a full disk): reads that must
+    /// wait for it fail at once instead of waiting out their patience.
+    stuck: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -103,11 +106,26 @@ impl Progress {
     /// Waits while `limit` writes or more are journaled but not yet taken by the indexer: the
     /// writer's backpressure, so the backlog (its memory, and how long a read may wait) stays
     /// bounded.
-    pub fn wait_for_room(&self, limit: usize) {
+    ///
+    /// Waits at most `patience`; false if there is still no room then (the indexer is stuck:
+    /// a full disk, a failing database), so the writer can fail writes instead of hanging.
+    pub fn wait_for_room(&self, limit: usize, patience: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + patience;
         let mut s = self.state.lock();
         while s.untaken_ops >= limit && !s.stopped {
-            self.advanced.wait(&mut s);
+            if self.advanced.wait_until(&mut s, deadline).timed_out() {
+                return s.untaken_ops < limit;
+            }
         }
+        true
+    }
+
+    /// The indexer cannot apply its batch (`Some(why)`), or can again (`None`).
+    pub fn set_stuck(&self, why: Option<String>) {
+        let mut s = self.state.lock();
+        s.stuck = why;
+        drop(s);
+        self.advanced.notify_all();
     }
 
     /// Batches acknowledged but not yet in SQLite.
@@ -116,16 +134,31 @@ impl Progress {
         s.journaled.saturating_sub(s.indexed)
     }
 
+    /// Waits until SQLite holds batch `target`, at most [`READ_PATIENCE`]: an indexer that
+    /// cannot write (a full disk) fails the read with an error instead of holding the thread
+    /// that asked — often a conversation actor's arbiter, shared with many conversations.
     fn wait_for(&self, s: &mut parking_lot::MutexGuard<'_, State>, target: u64) -> Result<(), StoreError> {
+        let deadline = std::time::Instant::now() + READ_PATIENCE;
         while s.indexed < target {
             if s.stopped {
                 return Err(StoreError::Closed);
             }
-            self.advanced.wait(s);
+            if let Some(why) = &s.stuck {
+                return Err(StoreError::Io(format!("the database is behind the journal and cannot catch up: {why}")));
+            }
+            if self.advanced.wait_until(s, deadline).timed_out() && s.indexed < target {
+                return Err(StoreError::Io(format!(
+                    "the database is {} batches behind the journal and not catching up; try again",
+                    target - s.indexed
+                )));
+            }
         }
         Ok(())
     }
 }
+
+/// How long a read waits for the indexer to reach what it must see.
+pub const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[cfg(test)]
 mod tests {
@@ -166,15 +199,34 @@ mod tests {
         let p = Arc::new(Progress::starting_at(0));
         let k: Arc<str> = "k".into();
         p.journaled(1, [&k, &k, &k].into_iter());
-        p.wait_for_room(4);
+        let long = Duration::from_secs(30);
+        assert!(p.wait_for_room(4, long));
         let writer = {
             let p = p.clone();
-            std::thread::spawn(move || p.wait_for_room(3))
+            std::thread::spawn(move || p.wait_for_room(3, long))
         };
         std::thread::sleep(Duration::from_millis(20));
         assert!(!writer.is_finished(), "three writes wait for the indexer");
         p.taken(1);
-        writer.join().unwrap();
+        assert!(writer.join().unwrap());
+        // An indexer that takes nothing is waited for only so long.
+        p.journaled(2, [&k, &k, &k].into_iter());
+        assert!(!p.wait_for_room(3, Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn a_stuck_indexer_fails_reads_at_once_and_a_recovered_one_serves_them() {
+        let p = Arc::new(Progress::starting_at(0));
+        let k: Arc<str> = "k".into();
+        p.journaled(1, [&k].into_iter());
+        p.set_stuck(Some("database or disk is full".into()));
+        let started = std::time::Instant::now();
+        let e = p.wait_key("k").unwrap_err();
+        assert!(e.to_string().contains("disk is full"), "{e}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+        p.set_stuck(None);
+        p.indexed(1, [&k].into_iter());
+        p.wait_key("k").unwrap();
     }
 
     #[test]

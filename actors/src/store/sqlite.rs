@@ -81,11 +81,13 @@ impl SqliteStore {
         let progress = Arc::new(Progress::starting_at(last_batch));
         let wal_large = Arc::new(AtomicBool::new(false));
         let (index_tx, index_rx) = crossbeam_channel::bounded(INDEX_QUEUE_BATCHES);
+        let health = Arc::new(StoreHealth::default());
         let links = IndexerLinks {
             progress: progress.clone(),
             wal_large: wal_large.clone(),
             journal_dir,
             faults: faults.clone(),
+            health: health.clone(),
         };
         let indexer = std::thread::Builder::new()
             .name("timsg-indexer".into())
@@ -103,7 +105,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Io(e.to_string()))?;
         let (tx, rx) = crossbeam_channel::bounded(queue.max(1));
         let max_batch = max_batch.max(1);
-        let health = Arc::new(StoreHealth::default());
         let links = WriterLinks {
             journal,
             progress: progress.clone(),

@@ -27,6 +27,10 @@ use crate::faults::Faults;
 /// for it. Two of the indexer's largest transactions: it always has the next one waiting.
 const MAX_UNINDEXED_OPS: usize = 2 * super::indexer::MAX_TRANSACTION_OPS;
 
+/// How long the writer waits for the indexer to make room before it fails a group commit
+/// instead: an indexer that takes nothing (SQLite on a full disk) must not hang every sender.
+const INDEXER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The ops of a group commit's requests, serialized as one JSON array without collecting them.
 struct BatchOps<'a>(&'a [WriteRequest]);
 
@@ -45,6 +49,18 @@ pub struct WriterLinks {
     pub next_batch: u64,
     pub faults: Arc<Faults>,
     pub health: Arc<StoreHealth>,
+}
+
+/// Whether the indexer's queue takes one more batch, waiting up to [`INDEXER_PATIENCE`].
+fn indexer_has_room(indexer: &Sender<IndexBatch>) -> bool {
+    let deadline = Instant::now() + INDEXER_PATIENCE;
+    while indexer.is_full() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    true
 }
 
 /// Conversations whose writes are refused until they reload (see the module doc).
@@ -103,7 +119,19 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
         if batch.is_empty() {
             continue;
         }
-        progress.wait_for_room(MAX_UNINDEXED_OPS);
+        // Room in the backlog and in the indexer's queue before the append: once a batch is
+        // acknowledged it must reach the indexer, or SQLite would record later batches as
+        // applied past it.
+        if !progress.wait_for_room(MAX_UNINDEXED_OPS, INDEXER_PATIENCE) || !indexer_has_room(&indexer) {
+            let why = health.failure().unwrap_or_else(|| "the database does not keep up with the journal".into());
+            let e = StoreError::Io(format!("the store is not taking writes: {why}"));
+            metrics::counter!("timsg_store_errors_total").increment(1);
+            failed.failed(&batch);
+            for req in batch.drain(..) {
+                req.done.complete(Err(e.clone()));
+            }
+            continue;
+        }
         let started = Instant::now();
         let mut frame = journal.payload_buffer();
         serde_json::to_writer(&mut frame, &BatchOps(&batch)).expect("write ops always serialize");
