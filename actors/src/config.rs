@@ -1,9 +1,8 @@
 //! Runtime configuration: limits, timing and durability, with the TIM defaults.
 
 use std::path::PathBuf;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::faults::Faults;

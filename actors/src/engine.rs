@@ -287,16 +287,11 @@ impl Engine {
         self.shared.stamp()
     }
 
-    /// Whether the store takes writes: a barrier through the writer completes.
-    pub async fn store_is_writable(&self) -> bool {
-        self.shared.store.write(Vec::new()).await.is_ok()
-    }
-
     /// Whether the store takes writes now, and if not why: its last group commit failed, or a
     /// barrier through the writer did not come back within `within`.
     pub async fn store_health(&self, within: std::time::Duration) -> Result<(), String> {
         if let Some(why) = self.shared.store.failure() {
-            return Err(format!("the last write failed: {why}"));
+            return Err(why);
         }
         match tokio::time::timeout(within, self.shared.store.write(Vec::new())).await {
             Ok(Ok(())) => Ok(()),

@@ -1,7 +1,7 @@
 //! Failure points, for tests that prove what the store and the actors do on their worst day:
 //! a journal append that fails halfway (as on a full disk or an I/O error), a writer that
-//! stalls (as behind a hung disk), an indexer that panics. Production never sets them; each costs one atomic load per
-//! group commit.
+//! stalls (as behind a hung disk), an indexer that panics. Production never sets them; each
+//! costs one atomic load per group commit or indexer batch.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;

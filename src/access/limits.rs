@@ -102,10 +102,6 @@ impl LimitBook {
         LimitBook { limits, users: DashMap::new() }
     }
 
-    pub fn limits(&self) -> &UserLimits {
-        &self.limits
-    }
-
     fn refuse(limit: Limit, desc: String) -> TimError {
         metrics::counter!("timsg_limits_refused_total", "limit" => limit.name()).increment(1);
         let code = match limit {

@@ -49,7 +49,8 @@ pub struct RemotePolicy {
     pub limits: LimitBook,
 }
 
-fn forbidden(limit: &'static str, why: String) -> TimError {
+/// A refusal at the trust boundary (7014), counted under `limit`.
+pub(crate) fn forbidden(limit: &'static str, why: String) -> TimError {
     metrics::counter!("timsg_limits_refused_total", "limit" => limit).increment(1);
     TimError::new(code::ERR_SDK_INVALID_OPERATION, why)
 }
@@ -99,7 +100,7 @@ impl RemotePolicy {
         if let Some(hash) = engine.blobs().hash_of_url(url) {
             return Ok((DownloadSource::Blob(hash.to_string()), false));
         }
-        if engine.blobs().url_of("").split('?').next().is_some_and(|base| url.starts_with(base)) {
+        if engine.blobs().is_own_url(url) {
             return Err(forbidden("fetch_denied", format!("{url:?} is not a media url this server gave out")));
         }
         fetch_guard::check_url(url, &self.fetch_allow).map_err(|why| forbidden("fetch_denied", why))?;

@@ -18,13 +18,11 @@ pub const MAX_DEPTH: usize = 16;
 /// The folder of `user` under `root`: `u-<hex of the user ID>`, since an ID may hold `/` or
 /// be `..`.
 pub fn user_folder(root: &Path, user: &str) -> PathBuf {
-    let hex: String = user.bytes().map(|b| format!("{b:02x}")).collect();
-    root.join(format!("u-{hex}"))
+    root.join(format!("u-{}", timsg_actors::media::blob::to_hex(user.as_bytes())))
 }
 
 fn refuse(why: impl Into<String>) -> TimError {
-    metrics::counter!("timsg_limits_refused_total", "limit" => "server_path").increment(1);
-    TimError::new(code::ERR_SDK_INVALID_OPERATION, why.into())
+    super::forbidden("server_path", why.into())
 }
 
 /// The components of a relative path a remote caller gave, each a plain name, or the refusal.

@@ -463,18 +463,10 @@ impl ConversationActor {
     fn reload(&mut self, ctx: &mut Context<Self>) {
         if !self.load(ctx) {
             // Stopping: whoever waits hears why, with a code, rather than a dropped reply.
-            let why = self.load_error.clone().unwrap_or_else(|| "the conversation cannot be loaded".into());
-            let lost = match &self.last_write_error {
-                Some(e) => format!("the message could not be stored ({e}); send it again"),
-                None => why.clone(),
-            };
-            for (_, replies) in std::mem::take(&mut self.pending_sends) {
-                for r in replies {
-                    let _ = r.send(Err(ConvError::Store(lost.clone())));
-                }
-            }
+            let why = self.load_failure();
+            self.fail_pending_sends(why.clone());
             for op in std::mem::take(&mut self.held) {
-                op.fail(ConvError::Store(why.clone()));
+                op.fail(why.clone());
             }
             return;
         }
@@ -490,21 +482,32 @@ impl ConversationActor {
         if !durable.is_empty() {
             self.flush(ctx, None);
         }
+        self.fail_pending_sends(ConvError::Internal(
+            "the conversation restarted before the message was stored; send it again".into(),
+        ));
+        self.last_write_error = None;
+        tracing::info!(conv = %self.key, held = self.held.len(), "conversation reloaded");
+        for op in std::mem::take(&mut self.held) {
+            self.run_guarded(op, ctx);
+        }
+    }
+
+    /// Why this actor could not load its conversation (it is stopping).
+    fn load_failure(&self) -> ConvError {
+        ConvError::Store(self.load_error.clone().unwrap_or_else(|| "the conversation cannot be loaded".into()))
+    }
+
+    /// Answers every send still waiting: its message was not stored — because of the failed
+    /// write that started this restart, if there was one, else for the reason `otherwise`.
+    fn fail_pending_sends(&mut self, otherwise: ConvError) {
         let lost = match &self.last_write_error {
             Some(e) => ConvError::Store(format!("the message could not be stored ({e}); send it again")),
-            None => {
-                ConvError::Internal("the conversation restarted before the message was stored; send it again".into())
-            }
+            None => otherwise,
         };
         for (_, replies) in std::mem::take(&mut self.pending_sends) {
             for r in replies {
                 let _ = r.send(Err(lost.clone()));
             }
-        }
-        self.last_write_error = None;
-        tracing::info!(conv = %self.key, held = self.held.len(), "conversation reloaded");
-        for op in std::mem::take(&mut self.held) {
-            self.run_guarded(op, ctx);
         }
     }
 
@@ -933,8 +936,7 @@ impl Handler<ConvCommand> for ConversationActor {
         let op = cmd.take();
         if self.log.is_none() {
             // It failed to load and is stopping: the caller hears why, with a code.
-            let why = self.load_error.clone().unwrap_or_else(|| "the conversation cannot be loaded".into());
-            op.fail(ConvError::Store(why));
+            op.fail(self.load_failure());
             return;
         }
         self.last_activity = Instant::now();

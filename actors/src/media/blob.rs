@@ -65,6 +65,11 @@ pub struct BlobStore {
     url_key: Option<Vec<u8>>,
 }
 
+/// Where the blob `hash` lives under the store's directory: sharded by its first two digits.
+fn blob_path(dir: &Path, hash: &str) -> PathBuf {
+    dir.join(&hash[..2]).join(hash)
+}
+
 /// Decodes lowercase or uppercase hex.
 fn from_hex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {
@@ -115,7 +120,12 @@ impl BlobStore {
     }
 
     pub fn path_of(&self, hash: &str) -> PathBuf {
-        self.dir.join(&hash[..2]).join(hash)
+        blob_path(&self.dir, hash)
+    }
+
+    /// Whether `url` is in this store's URL space (a blob URL, valid or not).
+    pub fn is_own_url(&self, url: &str) -> bool {
+        url.starts_with(&self.url_base)
     }
 
     pub fn exists(&self, hash: &str) -> bool {
@@ -264,7 +274,7 @@ impl BlobWriter {
     pub fn finish(mut self) -> io::Result<BlobInfo> {
         self.file.sync_all()?;
         let hash = to_hex(&std::mem::take(&mut self.hasher).finalize());
-        let dest = self.dir.join(&hash[..2]).join(&hash);
+        let dest = blob_path(&self.dir, &hash);
         if dest.is_file() {
             fs::remove_file(&self.tmp)?;
         } else {

@@ -8,46 +8,44 @@ use parking_lot::Mutex;
 
 #[derive(Debug, Default)]
 pub struct StoreHealth {
-    failure: Mutex<Option<String>>,
+    /// Why the last group commit failed, until one succeeds.
+    commit: Mutex<Option<String>>,
     /// Why the indexer cannot apply journaled batches to SQLite, while it cannot.
     indexing: Mutex<Option<String>>,
 }
 
 impl StoreHealth {
-    pub fn indexing_failed(&self, why: &str) {
-        *self.indexing.lock() = Some(why.to_string());
-        metrics::gauge!("timsg_store_healthy").set(0.0);
-    }
-
-    pub fn indexing_succeeded(&self) {
-        let mut indexing = self.indexing.lock();
-        if indexing.take().is_some() {
-            tracing::info!("the indexer applies batches again");
-            if self.failure.lock().is_none() {
-                metrics::gauge!("timsg_store_healthy").set(1.0);
-            }
-        }
-    }
-
     pub fn failed(&self, why: &str) {
-        *self.failure.lock() = Some(why.to_string());
-        metrics::gauge!("timsg_store_healthy").set(0.0);
+        *self.commit.lock() = Some(why.to_string());
+        self.publish();
     }
 
     pub fn succeeded(&self) {
-        let mut failure = self.failure.lock();
-        if failure.is_some() {
-            *failure = None;
-            if self.indexing.lock().is_none() {
-                metrics::gauge!("timsg_store_healthy").set(1.0);
-            }
+        if self.commit.lock().take().is_some() {
             tracing::info!("the store takes writes again");
+            self.publish();
         }
     }
 
-    /// Why the last group commit failed, or why the indexer is stuck, if either is so.
+    pub fn indexing_failed(&self, why: &str) {
+        *self.indexing.lock() = Some(why.to_string());
+        self.publish();
+    }
+
+    pub fn indexing_succeeded(&self) {
+        if self.indexing.lock().take().is_some() {
+            tracing::info!("the indexer applies batches again");
+            self.publish();
+        }
+    }
+
+    /// Why the store takes no writes now, if it does not.
     pub fn failure(&self) -> Option<String> {
-        let commit = self.failure.lock().clone();
+        let commit = self.commit.lock().as_ref().map(|why| format!("the last write failed: {why}"));
         commit.or_else(|| self.indexing.lock().as_ref().map(|why| format!("the database takes no writes: {why}")))
+    }
+
+    fn publish(&self) {
+        metrics::gauge!("timsg_store_healthy").set(if self.failure().is_none() { 1.0 } else { 0.0 });
     }
 }
