@@ -71,16 +71,19 @@ fn settings_come_from_flags_then_environment_then_file() {
         "boss",
         "--data-dir",
         dir.path().to_str().unwrap(),
+        "--disk-reserve-mb",
+        "0",
     ]);
     let timsg::cli::Command::Serve(args) = cli.command else { panic!("serve") };
     let config = timsg::cli::serve::resolve(args).unwrap();
+    assert_eq!(config.disk_reserve, 0, "0 turns the check off");
     assert_eq!(
         (config.listen.as_str(), config.sdkappid, config.admin.as_str(), config.secret_key.as_str()),
         ("127.0.0.1:9999", 42, "boss", "from-file")
     );
     std::fs::write(
         &file,
-        "fetch_allow = [\"media.example.com\"]\nsession_idle_secs = 5\n[limits]\nnew_groups_per_minute = 2\n[downloads]\nper_user = 3\n",
+        "fetch_allow = [\"media.example.com\"]\nsession_idle_secs = 5\ndisk_reserve_mb = 16\n[limits]\nnew_groups_per_minute = 2\n[downloads]\nper_user = 3\n",
     )
     .unwrap();
     let cli = timsg::cli::Cli::parse_from(["timsg", "serve", "--config", file.to_str().unwrap(), "--secret-key", "k"]);
@@ -88,6 +91,7 @@ fn settings_come_from_flags_then_environment_then_file() {
     let config = timsg::cli::serve::resolve(args).unwrap();
     assert_eq!(config.fetch_allow, ["media.example.com"]);
     assert_eq!(config.session_idle, Duration::from_secs(5));
+    assert_eq!(config.disk_reserve, 16 << 20);
     assert_eq!((config.limits.new_groups_per_minute, config.limits.new_conversations_per_minute), (2, 1000));
     assert_eq!((config.downloads.per_user, config.downloads.concurrency), (3, 8));
     std::fs::write(&file, "nonsense = 1\n").unwrap();

@@ -91,6 +91,10 @@ pub struct EngineConfig {
     /// before it gets a timeout (6012) instead of hanging: a stalled disk or a stuck actor
     /// must not hold callers forever.
     pub call_deadline: Duration,
+    /// Free space (bytes) the journal leaves on the data directory's disk for the database:
+    /// below it, writes are refused (6019) before they are acknowledged, so what was
+    /// acknowledged can always reach SQLite and be read. 0 disables the check.
+    pub disk_reserve: u64,
     /// Failure points for fault-injection tests (none armed by default).
     pub faults: Arc<Faults>,
 }
@@ -138,6 +142,7 @@ impl Default for EngineConfig {
             blob_sweep_interval: Duration::from_secs(600),
             blob_url_key: None,
             call_deadline: Duration::from_secs(30),
+            disk_reserve: 256 * 1024 * 1024,
             faults: Arc::default(),
         }
     }

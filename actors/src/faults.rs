@@ -1,6 +1,6 @@
 //! Failure points, for tests that prove what the store and the actors do on their worst day:
 //! a journal append that fails halfway (as on a full disk or an I/O error), a writer that
-//! stalls (as behind a hung disk), an indexer that panics. Production never sets them; each
+//! stalls (as behind a hung disk), an indexer that panics or whose database refuses its batches. Production never sets them; each
 //! costs one atomic load per group commit or indexer batch.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -11,6 +11,7 @@ pub struct Faults {
     journal_append_failures: AtomicU32,
     writer_stalled: AtomicBool,
     indexer_panic: AtomicBool,
+    indexing_refused: AtomicBool,
 }
 
 impl Faults {
@@ -27,6 +28,16 @@ impl Faults {
     /// Makes the indexer panic when it takes its next batch.
     pub fn panic_indexer(&self) {
         self.indexer_panic.store(true, Ordering::SeqCst);
+    }
+
+    /// While set, SQLite "refuses" every batch the indexer applies, as on a full disk: the
+    /// batches stay in the journal only.
+    pub fn refuse_indexing(&self, refused: bool) {
+        self.indexing_refused.store(refused, Ordering::SeqCst);
+    }
+
+    pub(crate) fn indexing_refused(&self) -> bool {
+        self.indexing_refused.load(Ordering::SeqCst)
     }
 
     pub(crate) fn take_indexer_panic(&self) -> bool {

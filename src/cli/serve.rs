@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// `fsync` (default), `os` or `memory`.
     #[arg(long, env = "TIMSG_DURABILITY")]
     pub durability: Option<String>,
+    /// Free space (MiB) kept on the data directory's disk for the database; below it writes
+    /// are refused with 6019 [default: 256].
+    #[arg(long, env = "TIMSG_DISK_RESERVE_MB")]
+    pub disk_reserve_mb: Option<u64>,
     /// A TOML file with any of these settings (flags and environment variables win).
     #[arg(long, env = "TIMSG_CONFIG")]
     pub config: Option<PathBuf>,
@@ -50,6 +54,9 @@ pub fn resolve(args: ServeArgs) -> Result<ServiceConfig, String> {
     config.admin = args.admin.or(file.admin).unwrap_or_else(|| DEFAULT_ADMIN.into());
     if let Some(d) = args.durability.or(file.durability) {
         config.durability = d.parse()?;
+    }
+    if let Some(mb) = args.disk_reserve_mb.or(file.disk_reserve_mb) {
+        config.disk_reserve = mb.saturating_mul(1024 * 1024);
     }
     if let Some(hosts) = file.fetch_allow {
         config.fetch_allow = hosts;

@@ -18,6 +18,8 @@ pub struct FileConfig {
     pub secret_key: Option<String>,
     pub admin: Option<String>,
     pub durability: Option<String>,
+    /// Free space (MiB) kept on the data directory's disk for the database.
+    pub disk_reserve_mb: Option<u64>,
     /// Hosts users may have the server fetch media from (see [`ServiceConfig::fetch_allow`]).
     pub fetch_allow: Option<Vec<String>>,
     /// Seconds without a WebSocket or a call before a user's session ends.
@@ -71,6 +73,9 @@ pub struct ServiceConfig {
     /// The identity that may act on behalf of any user.
     pub admin: String,
     pub durability: Durability,
+    /// Free space (bytes) the store keeps on its disk: below it, writes are refused (6019)
+    /// before they are acknowledged, so what was acknowledged can always be read.
+    pub disk_reserve: u64,
     /// Request bodies larger than this get 9522.
     pub max_body: usize,
     /// Events kept per user for WebSocket replay.
@@ -104,6 +109,7 @@ impl ServiceConfig {
             secret_key,
             admin: DEFAULT_ADMIN.into(),
             durability: Durability::Fsync,
+            disk_reserve: timsg_actors::EngineConfig::default().disk_reserve,
             max_body: 1024 * 1024,
             event_log: 10_000,
             ws_buffer: 1024,

@@ -145,6 +145,7 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
     let runtime = Runtime::open(RuntimeConfig {
         data_dir: config.data_dir.clone(),
         durability: config.durability,
+        disk_reserve: config.disk_reserve,
         blob_url_base: format!("http://{addr}/v1/blobs/"),
         // Media URLs are capabilities over the service: signed with a key derived from the
         // secret key, so they stay valid across restarts and no other key needs keeping.

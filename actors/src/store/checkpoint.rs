@@ -7,7 +7,7 @@
 //! indexer restarts the WAL from the top once everything in it is copied.
 //!
 //! Under a steady stream of commits the copy never quite catches up, so the WAL would only
-//! grow. When it passes [`WAL_RESTART_FRAMES`] the checkpointer raises a flag; the indexer then
+//! grow. When it passes its limit (see [`wal_restart_frames`]) the checkpointer raises a flag; the indexer then
 //! runs one passive checkpoint itself between transactions — only the few frames written since
 //! the last background pass are left to copy — and its next transaction starts the WAL over.
 
@@ -25,9 +25,14 @@ use super::StoreError;
 /// How often the checkpointer looks at the WAL.
 const INTERVAL: Duration = Duration::from_millis(50);
 
-/// WAL frames (pages) beyond which the indexer is asked to let the WAL start over: 64 MiB of
-/// 4 KiB pages.
-pub const WAL_RESTART_FRAMES: i64 = 16_384;
+/// SQLite's page size here (its default).
+const PAGE_BYTES: u64 = 4096;
+
+/// WAL frames (pages) beyond which the indexer is asked to let the WAL start over: the WAL
+/// may take `wal_limit` bytes of the disk (64 MiB with the default disk reserve).
+pub fn wal_restart_frames(wal_limit: u64) -> i64 {
+    (wal_limit / PAGE_BYTES).max(1) as i64
+}
 
 #[derive(Debug)]
 pub struct Checkpointer {
@@ -38,13 +43,14 @@ pub struct Checkpointer {
 impl Checkpointer {
     /// Starts checkpointing the database at `path`; raises `wal_large` when the indexer should
     /// help (see the module doc).
-    pub fn start(path: &Path, wal_large: Arc<AtomicBool>) -> Result<Checkpointer, StoreError> {
+    pub fn start(path: &Path, wal_limit: u64, wal_large: Arc<AtomicBool>) -> Result<Checkpointer, StoreError> {
+        let restart_frames = wal_restart_frames(wal_limit);
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(1))?;
         let (stop, stopped) = crossbeam_channel::bounded(1);
         let thread = std::thread::Builder::new()
             .name("timsg-checkpoint".into())
-            .spawn(move || run(&conn, &stopped, &wal_large))
+            .spawn(move || run(&conn, &stopped, restart_frames, &wal_large))
             .map_err(|e| StoreError::Io(e.to_string()))?;
         Ok(Checkpointer { stop, thread })
     }
@@ -56,7 +62,7 @@ impl Checkpointer {
     }
 }
 
-fn run(conn: &Connection, stopped: &Receiver<()>, wal_large: &AtomicBool) {
+fn run(conn: &Connection, stopped: &Receiver<()>, restart_frames: i64, wal_large: &AtomicBool) {
     crate::background::lower_current_thread_priority();
     loop {
         match stopped.recv_timeout(INTERVAL) {
@@ -70,7 +76,7 @@ fn run(conn: &Connection, stopped: &Receiver<()>, wal_large: &AtomicBool) {
         match outcome {
             Ok((_, log, copied)) => {
                 tracing::trace!(log, copied, "checkpoint");
-                if log > WAL_RESTART_FRAMES {
+                if log > restart_frames {
                     wal_large.store(true, Ordering::Relaxed);
                 }
             }

@@ -39,6 +39,11 @@ impl StoreHealth {
         }
     }
 
+    /// Why the indexer cannot apply journaled batches, while it cannot.
+    pub fn indexing_failure(&self) -> Option<String> {
+        self.indexing.lock().clone()
+    }
+
     /// Why the store takes no writes now, if it does not.
     pub fn failure(&self) -> Option<String> {
         let commit = self.commit.lock().as_ref().map(|why| format!("the last write failed: {why}"));

@@ -17,6 +17,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::StoreError;
 use super::apply::apply;
+use super::disk_space::DiskSpace;
 use super::journal::{self, Frame, ReplayError};
 use super::progress::Progress;
 use super::request::WriteOp;
@@ -27,6 +28,8 @@ pub struct IndexBatch {
     pub batch: u64,
     /// The journal segment it was appended to.
     pub segment: u64,
+    /// Its frame's size in the journal.
+    pub bytes: u64,
     pub ops: Vec<WriteOp>,
 }
 
@@ -105,21 +108,56 @@ fn apply_leaving_out_refused(conn: &mut Connection, batch: u64, ops: &[WriteOp])
     Ok(refused)
 }
 
+/// Lets SQLite give back the room of its WAL after a failure that may be a full disk: a
+/// checkpoint of everything, then the WAL truncated to nothing. It fails too while the
+/// database file cannot grow; it is tried again with the failed write.
+fn free_wal(conn: &Connection) {
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+        tracing::debug!(error = %e, "cannot truncate the WAL yet");
+    }
+}
+
+/// What SQLite answers on a full disk, for the `refuse_indexing` failure point.
+fn injected_full_disk() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+        Some("injected: database or disk is full".into()),
+    )
+}
+
+/// The store is closing while SQLite still refuses a batch: it stays in the journal, and the
+/// next open applies it.
+#[derive(Debug)]
+pub struct Abandoned;
+
 /// Applies one batch on its own until it goes in: whole if it can, else without the ops SQLite
 /// can never take (so one bad op costs neither the other ops of its batch, which may belong to
 /// many conversations, nor the batches after it). A failure that may pass (I/O, a full disk)
-/// is retried.
-fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp], links: &IndexerLinks) {
+/// is retried until the store closes.
+fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp], links: &IndexerLinks) -> Result<(), Abandoned> {
     let health = &links.health;
     let recovered = || {
         links.progress.set_stuck(None);
         health.indexing_succeeded();
     };
+    let mut wal_freed = false;
     loop {
-        let e = match apply_batches(conn, std::iter::once((batch, ops))) {
+        let attempt = if links.faults.indexing_refused() {
+            Err(injected_full_disk())
+        } else {
+            apply_batches(conn, std::iter::once((batch, ops)))
+        };
+        let e = match attempt {
             Ok(()) => {
                 recovered();
-                return;
+                return Ok(());
+            }
+            Err(e) if !wal_freed && !is_permanent(&e) => {
+                // Often the room is there once the WAL gives back what it holds: try that
+                // before telling anyone the database is stuck.
+                free_wal(conn);
+                wal_freed = true;
+                continue;
             }
             Err(e) => e,
         };
@@ -128,7 +166,7 @@ fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp], links: &Index
             match apply_leaving_out_refused(conn, batch, ops) {
                 Ok(_) => {
                     recovered();
-                    return;
+                    return Ok(());
                 }
                 Err(e) => e,
             }
@@ -138,18 +176,33 @@ fn apply_alone(conn: &mut Connection, batch: u64, ops: &[WriteOp], links: &Index
         health.indexing_failed(&e.to_string());
         links.progress.set_stuck(Some(e.to_string()));
         tracing::error!(batch, error = %e, "indexing a journaled batch failed; retrying");
-        std::thread::sleep(RETRY_AFTER);
+        free_wal(conn);
+        if links.closing.wait_timeout(RETRY_AFTER) {
+            return Err(Abandoned);
+        }
     }
 }
 
+/// Why the journal could not be replayed into SQLite at open.
+#[derive(Debug)]
+pub enum RecoverError {
+    /// The journal is damaged before its end, or a batch cannot be read: opening must not
+    /// go on past acknowledged writes.
+    Damage(String),
+    /// SQLite could not take the batches now (a full disk, I/O): they wait in the journal.
+    Retry(String),
+}
+
 /// Replays every journal batch SQLite does not hold yet (after a crash), then deletes the
-/// journal's segments: everything in them is in SQLite. Returns the last batch.
+/// journal's segments before `keep_from` (everything in them is in SQLite). Returns the last
+/// batch.
 ///
 /// Batches are applied in transactions of up to [`MAX_TRANSACTION_OPS`] writes, as the
 /// indexer does: one (synced) transaction per frame would make a journal of many small group
-/// commits cost one fsync each at start-up.
-pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreError> {
-    fn flush(conn: &mut Connection, group: &mut Vec<(u64, Vec<WriteOp>)>) -> Result<(), String> {
+/// commits cost one fsync each at start-up. Each transaction records how far it got, so a
+/// replay cut short by a full disk picks up where it stopped.
+pub fn recover(conn: &mut Connection, journal_dir: &Path, keep_from: u64) -> Result<u64, RecoverError> {
+    fn flush(conn: &mut Connection, group: &mut Vec<(u64, Vec<WriteOp>)>) -> rusqlite::Result<()> {
         let mut applied = apply_batches(conn, group.iter().map(|(batch, ops)| (*batch, ops.as_slice())));
         if applied.as_ref().is_err_and(is_permanent) {
             // As live: batch by batch, leaving out only the ops SQLite can never take, so one
@@ -157,12 +210,13 @@ pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreEr
             applied = group.iter().try_for_each(|(batch, ops)| apply_leaving_out_refused(conn, *batch, ops).map(drop));
         }
         group.clear();
-        applied.map_err(|e| e.to_string())
+        applied
     }
-    let applied = applied_batch(conn)?;
+    let applied = applied_batch(conn).map_err(|e| RecoverError::Retry(e.to_string()))?;
     let mut replayed = 0u64;
     let mut group: Vec<(u64, Vec<WriteOp>)> = Vec::new();
     let mut group_ops = 0;
+    let mut sqlite_failure = None;
     let replay = journal::replay(journal_dir, applied, |Frame { batch, payload }| {
         let ops: Vec<WriteOp> = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
         group_ops += ops.len();
@@ -170,24 +224,82 @@ pub fn recover(conn: &mut Connection, journal_dir: &Path) -> Result<u64, StoreEr
         replayed += 1;
         if group_ops >= MAX_TRANSACTION_OPS {
             group_ops = 0;
-            flush(conn, &mut group)?;
+            flush(conn, &mut group).map_err(|e| {
+                sqlite_failure = Some(e.to_string());
+                e.to_string()
+            })?;
         }
         Ok(())
     });
-    let last = replay
-        .and_then(|last| {
-            flush(conn, &mut group).map_err(|reason| ReplayError::Apply { batch: last, reason })?;
-            Ok(last)
-        })
-        .map_err(|e| match e {
-            ReplayError::Io(e) => StoreError::Io(e.to_string()),
-            other => StoreError::Corrupt(other.to_string()),
-        })?;
+    let last = match replay {
+        Ok(last) => last,
+        Err(ReplayError::Io(e)) => return Err(RecoverError::Retry(e.to_string())),
+        Err(e) => {
+            return Err(match sqlite_failure {
+                Some(why) => RecoverError::Retry(why),
+                None => RecoverError::Damage(e.to_string()),
+            });
+        }
+    };
+    flush(conn, &mut group).map_err(|e| RecoverError::Retry(e.to_string()))?;
     if replayed > 0 {
         tracing::info!(replayed, last, "journal replayed into the database");
     }
-    journal::remove_segments_before(journal_dir, u64::MAX).map_err(|e| StoreError::Io(e.to_string()))?;
+    journal::remove_segments_before(journal_dir, keep_from).map_err(|e| RecoverError::Retry(e.to_string()))?;
     Ok(last)
+}
+
+/// The batches the journal holds after `applied` (found at open with SQLite unable to take
+/// them): the last one, and the read keys of their writes, so reads wait for them.
+pub fn journal_backlog(journal_dir: &Path, applied: u64) -> Result<(u64, Vec<Arc<str>>), StoreError> {
+    let mut keys = std::collections::HashSet::new();
+    let last = journal::replay(journal_dir, applied, |Frame { payload, .. }| {
+        let ops: Vec<WriteOp> = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
+        keys.extend(ops.iter().map(|op| op.read_key().clone()));
+        Ok(())
+    })
+    .map_err(|e| match e {
+        ReplayError::Io(e) => StoreError::Io(e.to_string()),
+        other => StoreError::Corrupt(other.to_string()),
+    })?;
+    Ok((last, keys.into_iter().collect()))
+}
+
+/// A replay the indexer finishes before it takes new batches: SQLite refused it at open.
+#[derive(Debug)]
+pub struct PendingReplay {
+    /// The last batch the journal holds.
+    pub last: u64,
+    /// The read keys of the batches it holds that SQLite does not.
+    pub keys: Vec<Arc<str>>,
+}
+
+/// Retries the replay SQLite refused at open until it goes in (or the store closes), then
+/// lets reads and writes go on.
+fn finish_replay(conn: &mut Connection, pending: PendingReplay, links: &IndexerLinks) -> Result<(), Abandoned> {
+    loop {
+        match recover(conn, &links.journal_dir, pending.last + 1) {
+            Ok(_) => {
+                links.progress.indexed(pending.last, pending.keys.iter());
+                links.progress.set_stuck(None);
+                links.health.indexing_succeeded();
+                return Ok(());
+            }
+            Err(RecoverError::Retry(why)) => {
+                tracing::warn!(error = %why, "the journal still cannot be replayed; retrying");
+                free_wal(conn);
+            }
+            Err(RecoverError::Damage(why)) => {
+                // It was read whole at open; only a change behind the store's back gets here.
+                tracing::error!(error = %why, "the journal cannot be replayed");
+                links.health.indexing_failed(&why);
+                links.progress.set_stuck(Some(why));
+            }
+        }
+        if links.closing.wait_timeout(RETRY_AFTER) {
+            return Err(Abandoned);
+        }
+    }
 }
 
 /// What the indexer thread works with.
@@ -198,6 +310,35 @@ pub struct IndexerLinks {
     pub journal_dir: PathBuf,
     pub faults: Arc<crate::faults::Faults>,
     pub health: Arc<super::health::StoreHealth>,
+    /// Raised when the store closes: retries give up, what is left waits in the journal.
+    pub closing: Arc<Closing>,
+    /// A replay SQLite refused at open, to finish first.
+    pub pending_replay: Option<PendingReplay>,
+    /// The free space the store keeps (see `disk_space`): below it the WAL is truncated.
+    pub disk_reserve: u64,
+}
+
+/// The store is closing: a flag a retrying thread can sleep on and be woken from.
+#[derive(Debug, Default)]
+pub struct Closing {
+    closed: parking_lot::Mutex<bool>,
+    raised: parking_lot::Condvar,
+}
+
+impl Closing {
+    pub fn raise(&self) {
+        *self.closed.lock() = true;
+        self.raised.notify_all();
+    }
+
+    /// Sleeps `pause` unless the store closes first; true if it has.
+    pub fn wait_timeout(&self, pause: Duration) -> bool {
+        let mut closed = self.closed.lock();
+        if !*closed {
+            self.raised.wait_for(&mut closed, pause);
+        }
+        *closed
+    }
 }
 
 /// One transaction: applies `first`, then whatever batches arrive meanwhile, until the
@@ -230,17 +371,33 @@ fn fill_and_commit(
 }
 
 /// Runs until the writer is gone and every batch it handed over is in SQLite.
-pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks) {
+pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, mut links: IndexerLinks) {
     crate::background::lower_current_thread_priority();
+    if let Some(pending) = links.pending_replay.take()
+        && finish_replay(&mut conn, pending, &links).is_err()
+    {
+        links.progress.stop();
+        return;
+    }
+    let links = &links;
+    let mut space = DiskSpace::new(&links.journal_dir, links.disk_reserve);
     let mut taken: Vec<IndexBatch> = Vec::new();
     let mut oldest_segment = 0u64;
     while let Ok(first) = rx.recv() {
         assert!(!links.faults.take_indexer_panic(), "injected indexer panic");
         let started = Instant::now();
-        if let Err(e) = fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken) {
+        let committed = if links.faults.indexing_refused() {
+            links.progress.taken(first.ops.len());
+            taken.push(first);
+            Err(injected_full_disk())
+        } else {
+            fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken)
+        };
+        if let Err(e) = committed {
             tracing::warn!(error = %e, batches = taken.len(), "indexing failed; applying batch by batch");
-            for b in &taken {
-                apply_alone(&mut conn, b.batch, &b.ops, links);
+            if taken.iter().any(|b| apply_alone(&mut conn, b.batch, &b.ops, links).is_err()) {
+                tracing::warn!("closing with batches SQLite refuses; the next open applies them from the journal");
+                break;
             }
         }
         let ops: usize = taken.iter().map(|b| b.ops.len()).sum();
@@ -249,6 +406,7 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks)
         let last = taken.last().expect("at least the first batch");
         let (last_batch, segment) = (last.batch, last.segment);
         links.progress.indexed(last_batch, taken.iter().flat_map(|b| b.ops.iter().map(WriteOp::read_key)));
+        links.progress.count_unindexed_bytes(taken.iter().map(|b| b.bytes).sum(), false);
         metrics::gauge!("timsg_store_index_lag_batches").set(links.progress.lag() as f64);
         taken.clear();
         if segment > oldest_segment {
@@ -257,7 +415,11 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, links: &IndexerLinks)
                 Err(e) => tracing::warn!(error = %e, "cannot delete applied journal segments; trying again later"),
             }
         }
-        if links.wal_large.swap(false, Ordering::Relaxed)
+        if space.tight() {
+            // The WAL keeps its size once grown, up to many times what one transaction needs;
+            // on a disk getting tight that room is wanted.
+            free_wal(&conn);
+        } else if links.wal_large.swap(false, Ordering::Relaxed)
             && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
         {
             tracing::warn!(error = %e, "indexer checkpoint failed");
@@ -295,7 +457,7 @@ mod tests {
         let key = ConvKey::c2c("alice", "bob");
         let conv: Arc<str> = key.storage_key().into();
         {
-            let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
+            let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, 0, Default::default()).unwrap();
             store.close();
         }
         let journal_dir = dir.path().join(journal::JOURNAL_DIR);
@@ -308,14 +470,14 @@ mod tests {
         let len = std::fs::metadata(&path).unwrap().len();
         std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len - 5).unwrap();
 
-        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, 0, Default::default()).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
         let replayed = store.read(ReadAfter::All, |c| Ok(applied_batch(c)?)).unwrap();
         assert_eq!(replayed, 2);
         store.close();
         drop(store);
         // Applied and deleted: opening again replays nothing twice, and new batches follow on.
-        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, 0, Default::default()).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2"]);
         submit(&store, vec![WriteOp::InsertShared { conv, message: message("m3", 3) }]);
         // Acknowledged, so a read sees it (it waits for the indexer if need be).
@@ -338,7 +500,7 @@ mod tests {
         let (key, other) = (ConvKey::c2c("alice", "bob"), ConvKey::c2c("carol", "dave"));
         let conv: Arc<str> = key.storage_key().into();
         let conv2: Arc<str> = other.storage_key().into();
-        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, Default::default()).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, 0, Default::default()).unwrap();
         submit(&store, vec![WriteOp::InsertShared { conv: conv.clone(), message: message("m1", 1) }]);
         submit(
             &store,
@@ -366,7 +528,7 @@ mod tests {
         );
         journal(&mut w, 5, &[WriteOp::InsertShared { conv, message: message("m3", 3) }]);
         drop(w);
-        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, Default::default()).unwrap();
+        let store = SqliteStore::open(dir.path(), Durability::Os, 16, 16, 0, Default::default()).unwrap();
         assert_eq!(stored_ids(&store, &key), vec!["m1", "m2", "m3"]);
         assert_eq!(stored_ids(&store, &other), vec!["other", "other2"]);
     }
@@ -384,7 +546,7 @@ mod tests {
         let mut bytes = std::fs::read(first).unwrap();
         bytes[20] ^= 0x55;
         std::fs::write(first, bytes).unwrap();
-        let err = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, Default::default()).unwrap_err();
+        let err = SqliteStore::open(dir.path(), Durability::Fsync, 16, 16, 0, Default::default()).unwrap_err();
         assert!(matches!(err, StoreError::Corrupt(_)), "{err}");
         assert_eq!(segments(&journal_dir).unwrap().len(), 2, "nothing is deleted");
     }

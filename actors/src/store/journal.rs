@@ -130,6 +130,19 @@ impl JournalWriter {
         Ok(())
     }
 
+    /// Gives back the room of segments SQLite holds whole, for a disk running short: closes
+    /// the segment being written (if it holds anything), so it too can go once `indexed` (the
+    /// last batch in SQLite) reaches its end, and deletes every older segment if it has.
+    pub fn release_applied(&mut self, next_batch: u64, indexed: u64) -> io::Result<()> {
+        if self.len > 0 && !self.torn {
+            self.rotate(next_batch)?;
+        }
+        if indexed + 1 >= self.segment {
+            remove_segments_before(&self.dir, self.segment)?;
+        }
+        Ok(())
+    }
+
     fn rotate(&mut self, next_batch: u64) -> io::Result<()> {
         let file = open_segment(&self.dir, next_batch, self.sync)?;
         self.file = file;
@@ -175,11 +188,15 @@ pub fn segments(dir: &Path) -> io::Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
-/// Deletes every segment that starts before `segment` (all their batches are in SQLite).
+/// Deletes every segment that starts before `segment` (all their batches are in SQLite). The
+/// writer and the indexer may both do it; a segment the other deleted first is not an error.
 pub fn remove_segments_before(dir: &Path, segment: u64) -> io::Result<()> {
     for (first, path) in segments(dir)? {
         if first < segment {
-            std::fs::remove_file(path)?;
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
     }
     Ok(())

@@ -14,6 +14,7 @@
 
 pub mod apply;
 pub mod checkpoint;
+pub mod disk_space;
 pub mod health;
 pub mod id_index;
 pub mod indexer;
@@ -129,6 +130,7 @@ impl Store {
             config.durability,
             config.store_queue,
             config.group_commit_max,
+            config.disk_reserve,
             config.faults.clone(),
         )?;
         Ok(Arc::new(Store { dir: config.data_dir.clone(), backend: Backend::Sqlite(backend), _scratch: None }))

@@ -36,6 +36,8 @@ struct State {
 pub struct Progress {
     state: Mutex<State>,
     advanced: Condvar,
+    /// Journal bytes of the batches SQLite does not hold yet: the room they will take there.
+    unindexed_bytes: std::sync::atomic::AtomicU64,
 }
 
 impl Progress {
@@ -56,6 +58,37 @@ impl Progress {
             s.pending.insert(key.clone(), batch);
             s.untaken_ops += 1;
         }
+    }
+
+    /// The journal holds batches up to `batch` that SQLite does not (found at open, with the
+    /// disk too full to apply them then): reads of `keys`, and reads of everything, wait for
+    /// them like for any acknowledged write. They are not the writer's backlog.
+    pub fn replaying<'a>(&self, batch: u64, keys: impl Iterator<Item = &'a Arc<str>>) {
+        let mut s = self.state.lock();
+        s.journaled = batch;
+        for key in keys {
+            s.pending.insert(key.clone(), batch);
+        }
+    }
+
+    /// `bytes` more journaled (`true`) or taken into SQLite (`false`).
+    pub fn count_unindexed_bytes(&self, bytes: u64, journaled: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if journaled {
+            self.unindexed_bytes.fetch_add(bytes, Relaxed);
+        } else {
+            let _ = self.unindexed_bytes.fetch_update(Relaxed, Relaxed, |b| Some(b.saturating_sub(bytes)));
+        }
+    }
+
+    /// Journal bytes of the batches SQLite does not hold yet.
+    pub fn unindexed_bytes(&self) -> u64 {
+        self.unindexed_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The last batch SQLite holds.
+    pub fn indexed_batch(&self) -> u64 {
+        self.state.lock().indexed
     }
 
     /// SQLite holds everything up to `batch`; `keys` are the read keys of the writes of the

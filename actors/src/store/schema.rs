@@ -72,7 +72,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5 (body, tokenize = 'tr
 "#;
 
 /// Settings of the writing (indexer's) connection for a durability level.
-pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::Result<()> {
+/// `wal_limit` is what the WAL's file is cut back to when it starts over.
+pub fn configure_writer(conn: &Connection, durability: Durability, wal_limit: u64) -> rusqlite::Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // With `fsync`, every indexer transaction syncs, so whatever SQLite has committed is on
     // disk when the journal segments holding the same batches are deleted. (Commits without a
@@ -87,7 +88,7 @@ pub fn configure_writer(conn: &Connection, durability: Durability) -> rusqlite::
     // Checkpoints run on their own thread (see `checkpoint`), never inside a transaction.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     // When the WAL starts over, its file is cut back to this size rather than kept at its peak.
-    conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
+    conn.pragma_update(None, "journal_size_limit", wal_limit as i64)?;
     conn.execute_batch(SCHEMA)
 }
 

@@ -19,8 +19,9 @@ use crate::faults::Faults;
 
 use super::StoreError;
 use super::checkpoint::Checkpointer;
+use super::disk_space::DiskSpace;
 use super::health::StoreHealth;
-use super::indexer::{self, IndexerLinks};
+use super::indexer::{self, Closing, IndexerLinks, PendingReplay, RecoverError};
 use super::journal::{JOURNAL_DIR, JournalWriter, SEGMENT_BYTES};
 use super::progress::Progress;
 use super::request::WriteRequest;
@@ -54,6 +55,7 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     checkpointer: Mutex<Option<Checkpointer>>,
     pub health: Arc<StoreHealth>,
+    closing: Arc<Closing>,
 }
 
 impl SqliteStore {
@@ -66,40 +68,69 @@ impl SqliteStore {
         durability: Durability,
         queue: usize,
         max_batch: usize,
+        disk_reserve: u64,
         faults: Arc<Faults>,
     ) -> Result<Self, StoreError> {
         let path = dir.join(DATABASE_FILE);
         let mut conn = Connection::open(&path)?;
-        schema::configure_writer(&conn, durability)?;
+        // The WAL takes room up to its restart (and keeps its file's peak size after): a
+        // quarter of the disk reserve, within 1 and 64 MiB.
+        let wal_limit = (disk_reserve / 4).clamp(1 << 20, 64 << 20);
+        schema::configure_writer(&conn, durability, wal_limit)?;
+        // Only a checkpoint (the checkpointer's pass, or readers still on old WAL frames when
+        // the WAL is cut back) can make the indexer wait: waiting is the answer, not an error.
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
         let journal_dir = dir.join(JOURNAL_DIR);
         let recovery = Instant::now();
         let durable = durability == Durability::Fsync;
-        let last_batch = indexer::recover(&mut conn, &journal_dir)?;
+        let health = Arc::new(StoreHealth::default());
+        // Replaying what only the journal holds needs room in SQLite. Without it (a full disk)
+        // the store opens all the same: the indexer finishes the replay when space returns,
+        // reads of what it holds wait for it (and fail fast meanwhile), writes are refused.
+        let (last_batch, pending_replay, progress) = match indexer::recover(&mut conn, &journal_dir, u64::MAX) {
+            Ok(last) => (last, None, Progress::starting_at(last)),
+            Err(RecoverError::Damage(why)) => return Err(StoreError::Corrupt(why)),
+            Err(RecoverError::Retry(why)) => {
+                let applied = indexer::applied_batch(&conn)?;
+                let (last, keys) = indexer::journal_backlog(&journal_dir, applied)?;
+                let why = format!("replaying the journal (batches {} to {last}): {why}", applied + 1);
+                tracing::error!(error = %why, "the store opens with its journal not yet in the database");
+                health.indexing_failed(&why);
+                let progress = Progress::starting_at(applied);
+                progress.replaying(last, keys.iter());
+                progress.set_stuck(Some(why));
+                (last, Some(PendingReplay { last, keys }), progress)
+            }
+        };
         tracing::debug!(last_batch, elapsed_ms = recovery.elapsed().as_millis() as u64, "journal recovered");
         let journal = JournalWriter::create(&journal_dir, last_batch + 1, durable, SEGMENT_BYTES)
             .map_err(|e| StoreError::Io(format!("cannot start the journal in {}: {e}", journal_dir.display())))?;
-        let progress = Arc::new(Progress::starting_at(last_batch));
+        let progress = Arc::new(progress);
         let wal_large = Arc::new(AtomicBool::new(false));
         let (index_tx, index_rx) = crossbeam_channel::bounded(INDEX_QUEUE_BATCHES);
-        let health = Arc::new(StoreHealth::default());
+        let closing = Arc::new(Closing::default());
         let links = IndexerLinks {
             progress: progress.clone(),
             wal_large: wal_large.clone(),
-            journal_dir,
+            journal_dir: journal_dir.clone(),
             faults: faults.clone(),
             health: health.clone(),
+            closing: closing.clone(),
+            pending_replay,
+            disk_reserve,
         };
+        let indexer_progress = progress.clone();
         let indexer = std::thread::Builder::new()
             .name("timsg-indexer".into())
             .spawn(move || {
                 // A panic must not leave reads waiting for an indexer that is gone: stopping the
                 // progress fails them (and `/readyz`) with an error instead.
                 let ran =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| indexer::run(conn, index_rx, &links)));
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| indexer::run(conn, index_rx, links)));
                 if ran.is_err() {
                     tracing::error!("the indexer panicked; reads that need it fail until the store is reopened");
                     metrics::counter!("timsg_store_errors_total").increment(1);
-                    links.progress.stop();
+                    indexer_progress.stop();
                 }
             })
             .map_err(|e| StoreError::Io(e.to_string()))?;
@@ -112,12 +143,13 @@ impl SqliteStore {
             next_batch: last_batch + 1,
             faults,
             health: health.clone(),
+            space: DiskSpace::new(dir, disk_reserve),
         };
         let writer = std::thread::Builder::new()
             .name("timsg-store".into())
             .spawn(move || writer::run(links, rx, max_batch))
             .map_err(|e| StoreError::Io(e.to_string()))?;
-        let checkpointer = Checkpointer::start(&path, wal_large)?;
+        let checkpointer = Checkpointer::start(&path, wal_limit, wal_large)?;
         tracing::info!(path = %path.display(), durability = ?durability, "store opened");
         Ok(SqliteStore {
             path,
@@ -128,6 +160,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             checkpointer: Mutex::new(Some(checkpointer)),
             health,
+            closing,
         })
     }
 
@@ -171,12 +204,14 @@ impl SqliteStore {
     }
 
     /// Stops taking writes, lets the writer journal what it has and the indexer apply it, and
-    /// waits for both.
+    /// waits for both. An indexer retrying a batch SQLite refuses (a full disk) gives up: the
+    /// journal keeps the batch for the next open.
     pub fn close(&self) {
         self.tx.lock().take();
         if let Some(handle) = self.writer.lock().take() {
             let _ = handle.join();
         }
+        self.closing.raise();
         if let Some(handle) = self.indexer.lock().take() {
             let _ = handle.join();
         }

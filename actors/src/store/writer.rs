@@ -7,6 +7,11 @@
 //! conversations it held, until each of them has reloaded (its reload barrier carries
 //! `clears_failure_of`). Without that, a conversation with several writes in flight could lose
 //! seq N and make N+1 durable: a hole its log could never load past.
+//!
+//! Writes are refused at once, before the append, while SQLite cannot take the journal's
+//! batches (the journal would only grow a backlog nobody can read) and while the disk is
+//! short of the room the database needs ([`DiskSpace`]); they resume by themselves when the
+//! indexer catches up or space comes back.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,6 +21,7 @@ use crossbeam_channel::{Receiver, Sender};
 use serde::Serialize;
 
 use super::StoreError;
+use super::disk_space::DiskSpace;
 use super::health::StoreHealth;
 use super::indexer::IndexBatch;
 use super::journal::JournalWriter;
@@ -49,6 +55,45 @@ pub struct WriterLinks {
     pub next_batch: u64,
     pub faults: Arc<Faults>,
     pub health: Arc<StoreHealth>,
+    pub space: DiskSpace,
+}
+
+/// Room a journaled byte still needs until SQLite holds it, at most: its row and its trigram
+/// search index (together up to three times the text) in the WAL, and again in the database
+/// file. Measured with 8 KB texts on a filling disk; 3 was not enough.
+const UNINDEXED_ROOM_FACTOR: u64 = 6;
+
+/// Why a group commit is refused before its append.
+enum Refusal {
+    /// Already in the store's health (the indexer's failure).
+    Reported(String),
+    /// Not yet: the health is to say it.
+    New(String),
+}
+
+/// Why no group commit can be made now, if none can: SQLite takes no batches, or the disk is
+/// short of the reserve even after the journal gave back what SQLite holds.
+fn refusal(
+    journal: &mut JournalWriter,
+    space: &mut DiskSpace,
+    progress: &Progress,
+    health: &StoreHealth,
+    next_batch: u64,
+) -> Option<Refusal> {
+    if health.indexing_failure().is_some() {
+        return health.failure().map(Refusal::Reported);
+    }
+    // What the journal holds for SQLite still needs room in the WAL and the database file.
+    let coming = progress.unindexed_bytes().saturating_mul(UNINDEXED_ROOM_FACTOR);
+    space.short(coming)?;
+    if let Err(e) = journal.release_applied(next_batch, progress.indexed_batch()) {
+        tracing::warn!(error = %e, "cannot give back the room of applied journal segments");
+    }
+    let free = space.short(coming)?;
+    Some(Refusal::New(format!(
+        "the disk is nearly full: {free} bytes free, {} kept for the database",
+        space.reserve() + coming
+    )))
 }
 
 /// Whether the indexer's queue takes one more batch, waiting up to [`INDEXER_PATIENCE`].
@@ -99,7 +144,7 @@ impl FailedConversations {
 /// Runs until every sender is gone, then returns after the last group commit (the indexer
 /// then finishes what was handed to it).
 pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize) {
-    let WriterLinks { mut journal, progress, indexer, mut next_batch, faults, health } = links;
+    let WriterLinks { mut journal, progress, indexer, mut next_batch, faults, health, mut space } = links;
     let mut batch: Vec<WriteRequest> = Vec::new();
     let mut failed = FailedConversations::default();
     while let Ok(first) = rx.recv() {
@@ -119,11 +164,19 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
         if batch.is_empty() {
             continue;
         }
-        // Room in the backlog and in the indexer's queue before the append: once a batch is
-        // acknowledged it must reach the indexer, or SQLite would record later batches as
-        // applied past it.
-        if !progress.wait_for_room(MAX_UNINDEXED_OPS, INDEXER_PATIENCE) || !indexer_has_room(&indexer) {
-            let why = health.failure().unwrap_or_else(|| "the database does not keep up with the journal".into());
+        // Room on the disk, in the backlog and in the indexer's queue before the append: once
+        // a batch is acknowledged it must reach the indexer, or SQLite would record later
+        // batches as applied past it.
+        let refused = match refusal(&mut journal, &mut space, &progress, &health, next_batch) {
+            Some(Refusal::Reported(why)) => Some(why),
+            Some(Refusal::New(why)) => {
+                health.failed(&why);
+                Some(why)
+            }
+            None if progress.wait_for_room(MAX_UNINDEXED_OPS, INDEXER_PATIENCE) && indexer_has_room(&indexer) => None,
+            None => Some(health.failure().unwrap_or_else(|| "the database does not keep up with the journal".into())),
+        };
+        if let Some(why) = refused {
             let e = StoreError::Io(format!("the store is not taking writes: {why}"));
             metrics::counter!("timsg_store_errors_total").increment(1);
             failed.failed(&batch);
@@ -135,6 +188,7 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
         let started = Instant::now();
         let mut frame = journal.payload_buffer();
         serde_json::to_writer(&mut frame, &BatchOps(&batch)).expect("write ops always serialize");
+        let bytes = frame.len() as u64;
         let appended = if faults.take_journal_failure() {
             journal.append_torn(next_batch, frame)
         } else {
@@ -159,12 +213,13 @@ pub fn run(links: WriterLinks, rx: Receiver<WriteRequest>, max_batch_ops: usize)
         health.succeeded();
         // Before anyone hears of it: a read that starts after an acknowledgement waits for it.
         progress.journaled(next_batch, batch.iter().flat_map(|r| r.ops.iter().map(WriteOp::read_key)));
+        progress.count_unindexed_bytes(bytes, true);
         let mut applied = Vec::with_capacity(ops);
         for WriteRequest { ops, done, .. } in batch.drain(..) {
             done.complete(Ok(()));
             applied.extend(ops);
         }
-        if indexer.send(IndexBatch { batch: next_batch, segment, ops: applied }).is_err() {
+        if indexer.send(IndexBatch { batch: next_batch, segment, bytes, ops: applied }).is_err() {
             // Journaled all the same: the next open replays it into SQLite.
             tracing::error!(batch = next_batch, "the indexer is gone; batches wait in the journal for the next open");
         }
