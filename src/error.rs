@@ -98,7 +98,9 @@ impl From<ConvError> for TimError {
             ConvError::GroupNotFound(_) => ERR_SVR_GROUP_NOT_FOUND,
             ConvError::GroupExists(_) => ERR_SVR_GROUP_GROUPID_IN_USED,
             ConvError::NotMember { .. } | ConvError::PermissionDenied(_) => ERR_SVR_GROUP_PERMISSION_DENY,
-            ConvError::MessageNotFound => ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND,
+            // The group code for a group; for a C2C message, the SDK's "not in the database".
+            ConvError::MessageNotFound(ConvType::Group) => ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND,
+            ConvError::MessageNotFound(_) => ERR_SDK_COMM_DATABASE_NOTFOUND,
             ConvError::RevokeWindowPassed { conv_type: ConvType::Group, .. } => ERR_SVR_GROUP_REVOKE_MSG_TIME_LIMIT,
             ConvError::RevokeWindowPassed { .. } => ERR_SVR_MSG_REVOKE_TIME_LIMIT,
             ConvError::NotRevocable(_) => ERR_SVR_GROUP_REVOKE_MSG_DENY,

@@ -41,6 +41,14 @@ async fn queued_message_is_cancelled_committed_one_is_not() {
     assert_eq!(call(&alice, "TIMMsgCancelSend", Some("g1"), 2, "no-such-id").await.code, 8020);
     // Cancelling twice: the second finds nothing.
     assert_eq!(call(&alice, "TIMMsgCancelSend", Some("g1"), 2, &id2).await.code, 8020);
+    // The sender keeps the cancelled message, status Cancel (7), as the SDK does; bob sees nothing of it.
+    let mine = call(&alice, "TIMMsgGetMsgList", Some("g1"), 2, r#"{"msg_getmsglist_param_count":10}"#).await;
+    let kept: Vec<_> = mine.json.as_array().unwrap().iter().filter(|m| m["message_msg_id"] == id2.as_str()).collect();
+    assert_eq!(kept.len(), 1, "{:?}", mine.json);
+    assert_eq!(kept[0]["message_status"], 7);
+    let bob = h.login("bob");
+    let theirs = call(&bob, "TIMMsgGetMsgList", Some("g1"), 2, r#"{"msg_getmsglist_param_count":10}"#).await;
+    assert!(theirs.json.as_array().unwrap().iter().all(|m| m["message_msg_id"] != id2.as_str()));
 
     // The queue drains as the clock allows; seqs stay gap-free.
     let t3 = text("third");
@@ -53,12 +61,12 @@ async fn queued_message_is_cancelled_committed_one_is_not() {
     let third = third.completion.await;
     assert_eq!(third.code, 0);
     let third: serde_json::Value = serde_json::from_str(&third.json_params).unwrap();
-    let history = call(&alice, "TIMMsgGetMsgList", Some("g1"), 2, r#"{"msg_getmsglist_param_count":10}"#).await;
+    let history = call(&bob, "TIMMsgGetMsgList", Some("g1"), 2, r#"{"msg_getmsglist_param_count":10}"#).await;
     let seqs: Vec<u64> = history.json.as_array().unwrap().iter().map(|m| m["message_seq"].as_u64().unwrap()).collect();
     assert_eq!(
         seqs,
         vec![third["message_seq"].as_u64().unwrap(), 2, 1],
-        "tip, first, third; no trace of the cancelled one"
+        "tip, first, third; no trace of the cancelled one for the others"
     );
 }
 

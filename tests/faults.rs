@@ -17,7 +17,7 @@ fn text(t: &str) -> MessageContent {
 
 /// The texts of `conv` as `user` reads them, oldest first, with their seqs.
 async fn history(s: &Arc<Session>, conv: &ConvRef) -> Vec<(u64, String)> {
-    let query = HistoryQuery { count: 100, ..Default::default() };
+    let query = HistoryQuery { count: 1000, ..Default::default() };
     let mut page: Vec<(u64, String)> = s
         .get_msg_list(conv, query)
         .await
@@ -40,16 +40,39 @@ async fn a_failed_group_commit_fails_its_send_and_the_conversation_carries_on() 
     let conv = ConvRef::c2c("bob");
     alice.send(&conv, text("one")).await.unwrap();
     faults.fail_journal_appends(1);
-    let e = alice.send(&conv, text("lost")).await.unwrap_err();
+    let lost = alice.send_message_with_id(&conv, text("lost"), Some("lost-1")).unwrap();
+    let e = lost.outcome().await.map_err(timsg::TimError::from).unwrap_err();
     assert_eq!(e.code, 6019, "{e:?}");
     assert!(e.desc.contains("could not be stored"), "{}", e.desc);
     let three = alice.send(&conv, text("three")).await.unwrap();
     assert_eq!(three.message.seq, 2, "no hole where the failed message was");
     assert_eq!(history(&bob, &ConvRef::c2c("alice")).await, [(1, "one".into()), (2, "three".into())]);
+    // The sender keeps the failed message, marked SendFail (3), as the SDK does; no one else sees it.
+    let seen = statuses(&alice, &conv).await;
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(seen.contains(&("lost-1".into(), 3)) && seen.contains(&(three.message.id.to_string(), 2)), "{seen:?}");
     drop((alice, bob));
     h.reopen();
-    let alice = h.login("alice");
-    assert_eq!(history(&alice, &conv).await, [(1, "one".into()), (2, "three".into())], "and so after a restart");
+    let (alice, bob) = (h.login("alice"), h.login("bob"));
+    assert_eq!(
+        history(&bob, &ConvRef::c2c("alice")).await,
+        [(1, "one".into()), (2, "three".into())],
+        "and so after a restart"
+    );
+    assert!(statuses(&alice, &conv).await.contains(&("lost-1".into(), 3)), "kept across a restart");
+    // Sent again with its ID, it goes through and replaces the failed copy.
+    let again = alice.send_message_with_id(&conv, text("lost"), Some("lost-1")).unwrap().outcome().await.unwrap();
+    assert_eq!(again.message.seq, 3);
+    let after = statuses(&alice, &conv).await;
+    assert_eq!(after.iter().filter(|(id, _)| id == "lost-1").collect::<Vec<_>>(), [&("lost-1".to_string(), 2)]);
+    assert_eq!(history(&bob, &ConvRef::c2c("alice")).await.len(), 3);
+}
+
+/// (message ID, status) of everything `s` sees in `conv`.
+async fn statuses(s: &Arc<Session>, conv: &ConvRef) -> Vec<(String, i32)> {
+    let query = HistoryQuery { count: 1000, ..Default::default() };
+    let page = s.get_msg_list(conv, query).await.unwrap();
+    page.iter().map(|m| (m.message.id.to_string(), m.message.status as i32)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,6 +90,7 @@ async fn writes_in_flight_behind_a_failed_commit_leave_no_hole() {
     alice.send(&conv, text("before")).await.unwrap();
     // Many sends in flight at once, the first group commit among them fails: each send either
     // fails or is stored, and what is stored has seqs 1, 2, 3, … without a gap.
+    let mut failed = 0;
     for round in 0..5 {
         faults.stall_writer(true);
         let mut pending = Vec::new();
@@ -83,14 +107,20 @@ async fn writes_in_flight_behind_a_failed_commit_leave_no_hole() {
         for p in pending {
             match p.outcome().await {
                 Ok(m) => stored.push(m.message.seq),
-                Err(e) => assert_eq!(timsg::TimError::from(e).code, 6019),
+                Err(e) => {
+                    assert_eq!(timsg::TimError::from(e).code, 6019);
+                    failed += 1;
+                }
             }
         }
         assert!(stored.len() < 40, "round {round}: the injected failure failed something");
     }
     let after = alice.send(&conv, text("after")).await.unwrap();
     let held = history(&alice, &conv).await;
-    let seqs: Vec<u64> = held.iter().map(|(s, _)| *s).collect();
+    // The sender keeps each failed message, unsequenced and marked SendFail.
+    let kept = statuses(&alice, &conv).await.into_iter().filter(|(_, status)| *status == 3).count();
+    assert_eq!(kept, failed);
+    let seqs: Vec<u64> = held.iter().map(|(s, _)| *s).filter(|s| *s > 0).collect();
     assert_eq!(seqs, (1..=after.message.seq).collect::<Vec<_>>(), "gap-free");
     // The receiver heard of every stored message once, in order — also of those whose sender
     // was answered only after the reload.

@@ -67,17 +67,19 @@ fn body(writer: usize, n: usize) -> MessageContent {
     MessageContent::with_elements(vec![Element::text(&text)])
 }
 
+/// Messages stored in the conversation with `peer` (the sender's failed ones, kept with
+/// status SendFail, are not).
 async fn stored_count(s: &Session, peer: &str) -> usize {
     let mut total = 0;
     let mut query = HistoryQuery { count: 100, forward: true, ..Default::default() };
     loop {
         let page = s.get_msg_list(&ConvRef::c2c(peer), query.clone()).await.unwrap();
-        total += page.len();
+        total += page.iter().filter(|m| m.message.status == timsg_actors::message::MessageStatus::SendSucc).count();
         let Some(last) = page.last() else { break };
         if page.len() < 100 {
             break;
         }
-        query.anchor = timsg::HistoryAnchor::Message(timsg::MessageTarget::Seq(last.message.seq));
+        query.anchor = timsg::HistoryAnchor::Message(timsg::MessageTarget::Id(last.message.id.clone()));
     }
     total
 }

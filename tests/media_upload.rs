@@ -188,7 +188,9 @@ async fn cancel_during_upload_and_later_messages_do_not_wait() {
     assert!(!h.runtime.engine().blobs().exists(&hex_sha(&other)));
     assert_eq!(std::fs::read_dir(h.dir.path().join("blobs").join("tmp")).unwrap().count(), 0);
     let history = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json;
-    assert_eq!(history.as_array().unwrap().len(), 2);
+    let statuses: Vec<_> = history.as_array().unwrap().iter().map(|m| m["message_status"].as_i64().unwrap()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 2).count(), 2, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 7).count(), 1, "the sender keeps the cancelled one: {statuses:?}");
 }
 
 #[tokio::test]

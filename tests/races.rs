@@ -58,10 +58,14 @@ async fn cancel_against_commit_is_all_or_nothing() {
         .get_msg_list(&conv, timsg::HistoryQuery { count: 1000, forward: true, ..Default::default() })
         .await
         .unwrap();
+    // Alice also keeps her cancelled messages (status Cancel, unsequenced), as the SDK does.
+    let (sent, kept): (Vec<_>, Vec<_>) = history.iter().partition(|v| v.message.seq > 0);
     let ids: HashSet<String> =
-        history.iter().filter(|v| v.message.sender.as_ref() == "alice").map(|v| v.message.id.to_string()).collect();
+        sent.iter().filter(|v| v.message.sender.as_ref() == "alice").map(|v| v.message.id.to_string()).collect();
     assert_eq!(ids, committed, "history holds exactly the committed sends");
-    let seqs: Vec<u64> = history.iter().map(|v| v.message.seq).collect();
+    assert_eq!(kept.len(), 60 - committed.len());
+    assert!(kept.iter().all(|v| v.message.status == timsg_actors::message::MessageStatus::Cancel));
+    let seqs: Vec<u64> = sent.iter().map(|v| v.message.seq).collect();
     assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>(), "gap-free");
 }
 

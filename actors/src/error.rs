@@ -23,8 +23,9 @@ pub enum ConvError {
     NotMember { user: String, group: String },
     #[error("permission denied: {0}")]
     PermissionDenied(String),
+    /// The message is not in the conversation (of this type: the codes differ).
     #[error("message not found")]
-    MessageNotFound,
+    MessageNotFound(ConvType),
     #[error("the revoke window of {window_secs} s has passed")]
     RevokeWindowPassed { conv_type: ConvType, window_secs: u64 },
     #[error("message cannot be revoked: {0}")]

@@ -174,6 +174,11 @@ impl ConversationLog {
         self.members.get(user).is_some_and(|m| m.active)
     }
 
+    /// Whether nothing has changed since the last [`take_changes`](Self::take_changes).
+    pub fn pending_changes_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
     pub fn take_changes(&mut self) -> Changes {
         std::mem::take(&mut self.changes)
     }
@@ -250,6 +255,7 @@ impl ConversationLog {
         now_ms: u64,
         queue_limit: usize,
     ) -> ConvResult<Submitted> {
+        self.drop_unsent_copy(sender, &id);
         if let Some(seq) = self.seq_by_id(&id) {
             let original = &self.entries[(seq - 1) as usize];
             // A resend is the same sender's; another sender reusing the ID (a guess at the
@@ -369,6 +375,67 @@ impl ConversationLog {
         if self.ready_len() == 0 { None } else { Some(self.rate.wait_ms(now_ms).max(1)) }
     }
 
+    /// Messages this log holds that are not durable: committed past the durable point, or
+    /// still queued, and the failed or cancelled copies senders keep (their write may have been
+    /// the one that failed). A restart after a failed write takes them from here, so their
+    /// senders keep them (see [`keep_unsent`](Self::keep_unsent)).
+    pub fn not_durable(&self) -> Vec<Arc<StoredMessage>> {
+        let kept = self.members.values().flat_map(|m| {
+            m.local_messages
+                .iter()
+                .filter(|l| matches!(l.status, MessageStatus::SendFail | MessageStatus::Cancel))
+                .cloned()
+        });
+        let committed = self.entries.iter().skip(self.durable_seq as usize).cloned().chain(kept);
+        let queued = self.queue.iter().map(|q| {
+            Arc::new(StoredMessage {
+                id: q.id.clone(),
+                sender: q.sender.clone(),
+                seq: 0,
+                local_id: 0,
+                rand: q.rand,
+                server_time: 0,
+                status: MessageStatus::Sending,
+                revoke: None,
+                content: q.content.clone(),
+            })
+        });
+        committed.chain(queued).collect()
+    }
+
+    /// Keeps a message that was not sent (`SendFail`, `Cancel`) in its sender's history only,
+    /// as the SDK does, so the app can show it and send it again (with its ID; see
+    /// [`submit`](Self::submit)). A sender no longer in the conversation keeps nothing.
+    pub fn keep_unsent(&mut self, message: &StoredMessage, status: MessageStatus, now_ms: u64) {
+        let sender = message.sender.clone();
+        let Some(member) = self.members.get_mut(&sender) else { return };
+        if member.find_local(&message.id).is_some() {
+            return;
+        }
+        let server_time = if message.server_time == 0 { now_ms / 1000 } else { message.server_time };
+        let kept = member.insert_local(StoredMessage {
+            seq: 0,
+            local_id: 0,
+            server_time,
+            status,
+            revoke: None,
+            ..message.clone()
+        });
+        self.changes.local_added.push((sender.clone(), kept));
+        self.changes.members.insert(sender);
+    }
+
+    /// A message sent again replaces the failed or cancelled copy its sender kept.
+    fn drop_unsent_copy(&mut self, sender: &str, id: &str) {
+        let Some(member) = self.members.get_mut(sender) else { return };
+        let unsent =
+            member.find_local(id).is_some_and(|m| matches!(m.status, MessageStatus::SendFail | MessageStatus::Cancel));
+        if unsent && let Some(local_id) = member.remove_local(id) {
+            self.changes.local_removed.push((sender.into(), local_id));
+            self.changes.members.insert(sender.into());
+        }
+    }
+
     /// Cancels a message still in the send queue. A committed or unknown one cannot be.
     pub fn cancel(&mut self, by: &str, id: &str) -> ConvResult<QueuedSend> {
         match self.queue.iter().position(|q| &*q.id == id && &*q.sender == by) {
@@ -431,7 +498,7 @@ impl ConversationLog {
     ) -> ConvResult<Arc<StoredMessage>> {
         let now_secs = now_ms / 1000;
         self.require_member(by)?;
-        let seq = self.seq_of(target).ok_or(ConvError::MessageNotFound)?;
+        let seq = self.seq_of(target).ok_or(ConvError::MessageNotFound(self.key.conv_type()))?;
         let msg = &self.entries[(seq - 1) as usize];
         if msg.status == MessageStatus::Revoked {
             return Err(ConvError::NotRevocable("already revoked".into()));
@@ -490,9 +557,10 @@ impl ConversationLog {
                     (seq, self.entries[(seq - 1) as usize].server_time)
                 } else {
                     let MessageTarget::Id(id) = t else {
-                        return Err(ConvError::MessageNotFound);
+                        return Err(ConvError::MessageNotFound(self.key.conv_type()));
                     };
-                    let local = self.viewer(user)?.find_local(id).ok_or(ConvError::MessageNotFound)?;
+                    let local =
+                        self.viewer(user)?.find_local(id).ok_or(ConvError::MessageNotFound(self.key.conv_type()))?;
                     let order = local.view_order();
                     let seq = self.entries.partition_point(|m| m.view_order() <= order) as u64;
                     (seq, local.server_time)
@@ -653,8 +721,10 @@ impl ConversationLog {
                 let msg = match self.seq_of(target) {
                     Some(seq) => self.entries[(seq - 1) as usize].clone(),
                     None => match target {
-                        MessageTarget::Id(id) => member.find_local(id).cloned().ok_or(ConvError::MessageNotFound)?,
-                        MessageTarget::Seq(_) => return Err(ConvError::MessageNotFound),
+                        MessageTarget::Id(id) => {
+                            member.find_local(id).cloned().ok_or(ConvError::MessageNotFound(self.key.conv_type()))?
+                        }
+                        MessageTarget::Seq(_) => return Err(ConvError::MessageNotFound(self.key.conv_type())),
                     },
                 };
                 Anchor::At { order: msg.view_order(), inclusive: false }
@@ -726,10 +796,10 @@ impl ConversationLog {
                 };
             }
             (Some(MessageTarget::Id(id)), _) => {
-                let local_id = member.remove_local(id).ok_or(ConvError::MessageNotFound)?;
+                let local_id = member.remove_local(id).ok_or(ConvError::MessageNotFound(self.key.conv_type()))?;
                 self.changes.local_removed.push((user.into(), local_id));
             }
-            (Some(MessageTarget::Seq(_)), _) => return Err(ConvError::MessageNotFound),
+            (Some(MessageTarget::Seq(_)), _) => return Err(ConvError::MessageNotFound(self.key.conv_type())),
         }
         self.changes.members.insert(user.into());
         Ok(())
@@ -744,7 +814,7 @@ impl ConversationLog {
             match (self.seq_of(t), t) {
                 (Some(seq), _) => shared.push(seq),
                 (None, MessageTarget::Id(id)) if member.find_local(id).is_some() => local.push(id.clone()),
-                _ => return Err(ConvError::MessageNotFound),
+                _ => return Err(ConvError::MessageNotFound(self.key.conv_type())),
             }
         }
         let member = self.viewer_mut(user)?;
@@ -771,16 +841,17 @@ impl ConversationLog {
 
     pub fn set_custom_data(&mut self, user: &str, target: &MessageTarget, data: LocalCustomData) -> ConvResult<()> {
         let seq = self.seq_of(target);
+        let not_found = ConvError::MessageNotFound(self.key.conv_type());
         let member = self.viewer_mut(user)?;
         match (seq, target) {
             (Some(seq), _) => {
                 member.custom.insert(seq, data);
             }
             (None, MessageTarget::Id(id)) => {
-                let local_id = member.find_local(id).ok_or(ConvError::MessageNotFound)?.local_id;
+                let local_id = member.find_local(id).ok_or(not_found)?.local_id;
                 member.local_custom.insert(local_id, data);
             }
-            (None, MessageTarget::Seq(_)) => return Err(ConvError::MessageNotFound),
+            (None, MessageTarget::Seq(_)) => return Err(not_found),
         }
         self.changes.members.insert(user.into());
         Ok(())

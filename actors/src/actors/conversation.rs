@@ -197,6 +197,9 @@ pub struct ConversationActor {
     uploads: FastMap<MsgId, Arc<AtomicBool>>,
     /// Between a crash and the reload: ops are held, not run.
     restarting: bool,
+    /// Messages that were not durable when a restart began: those the reloaded log does not
+    /// hold are kept as failed (`SendFail`) in their senders' histories.
+    not_durable: Vec<Arc<StoredMessage>>,
     held: Vec<ConvOp>,
     /// Why the write that started the current restart failed, for the senders it fails.
     last_write_error: Option<String>,
@@ -220,6 +223,7 @@ impl ConversationActor {
             last_activity: Instant::now(),
             uploads: FastMap::default(),
             restarting: false,
+            not_durable: Vec::new(),
             held: Vec::new(),
             last_write_error: None,
             load_error: None,
@@ -408,6 +412,9 @@ impl ConversationActor {
             return;
         }
         self.restarting = true;
+        if let Some(log) = &self.log {
+            self.not_durable = log.not_durable();
+        }
         for (_, flag) in self.uploads.drain() {
             flag.store(true, Ordering::Relaxed);
         }
@@ -479,6 +486,20 @@ impl ConversationActor {
             self.pending_sends.keys().filter_map(|id| log.committed(id).cloned()).collect();
         durable.sort_by_key(|m| m.seq);
         self.publish_and_answer(&durable);
+        // The rest failed: their senders keep them, marked SendFail, as the SDK does. They are
+        // written with the conversation's next write (or before it passivates), not by a write
+        // of their own: on a disk that still fails, a restart must not cause the next one.
+        let now = self.now_ms();
+        let log = self.log.as_mut().expect("just loaded");
+        for m in std::mem::take(&mut self.not_durable) {
+            if log.committed(&m.id).is_none() {
+                let status = match m.status {
+                    MessageStatus::Cancel => MessageStatus::Cancel,
+                    _ => MessageStatus::SendFail,
+                };
+                log.keep_unsent(&m, status, now);
+            }
+        }
         if !durable.is_empty() {
             self.flush(ctx, None);
         }
@@ -674,6 +695,19 @@ impl ConversationActor {
             }
             ConvOp::CancelSend { user, id, reply } => match self.log().cancel(&user, &id) {
                 Ok(q) => {
+                    let cancelled = StoredMessage {
+                        id: q.id.clone(),
+                        sender: q.sender.clone(),
+                        seq: 0,
+                        local_id: 0,
+                        rand: q.rand,
+                        server_time: 0,
+                        status: MessageStatus::Cancel,
+                        revoke: None,
+                        content: q.content.clone(),
+                    };
+                    self.log().keep_unsent(&cancelled, MessageStatus::Cancel, now_ms);
+                    self.schedule_flush(ctx);
                     if let Some(flag) = self.uploads.remove(&q.id) {
                         flag.store(true, Ordering::Relaxed);
                     }
@@ -869,7 +903,7 @@ impl ConversationActor {
             && !self.restarting
             && !self.flush_scheduled
             && self.uploads.is_empty()
-            && self.log.as_ref().is_none_or(|l| l.queue_len() == 0)
+            && self.log.as_ref().is_none_or(|l| l.queue_len() == 0 && l.pending_changes_empty())
     }
 }
 
@@ -907,6 +941,10 @@ impl ConversationActor {
             let quiet = act.last_activity.elapsed();
             if quiet < idle {
                 act.arm_passivation(ctx, idle - quiet);
+            } else if act.awaiting.is_empty() && act.log.as_ref().is_some_and(|l| !l.pending_changes_empty()) {
+                // Changes no write has carried yet (failed messages kept after a restart).
+                act.flush(ctx, None);
+                act.arm_passivation(ctx, (idle / 4).max(Duration::from_millis(250)).min(idle));
             } else if !act.is_idle() {
                 // Writes or uploads in flight: look again shortly — after a quarter of the
                 // idle period, at least 250 ms (a million actors' timers stay cheap), but never

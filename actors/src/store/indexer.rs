@@ -351,12 +351,15 @@ fn fill_and_commit(
     first: IndexBatch,
     rx: &Receiver<IndexBatch>,
     progress: &Progress,
+    faults: &crate::faults::Faults,
     taken: &mut Vec<IndexBatch>,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     let mut ops = 0;
     let mut next = Some(first);
     while let Some(batch) = next {
+        // The failure point is checked for every batch, not only a transaction's first.
+        assert!(!faults.take_indexer_panic(), "injected indexer panic");
         progress.taken(batch.ops.len());
         ops += batch.ops.len();
         taken.push(batch);
@@ -384,14 +387,13 @@ pub fn run(mut conn: Connection, rx: Receiver<IndexBatch>, mut links: IndexerLin
     let mut taken: Vec<IndexBatch> = Vec::new();
     let mut oldest_segment = 0u64;
     while let Ok(first) = rx.recv() {
-        assert!(!links.faults.take_indexer_panic(), "injected indexer panic");
         let started = Instant::now();
         let committed = if links.faults.indexing_refused() {
             links.progress.taken(first.ops.len());
             taken.push(first);
             Err(injected_full_disk())
         } else {
-            fill_and_commit(&mut conn, first, &rx, &links.progress, &mut taken)
+            fill_and_commit(&mut conn, first, &rx, &links.progress, &links.faults, &mut taken)
         };
         if let Err(e) = committed {
             tracing::warn!(error = %e, batches = taken.len(), "indexing failed; applying batch by batch");
