@@ -223,6 +223,9 @@ async fn a_journal_that_cannot_be_replayed_for_lack_of_space_opens_and_catches_u
     let runtime = open_with(&data, faults.clone());
     let alice = runtime.login("alice").unwrap();
     alice.send(&ConvRef::c2c("bob"), body(0, 0)).await.unwrap();
+    // In SQLite before the database starts refusing: a search waits for every acknowledged write.
+    let query = timsg::SearchQuery { keywords: vec!["w0-0-".into()], time_to: u64::MAX, ..Default::default() };
+    assert_eq!(alice.search_local_messages(query).await.unwrap().total_count, 1);
     faults.refuse_indexing(true);
     alice.send(&ConvRef::c2c("bob"), body(0, 1)).await.expect("journaled: acknowledged");
     drop(alice);

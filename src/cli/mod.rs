@@ -3,6 +3,7 @@
 
 pub mod dispatch;
 pub mod serve;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,10 @@ pub enum Command {
     /// Drives the runtime with load, checking every delivery; fails on any lost, duplicated or
     /// reordered message.
     Load(crate::load::LoadArgs),
+    /// Checks a running service against the ack log of `timsg load --ack-log`: every
+    /// acknowledged message there once, seqs without a hole, revokes, read points, receive
+    /// options and custom data as acknowledged.
+    VerifyAcks(verify::VerifyArgs),
     /// Runs TIM calls read as JSON lines from standard input, answering each (and every event
     /// of the logged-in user) as a JSON line on standard output.
     Dispatch(DispatchArgs),
@@ -64,6 +69,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => serve::serve(args),
         Command::Usersig(args) => serve::usersig(args),
         Command::Load(args) => load(args),
+        Command::VerifyAcks(args) => verify::run(args),
     }
 }
 

@@ -26,6 +26,20 @@ pub enum SentHandle {
     Json(Value),
 }
 
+impl SentHandle {
+    /// The message's ID.
+    pub fn id(&self) -> String {
+        match self {
+            SentHandle::Id(id) => id.to_string(),
+            SentHandle::Json(v) => v["message_msg_id"].as_str().unwrap_or("").to_string(),
+        }
+    }
+}
+
+/// A group the load creates may exist from an earlier run on the same service (same seed,
+/// same members): then it is used as it is.
+const GROUP_ID_IN_USE: i32 = crate::error::code::ERR_SVR_GROUP_GROUPID_IN_USED;
+
 /// What the generator reads of a frame from the service: whether it is a reply, and which
 /// messages a new-message event carries. Everything else is skipped without being built
 /// (parsing every delivered message into a `Value` was a large share of the generator's CPU,
@@ -95,14 +109,19 @@ impl Remote {
     }
 
     async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
-        let over_ws = if self.calls_over_ws { self.sockets[user as usize].get() } else { None };
-        let mut v = match over_ws {
-            Some(socket) => socket.call(api, body).await?,
-            None => self.http_call(user, api, body).await?,
-        };
+        let mut v = self.call_answer(user, api, body).await?;
         match v["code"].as_i64() {
             Some(0) => Ok(v["json_params"].take()),
             _ => Err(format!("{api}: {v}")),
+        }
+    }
+
+    /// The whole answer of a call (`code`, `desc`, `json_params`), whatever its code.
+    async fn call_answer(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
+        let over_ws = if self.calls_over_ws { self.sockets[user as usize].get() } else { None };
+        match over_ws {
+            Some(socket) => socket.call(api, body).await,
+            None => self.http_call(user, api, body).await,
         }
     }
 
@@ -127,14 +146,21 @@ fn conv_body(conv: &ConvRef) -> (String, u32) {
 impl Driver {
     pub async fn create_group(&self, owner: u32, gid: &str, others: Vec<String>) -> Result<(), String> {
         match self {
-            Driver::InProc(users) => users[owner as usize]
-                .create_group(gid, gid, GroupKind::Private, others)
-                .await
-                .map_err(|e| e.to_string()),
+            Driver::InProc(users) => {
+                match users[owner as usize].create_group(gid, gid, GroupKind::Private, others).await {
+                    Err(e) if e.code != GROUP_ID_IN_USE => Err(e.to_string()),
+                    _ => Ok(()),
+                }
+            }
             Driver::Remote(r) => {
                 let members: Vec<Value> = others.iter().map(|o| json!({"group_member_info_identifier": o})).collect();
                 let param = json!({"create_group_param_group_id": gid, "create_group_param_group_name": gid, "create_group_param_group_type": 1, "create_group_param_group_member_array": members});
-                r.call(owner, "TIMGroupCreate", json!({"param": param})).await.map(drop)
+                let v = r.call_answer(owner, "TIMGroupCreate", json!({"param": param})).await?;
+                match v["code"].as_i64() {
+                    Some(0) => Ok(()),
+                    Some(code) if code == i64::from(GROUP_ID_IN_USE) => Ok(()),
+                    _ => Err(format!("TIMGroupCreate: {v}")),
+                }
             }
         }
     }
@@ -219,6 +245,37 @@ impl Driver {
             (Driver::Remote(r), SentHandle::Json(msg)) => {
                 let (id, t) = conv_body(conv);
                 r.call(user, "TIMMsgRevoke", json!({"conv_id": id, "conv_type": t, "param": msg})).await.is_ok()
+            }
+            _ => false,
+        }
+    }
+
+    /// Sets `user`'s C2C receive option for `peer`.
+    pub async fn set_c2c_opt(&self, user: u32, peer: &str, opt: ReceiveOpt) -> bool {
+        match self {
+            Driver::InProc(users) => {
+                users[user as usize].set_c2c_receive_message_opt(&[peer.to_string()], opt).await.is_ok()
+            }
+            Driver::Remote(r) => {
+                let body = json!({"param": [peer], "opt": opt.number()});
+                r.call(user, "TIMMsgSetC2CReceiveMessageOpt", body).await.is_ok()
+            }
+        }
+    }
+
+    /// Sets the text of `user`'s local custom data on a message it sent.
+    pub async fn set_custom_data(&self, user: u32, conv: &ConvRef, handle: &SentHandle, text: &str) -> bool {
+        match (self, handle) {
+            (Driver::InProc(users), SentHandle::Id(id)) => {
+                let data = timsg_actors::message::LocalCustomData { int: 0, text: text.into() };
+                users[user as usize].set_local_custom_data(conv, MessageTarget::Id(id.clone()), data).await.is_ok()
+            }
+            (Driver::Remote(r), SentHandle::Json(msg)) => {
+                let mut msg = msg.clone();
+                msg["message_custom_str"] = json!(text);
+                let (id, t) = conv_body(conv);
+                (msg["message_conv_id"], msg["message_conv_type"]) = (json!(id), json!(t));
+                r.call(user, "TIMMsgSetLocalCustomData", json!({"param": msg})).await.is_ok()
             }
             _ => false,
         }

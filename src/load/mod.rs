@@ -11,6 +11,7 @@
 //! once and in seq order, and no one else: lost, duplicated, reordered and unexpected
 //! deliveries are counted, and any of them makes the command fail.
 
+pub mod acks;
 pub mod baseline;
 pub mod check;
 pub mod driver;
@@ -27,8 +28,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use timsg_actors::config::Durability;
-use timsg_actors::ids::{ConvKey, ConvRef};
+use timsg_actors::ids::{ConvKey, ConvRef, ConvType};
 
+use self::acks::{Ack, AckLog};
 use self::check::{ConvId, DeliveryCheck, UserIdx};
 use self::driver::{Driver, Kind, Remote, SentHandle};
 use self::inbox::Inbox;
@@ -105,7 +107,9 @@ pub struct LoadArgs {
     /// Operations in flight (closed loop), or workers (open loop).
     #[arg(long, default_value_t = 256)]
     pub concurrency: usize,
-    /// Weights of the operations: text, custom, image, revoke, read, history, search.
+    /// Weights of the operations: text, custom, image, revoke, read, history, search, opt (a C2C
+    /// receive option, set to "receive without notification"), data (local custom data on a
+    /// message the user sent).
     #[arg(long, default_value = "text=100")]
     pub mix: String,
     /// `memory` (default), `os` or `fsync` (in process; over the network the service's own
@@ -128,6 +132,10 @@ pub struct LoadArgs {
     /// Print one JSON object instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Append every acknowledged operation to this file (JSON lines), for `timsg verify-acks`
+    /// after a crash of the service. Groups that already exist (a run before) are used as they are.
+    #[arg(long)]
+    pub ack_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -147,6 +155,8 @@ enum Op {
     Read,
     History,
     Search,
+    ReceiveOpt,
+    CustomData,
 }
 
 impl Op {
@@ -157,6 +167,8 @@ impl Op {
             Op::Read => "report_read",
             Op::History => "history",
             Op::Search => "search",
+            Op::ReceiveOpt => "receive_opt",
+            Op::CustomData => "custom_data",
         }
     }
 }
@@ -175,6 +187,8 @@ fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
             "read" => Op::Read,
             "history" => Op::History,
             "search" => Op::Search,
+            "opt" => Op::ReceiveOpt,
+            "data" => Op::CustomData,
             other => return Err(format!("unknown operation {other:?} in the mix")),
         };
         let w: u32 = w.trim().parse().map_err(|_| format!("weight of {name} is not a number"))?;
@@ -416,6 +430,12 @@ async fn drive(
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let issued = Arc::new(AtomicU64::new(0));
+    let acks = match &args.ack_log {
+        Some(path) => Some(Arc::new(AckLog::append_to(path)?)),
+        None => None,
+    };
+    // Per conversation, the highest seq acknowledged so far (what a read report covers).
+    let acked_seq: Arc<Vec<AtomicU64>> = Arc::new(convs.iter().map(|_| AtomicU64::new(0)).collect());
     let convs = Arc::new(convs);
     let start = Instant::now();
     let pacer = args.rate.map(|r| Arc::new(Pacer::start(start, r, total, deadline, args.concurrency)));
@@ -430,6 +450,7 @@ async fn drive(
             image_path.to_string_lossy().to_string(),
         );
         let (rate, pattern, pacer) = (args.rate, args.pattern, pacer.clone());
+        let (acks, acked_seq) = (acks.clone(), acked_seq.clone());
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
@@ -454,8 +475,14 @@ async fn drive(
                 };
                 let conv = &convs[ci];
                 let mi = rng.usize(..conv.members.len());
-                let user = conv.members[mi];
+                let user_idx = conv.members[mi];
                 let conv_ref = &conv.reference[mi];
+                let record = |ack: Ack| {
+                    if let Some(log) = &acks {
+                        log.record(&ack);
+                    }
+                };
+                let who = || (format!("u{user_idx}"), conv_ref.conv_type.number(), conv_ref.id.to_string());
                 let ok = match op {
                     Op::Text | Op::Custom | Op::Image => {
                         let kind = match op {
@@ -463,9 +490,12 @@ async fn drive(
                             Op::Custom => Kind::Custom,
                             _ => Kind::Image,
                         };
-                        match driver.send(user, conv_ref, kind, &image).await {
+                        match driver.send(user_idx, conv_ref, kind, &image).await {
                             Ok((seq, handle)) => {
-                                report.acked.push((ci as ConvId, seq, user));
+                                acked_seq[ci].fetch_max(seq, Ordering::Relaxed);
+                                let (user, conv_type, conv_id) = who();
+                                record(Ack::Send { user, conv_type, conv_id, id: handle.id(), seq });
+                                report.acked.push((ci as ConvId, seq, user_idx));
                                 report.sends += 1;
                                 recent.push((ci, mi, handle));
                                 if recent.len() > 16 {
@@ -478,13 +508,62 @@ async fn drive(
                     }
                     Op::Revoke => match recent.pop() {
                         Some((c, m, handle)) => {
-                            driver.revoke(convs[c].members[m], &convs[c].reference[m], handle).await
+                            let (sender, sender_conv) = (convs[c].members[m], &convs[c].reference[m]);
+                            let id = handle.id();
+                            let ok = driver.revoke(sender, sender_conv, handle).await;
+                            if ok {
+                                let (conv_type, conv_id) = (sender_conv.conv_type.number(), sender_conv.id.to_string());
+                                record(Ack::Revoke { user: format!("u{sender}"), conv_type, conv_id, id });
+                            }
+                            ok
                         }
                         None => true,
                     },
-                    Op::Read => driver.read(user, conv_ref).await,
-                    Op::History => driver.history(user, conv_ref).await,
-                    Op::Search => driver.search(user).await,
+                    Op::Read => {
+                        let through = acked_seq[ci].load(Ordering::Relaxed);
+                        let ok = driver.read(user_idx, conv_ref).await;
+                        if ok {
+                            let (user, conv_type, conv_id) = who();
+                            record(Ack::Read { user, conv_type, conv_id, through });
+                        }
+                        ok
+                    }
+                    // Only where the member receives the conversation's messages: "receive without
+                    // notification" still delivers them, so the delivery check holds.
+                    Op::ReceiveOpt if conv_ref.conv_type == ConvType::C2c && conv.receives[mi] => {
+                        let opt = crate::ReceiveOpt::NotNotify;
+                        let ok = driver.set_c2c_opt(user_idx, &conv_ref.id, opt).await;
+                        if ok {
+                            record(Ack::ReceiveOpt {
+                                user: format!("u{user_idx}"),
+                                peer: conv_ref.id.to_string(),
+                                opt: opt.number(),
+                            });
+                        }
+                        ok
+                    }
+                    Op::ReceiveOpt => true,
+                    Op::CustomData => match recent.pop() {
+                        Some((c, m, handle)) => {
+                            let (sender, sender_conv) = (convs[c].members[m], &convs[c].reference[m]);
+                            let text = format!("d{n}");
+                            let ok = driver.set_custom_data(sender, sender_conv, &handle, &text).await;
+                            if ok {
+                                let (conv_type, conv_id) = (sender_conv.conv_type.number(), sender_conv.id.to_string());
+                                record(Ack::CustomData {
+                                    user: format!("u{sender}"),
+                                    conv_type,
+                                    conv_id,
+                                    id: handle.id(),
+                                    text,
+                                });
+                            }
+                            ok
+                        }
+                        None => true,
+                    },
+                    Op::History => driver.history(user_idx, conv_ref).await,
+                    Op::Search => driver.search(user_idx).await,
                 };
                 report.latencies.record(op.api(), scheduled.elapsed());
                 if !ok {
