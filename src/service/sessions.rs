@@ -51,12 +51,15 @@ impl Drop for ActivityGuard {
 /// Every logged-in user of the service.
 pub struct SessionTable {
     users: DashMap<String, Arc<ServiceUser>>,
+    /// One login at a time per user, held while that user's login reads the store — not the
+    /// map's shard, which other users' requests need.
+    logins: parking_lot::Mutex<std::collections::HashMap<String, Arc<parking_lot::Mutex<()>>>>,
     epoch: Instant,
 }
 
 impl Default for SessionTable {
     fn default() -> Self {
-        SessionTable { users: DashMap::new(), epoch: Instant::now() }
+        SessionTable { users: DashMap::new(), logins: Default::default(), epoch: Instant::now() }
     }
 }
 
@@ -68,6 +71,8 @@ impl SessionTable {
     }
 
     /// `user`'s session, made by `login` if the user has none; active while the guard lives.
+    /// A login (which reads the store, and may wait for it) holds up only other logins of the
+    /// same user, which then use the session it made.
     pub fn activate(
         &self,
         user: &str,
@@ -76,16 +81,31 @@ impl SessionTable {
         if let Some(u) = self.users.get(user) {
             return Ok(self.guard(&u));
         }
-        let entry = self.users.entry(user.to_string()).or_try_insert_with(|| {
-            let (session, hub) = login()?;
-            Ok::<_, TimError>(Arc::new(ServiceUser {
-                session,
-                hub,
-                active: AtomicUsize::new(0),
-                last_seen_ms: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
-            }))
-        })?;
-        Ok(self.guard(&entry))
+        let gate = self.logins.lock().entry(user.to_string()).or_default().clone();
+        let activated = {
+            let _one_login = gate.lock();
+            match self.users.get(user).map(|u| self.guard(&u)) {
+                Some(guard) => Ok(guard),
+                None => login().map(|(session, hub)| {
+                    let u = Arc::new(ServiceUser {
+                        session,
+                        hub,
+                        active: AtomicUsize::new(0),
+                        last_seen_ms: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
+                    });
+                    // Active before it is in the table, so a reap cannot take it in between.
+                    let guard = self.guard(&u);
+                    self.users.insert(user.to_string(), u);
+                    guard
+                }),
+            }
+        };
+        let mut logins = self.logins.lock();
+        // Nobody else holds the gate (the map's reference and ours): it can go.
+        if Arc::strong_count(&gate) == 2 {
+            logins.remove(user);
+        }
+        activated
     }
 
     /// Ends the sessions of users inactive for `idle`; their IDs.
@@ -117,5 +137,62 @@ impl SessionTable {
 
     pub fn clear(&self) {
         self.users.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{Runtime, RuntimeConfig};
+    use timsg_actors::Durability;
+
+    fn login(runtime: &Runtime, user: &str) -> Result<(Arc<Session>, Arc<UserHub>), TimError> {
+        Ok((Arc::new(runtime.login(user)?), Arc::new(UserHub::new(16, 16))))
+    }
+
+    /// A login that takes its time (a store catching up) holds up neither other users — also
+    /// those whose entries share its map shard — nor creates a second session for its own user.
+    #[test]
+    fn a_slow_login_holds_up_only_its_own_user() {
+        let runtime = Runtime::open(RuntimeConfig { durability: Durability::Memory, ..Default::default() }).unwrap();
+        let table = Arc::new(SessionTable::default());
+        // Enough users to sit in every shard of the map.
+        let others: Vec<String> = (0..256).map(|i| format!("u{i}")).collect();
+        for u in &others {
+            drop(table.activate(u, || login(&runtime, u)).unwrap());
+        }
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let logins = Arc::new(AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            let slow = {
+                let (table, runtime, logins) = (table.clone(), &runtime, logins.clone());
+                scope.spawn(move || {
+                    table
+                        .activate("slow", || {
+                            logins.fetch_add(1, Ordering::SeqCst);
+                            started_tx.send(()).unwrap();
+                            std::thread::sleep(Duration::from_millis(800));
+                            login(runtime, "slow")
+                        })
+                        .map(drop)
+                })
+            };
+            started_rx.recv().unwrap();
+            let began = Instant::now();
+            for u in &others {
+                drop(table.activate(u, || panic!("{u} is logged in already")).unwrap());
+            }
+            assert!(began.elapsed() < Duration::from_millis(400), "other users waited: {:?}", began.elapsed());
+            // The same user waits for the login in progress and uses its session.
+            let again = table.activate("slow", || {
+                logins.fetch_add(1, Ordering::SeqCst);
+                login(&runtime, "slow")
+            });
+            assert!(again.is_ok());
+            slow.join().unwrap().unwrap();
+        });
+        assert_eq!(logins.load(Ordering::SeqCst), 1, "one login for the user");
+        assert!(table.logins.lock().is_empty(), "no gate left behind");
+        runtime.shutdown();
     }
 }
