@@ -73,6 +73,18 @@ pub fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// What `--reread` found (empty without it).
+fn reread_line(r: &serde_json::Value) -> String {
+    match r["reread_conversations"].as_u64() {
+        Some(n) => format!(
+            "\nreread {n} conversations after the idle passivation: {} acknowledged messages missing; RSS then {} MiB",
+            r["reread_missing"],
+            r["rss_after_idle_bytes"].as_u64().unwrap_or(0) / (1024 * 1024)
+        ),
+        None => String::new(),
+    }
+}
+
 /// The conversation actors' counts of an in-process run (empty over the network).
 fn conversation_counts(r: &serde_json::Value) -> String {
     match r["conversations_activated"].as_u64() {
@@ -117,6 +129,7 @@ fn load(args: crate::load::LoadArgs) -> Result<(), String> {
             r["peak_rss_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
             r["latency"],
         ) + &conversation_counts(r)
+            + &reread_line(r)
             + &baseline_line(r)
     };
     writeln!(out, "{text}").map_err(|e| e.to_string())?;

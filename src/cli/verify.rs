@@ -26,21 +26,30 @@ pub struct VerifyArgs {
 pub fn run(args: VerifyArgs) -> Result<(), String> {
     let acks = acks::read(&args.ack_log)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    let http = reqwest::Client::new();
+    // Idle connections are let go before the service's keep-alive (5 s) would close them.
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| e.to_string())?;
     let base = args.target.trim_end_matches('/').to_string();
     let now = timsg_actors::Clock::System.now_secs();
     let call = |user: String, api: &'static str, body: Value| {
         let (http, base) = (http.clone(), base.clone());
         let sig = crate::auth::usersig::generate(args.sdkappid, &args.secret_key, &user, 3600, now);
         async move {
-            let resp = http
+            let request = http
                 .post(format!("{base}/v1/{api}"))
                 .header("X-TIM-User", &user)
                 .header("X-TIM-UserSig", sig)
-                .body(body.to_string())
-                .send()
-                .await
-                .map_err(|e| format!("{api} for {user}: {e}"))?;
+                .body(body.to_string());
+            // Every call here only reads: one that did not reach the service is tried again once.
+            let retry = request.try_clone();
+            let resp = match (request.send().await, retry) {
+                (Ok(resp), _) => Ok(resp),
+                (Err(e), Some(retry)) if e.is_connect() || e.is_request() => retry.send().await,
+                (Err(e), _) => Err(e),
+            }
+            .map_err(|e| format!("{api} for {user}: {e}"))?;
             let mut v: Value = serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?)
                 .map_err(|e| format!("{api} for {user}: {e}"))?;
             match v["code"].as_i64() {

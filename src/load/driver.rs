@@ -309,6 +309,42 @@ impl Driver {
         }
     }
 
+    /// Every seq of `conv` as `user` sees it, oldest first, page by page.
+    pub async fn history_seqs(&self, user: u32, conv: &ConvRef) -> Result<Vec<u64>, String> {
+        const PAGE: usize = 100;
+        let mut seqs = Vec::new();
+        loop {
+            let page: Vec<u64> = match self {
+                Driver::InProc(users) => {
+                    let anchor = match seqs.last() {
+                        Some(seq) => crate::HistoryAnchor::Message(MessageTarget::Seq(*seq)),
+                        None => crate::HistoryAnchor::None,
+                    };
+                    let query = HistoryQuery { count: PAGE, forward: true, anchor, ..Default::default() };
+                    let page = users[user as usize].get_msg_list(conv, query).await.map_err(|e| e.to_string())?;
+                    page.iter().map(|m| m.message.seq).collect()
+                }
+                Driver::Remote(r) => {
+                    let (id, t) = conv_body(conv);
+                    let mut param =
+                        json!({"msg_getmsglist_param_count": PAGE, "msg_getmsglist_param_is_forward": true});
+                    if let Some(seq) = seqs.last() {
+                        param["msg_getmsglist_param_last_msg"] = json!({"message_seq": seq});
+                    }
+                    let page = r
+                        .call(user, "TIMMsgGetMsgList", json!({"conv_id": id, "conv_type": t, "param": param}))
+                        .await?;
+                    page.as_array().into_iter().flatten().filter_map(|m| m["message_seq"].as_u64()).collect()
+                }
+            };
+            let full = page.len() == PAGE;
+            seqs.extend(page);
+            if !full {
+                return Ok(seqs);
+            }
+        }
+    }
+
     pub async fn search(&self, user: u32) -> bool {
         match self {
             Driver::InProc(users) => {

@@ -136,6 +136,11 @@ pub struct LoadArgs {
     /// after a crash of the service. Groups that already exist (a run before) are used as they are.
     #[arg(long)]
     pub ack_log: Option<PathBuf>,
+    /// After the load: wait out the idle passivation, note the RSS, then read back the whole
+    /// history of this many conversations drawn at random (reactivating them) and check that
+    /// every acknowledged message is there.
+    #[arg(long, default_value_t = 0)]
+    pub reread: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -576,6 +581,8 @@ async fn drive(
     }
     let mut latencies = Latencies::default();
     let mut check = DeliveryCheck::default();
+    // Per conversation, its acknowledged seqs (for `--reread`).
+    let mut acked_seqs: std::collections::HashMap<ConvId, Vec<u64>> = std::collections::HashMap::new();
     let (mut sends, mut errors) = (0, 0);
     for w in workers {
         let r = w.await.map_err(|e| e.to_string())?;
@@ -583,6 +590,9 @@ async fn drive(
         sends += r.sends;
         errors += r.errors;
         for (conv, seq, sender) in r.acked {
+            if args.reread > 0 {
+                acked_seqs.entry(conv).or_default().push(seq);
+            }
             let c = &convs[conv as usize];
             let receivers = c
                 .members
@@ -623,6 +633,10 @@ async fn drive(
             check.received(user as UserIdx, conv, seq);
         }
     }
+    let reread = match args.reread {
+        0 => None,
+        n => Some(reread(&driver, &convs, &acked_seqs, n, args.idle_passivation).await?),
+    };
     // Each API's histogram is built once, here; the headline send figures are read from it.
     let per_api = latencies.to_json();
     let send_ms = |key: &str| per_api["send"][key].as_f64().unwrap_or(0.0);
@@ -654,8 +668,47 @@ async fn drive(
         "via": format!("{:?}", args.via).to_lowercase(),
         "calls": if args.via == Via::Ws { json!(format!("{:?}", args.calls).to_lowercase()) } else { serde_json::Value::Null },
     });
-    let failed = lost + check.duplicated + check.reordered + unexpected > 0;
+    let mut json = json;
+    let mut failed = lost + check.duplicated + check.reordered + unexpected > 0;
+    if let Some(r) = reread {
+        failed |= r.missing > 0;
+        json["reread_conversations"] = json!(r.conversations);
+        json["reread_missing"] = json!(r.missing);
+        json["rss_after_idle_bytes"] = json!(r.rss_after_idle);
+    }
     Ok(LoadReport { json, failed })
+}
+
+/// What `--reread` found.
+struct Reread {
+    conversations: usize,
+    /// Acknowledged seqs not in the history read back.
+    missing: u64,
+    /// The process's RSS once the idle conversations were passivated, before the reads.
+    rss_after_idle: u64,
+}
+
+/// Waits out the idle passivation, notes the RSS, then reads back `n` conversations drawn at
+/// random, each as its first member sees it, and counts acknowledged seqs that are not there.
+async fn reread(
+    driver: &Driver,
+    convs: &[Conv],
+    acked: &std::collections::HashMap<ConvId, Vec<u64>>,
+    n: usize,
+    idle_passivation: f64,
+) -> Result<Reread, String> {
+    // The passivation timer looks once per idle period; two periods and a moment cover it.
+    tokio::time::sleep(Duration::from_secs_f64(2.0 * idle_passivation + 0.5)).await;
+    let rss_after_idle = self::stats::rss_bytes();
+    let mut rng = fastrand::Rng::with_seed(99);
+    let mut missing = 0;
+    for _ in 0..n {
+        let ci = rng.usize(..convs.len());
+        let held: HashSet<u64> =
+            driver.history_seqs(convs[ci].members[0], &convs[ci].reference[0]).await?.into_iter().collect();
+        missing += acked.get(&(ci as ConvId)).into_iter().flatten().filter(|s| !held.contains(s)).count() as u64;
+    }
+    Ok(Reread { conversations: n, missing, rss_after_idle })
 }
 
 fn latencies_total(l: &Latencies) -> u64 {
