@@ -80,6 +80,9 @@ pub struct ServiceConfig {
     pub max_body: usize,
     /// Events kept per user for WebSocket replay.
     pub event_log: usize,
+    /// Bytes of events kept per user for WebSocket replay, at most: with `event_log`, what
+    /// bounds the service's memory per logged-in user.
+    pub event_log_bytes: usize,
     /// Events buffered per WebSocket client before it is dropped as too slow.
     pub ws_buffer: usize,
     /// Hosts users may have the server fetch media from (`media.example.com`, `.example.com`
@@ -112,6 +115,7 @@ impl ServiceConfig {
             disk_reserve: timsg_actors::EngineConfig::default().disk_reserve,
             max_body: 1024 * 1024,
             event_log: 10_000,
+            event_log_bytes: 2 * 1024 * 1024,
             ws_buffer: 1024,
             fetch_allow: Vec::new(),
             session_idle: std::time::Duration::from_secs(600),

@@ -1,5 +1,6 @@
 //! Per-user event hubs for the WebSocket stream. Each logged-in user's events are numbered
-//! with a cursor (a strictly increasing stamp), kept in a bounded log, and fanned out to the
+//! with a cursor (a strictly increasing stamp), kept in a log bounded in events and in bytes
+//! (the bytes bound the service's memory per logged-in user), and fanned out to the
 //! user's WebSocket clients. A client that reconnects with the cursor of the last event it saw
 //! is replayed everything after it from the log — subscription and replay happen under one lock,
 //! so nothing is missed and nothing comes twice. A client whose buffer fills is dropped (and
@@ -37,21 +38,27 @@ pub struct Subscription {
 #[derive(Default)]
 struct HubState {
     log: VecDeque<(u64, EventText)>,
+    /// The size of the texts in `log`.
+    log_bytes: usize,
     clients: Vec<Client>,
 }
 
 pub struct UserHub {
     state: Mutex<HubState>,
     log_cap: usize,
+    log_bytes_cap: usize,
     client_buffer: usize,
     next_client: AtomicU64,
 }
 
 impl UserHub {
-    pub fn new(log_cap: usize, client_buffer: usize) -> UserHub {
+    /// Keeps the last `log_cap` events, as long as they fit in `log_bytes_cap` bytes (the
+    /// newest always stays).
+    pub fn new(log_cap: usize, log_bytes_cap: usize, client_buffer: usize) -> UserHub {
         UserHub {
             state: Mutex::new(HubState::default()),
             log_cap: log_cap.max(1),
+            log_bytes_cap,
             client_buffer: client_buffer.max(1),
             next_client: AtomicU64::new(0),
         }
@@ -61,10 +68,13 @@ impl UserHub {
     pub fn push(&self, cursor: u64, event: &str, body: &str) {
         let text: EventText = format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into();
         let mut guard = self.state.lock();
-        let HubState { log, clients } = &mut *guard;
+        let HubState { log, log_bytes, clients } = &mut *guard;
+        *log_bytes += text.len();
         log.push_back((cursor, text.clone()));
-        while log.len() > self.log_cap {
-            log.pop_front();
+        while log.len() > self.log_cap || (*log_bytes > self.log_bytes_cap && log.len() > 1) {
+            if let Some((_, gone)) = log.pop_front() {
+                *log_bytes -= gone.len();
+            }
         }
         clients.retain(|c| match c.tx.try_send((cursor, text.clone())) {
             Ok(()) => {
@@ -86,7 +96,7 @@ impl UserHub {
         let slow = Arc::new(AtomicBool::new(false));
         let id = self.next_client.fetch_add(1, Ordering::Relaxed);
         let mut guard = self.state.lock();
-        let HubState { log, clients } = &mut *guard;
+        let HubState { log, clients, .. } = &mut *guard;
         let (replay, complete) = match after {
             None => (Vec::new(), true),
             Some(c) => {
@@ -113,7 +123,7 @@ mod tests {
 
     #[test]
     fn replay_after_a_cursor_then_live_and_slow_clients_are_dropped() {
-        let hub = UserHub::new(3, 1);
+        let hub = UserHub::new(3, 1 << 20, 1);
         hub.push(1, "e", "1");
         hub.push(2, "e", "2");
         let mut sub = hub.subscribe(Some(1));
@@ -128,5 +138,20 @@ mod tests {
         let late = hub.subscribe(Some(1));
         assert!(!late.complete, "events 2 fell out of the log");
         assert_eq!(late.replay.len(), 3);
+    }
+
+    #[test]
+    fn the_log_keeps_to_its_bytes_as_well_as_its_count() {
+        let body = "x".repeat(100);
+        let frame = format!(r#"{{"cursor":1,"event":"e","json":{body}}}"#).len();
+        let hub = UserHub::new(1000, 3 * frame, 4);
+        for cursor in 1..=9 {
+            hub.push(cursor, "e", &body);
+        }
+        let sub = hub.subscribe(Some(0));
+        assert_eq!(sub.replay.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![7, 8, 9]);
+        // One event larger than the whole bound is still kept, alone.
+        hub.push(10, "e", &"y".repeat(10 * frame));
+        assert_eq!(hub.subscribe(Some(0)).replay.iter().map(|(c, _)| *c).collect::<Vec<_>>(), vec![10]);
     }
 }

@@ -66,7 +66,7 @@ impl ServiceState {
     pub fn session(&self, user: &str) -> Result<ActivityGuard, crate::error::TimError> {
         self.sessions.activate(user, || {
             let session = Arc::new(self.runtime.login_with(user, Access::Remote(self.policy.clone()))?);
-            let hub = Arc::new(UserHub::new(self.config.event_log, self.config.ws_buffer));
+            let hub = Arc::new(UserHub::new(self.config.event_log, self.config.event_log_bytes, self.config.ws_buffer));
             // What the user missed while away reaches the hub first, then the live events.
             let (hub2, engine, s2) = (hub.clone(), self.runtime.engine().clone(), session.clone());
             actix_web::rt::spawn(async move {

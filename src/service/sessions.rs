@@ -147,7 +147,7 @@ mod tests {
     use timsg_actors::Durability;
 
     fn login(runtime: &Runtime, user: &str) -> Result<(Arc<Session>, Arc<UserHub>), TimError> {
-        Ok((Arc::new(runtime.login(user)?), Arc::new(UserHub::new(16, 16))))
+        Ok((Arc::new(runtime.login(user)?), Arc::new(UserHub::new(16, 1 << 20, 16))))
     }
 
     /// A login that takes its time (a store catching up) holds up neither other users — also
