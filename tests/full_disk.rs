@@ -44,6 +44,20 @@ impl Drop for SmallDisk {
     }
 }
 
+/// A 32 MB tmpfs; `None` (the test then says it is skipped) where mounting one is not
+/// allowed, except under CI, which must run these tests.
+fn small_disk_or_skip() -> Option<SmallDisk> {
+    let disk = SmallDisk::mount(32);
+    if disk.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the full-disk tests: mounting a tmpfs failed"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+    }
+    disk
+}
+
 fn open(data: &Path) -> Runtime {
     open_with(data, Arc::default())
 }
@@ -86,14 +100,7 @@ async fn stored_count(s: &Session, peer: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_fails_sends_with_a_code_loses_nothing_acknowledged_and_recovers() {
-    let Some(disk) = SmallDisk::mount(32) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must run the full-disk test: mounting a tmpfs failed"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
-        return;
-    };
+    let Some(disk) = small_disk_or_skip() else { return };
     // Room to free later, as an operator would.
     let filler: PathBuf = disk.path().join("filler");
     std::fs::write(&filler, vec![0u8; 12 * 1024 * 1024]).unwrap();
@@ -210,14 +217,7 @@ fn fill_up(path: &Path) {
 /// writable, once space returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_journal_that_cannot_be_replayed_for_lack_of_space_opens_and_catches_up_later() {
-    let Some(disk) = SmallDisk::mount(32) else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must run the full-disk test: mounting a tmpfs failed"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
-        return;
-    };
+    let Some(disk) = small_disk_or_skip() else { return };
     let data = disk.path().join("data");
     let faults = Arc::new(timsg_actors::faults::Faults::default());
     let runtime = open_with(&data, faults.clone());

@@ -56,6 +56,23 @@ pub struct QueuedSend {
     pub ready: bool,
 }
 
+impl QueuedSend {
+    /// The message as its sender keeps it when it is not sent (no seq, no time yet).
+    pub fn unsent(&self, status: MessageStatus) -> StoredMessage {
+        StoredMessage {
+            id: self.id.clone(),
+            sender: self.sender.clone(),
+            seq: 0,
+            local_id: 0,
+            rand: self.rand,
+            server_time: 0,
+            status,
+            revoke: None,
+            content: self.content.clone(),
+        }
+    }
+}
+
 /// What became of a submitted message.
 #[derive(Debug, Clone)]
 pub enum Submitted {
@@ -387,19 +404,7 @@ impl ConversationLog {
                 .cloned()
         });
         let committed = self.entries.iter().skip(self.durable_seq as usize).cloned().chain(kept);
-        let queued = self.queue.iter().map(|q| {
-            Arc::new(StoredMessage {
-                id: q.id.clone(),
-                sender: q.sender.clone(),
-                seq: 0,
-                local_id: 0,
-                rand: q.rand,
-                server_time: 0,
-                status: MessageStatus::Sending,
-                revoke: None,
-                content: q.content.clone(),
-            })
-        });
+        let queued = self.queue.iter().map(|q| Arc::new(q.unsent(MessageStatus::Sending)));
         committed.chain(queued).collect()
     }
 

@@ -695,18 +695,7 @@ impl ConversationActor {
             }
             ConvOp::CancelSend { user, id, reply } => match self.log().cancel(&user, &id) {
                 Ok(q) => {
-                    let cancelled = StoredMessage {
-                        id: q.id.clone(),
-                        sender: q.sender.clone(),
-                        seq: 0,
-                        local_id: 0,
-                        rand: q.rand,
-                        server_time: 0,
-                        status: MessageStatus::Cancel,
-                        revoke: None,
-                        content: q.content.clone(),
-                    };
-                    self.log().keep_unsent(&cancelled, MessageStatus::Cancel, now_ms);
+                    self.log().keep_unsent(&q.unsent(MessageStatus::Cancel), MessageStatus::Cancel, now_ms);
                     self.schedule_flush(ctx);
                     if let Some(flag) = self.uploads.remove(&q.id) {
                         flag.store(true, Ordering::Relaxed);
