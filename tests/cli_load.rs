@@ -115,6 +115,7 @@ fn round_robin_touches_every_conversation_and_passivation_reports_its_counts() {
     // Passivated, then reactivated from the store by reading them back: nothing missing.
     assert_eq!((r["reread_conversations"].as_u64(), r["reread_missing"].as_u64()), (Some(40), Some(0)), "{r}");
     assert!(r["rss_after_idle_bytes"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["anonymous_after_idle_bytes"].as_u64().unwrap() > 0, "{r}");
     // Each of the 150 conversations was started; at 1,500/s each is quiet for 0.1 s between its
     // two messages, twice the idle time, so it was passivated in between.
     assert!(r["conversations_activated"].as_u64().unwrap() >= 150, "{r}");

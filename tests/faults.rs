@@ -262,3 +262,46 @@ async fn a_send_finding_the_mailbox_full_is_refused_at_once_never_queued_out_of_
     let held = history(&alice, &conv).await;
     assert_eq!(held.len(), seqs.len() + 1, "the refused send is not stored: {held:?}");
 }
+
+/// A conversation whose state cannot be loaded (here: its acknowledged write waits in the
+/// journal, which the database refuses) answers its ops with the reason at once for a moment,
+/// instead of each op starting an actor that tries the same read; it loads once it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_that_cannot_load_fails_fast_without_a_load_per_op() {
+    let faults = Arc::new(Faults::default());
+    let h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.idle_passivation = Duration::from_millis(100);
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    faults.refuse_indexing(true);
+    alice.send(&conv, text("journaled only")).await.unwrap();
+    // Passivated while the database refuses the write: loading it again must wait for it.
+    let engine = h.runtime.engine();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while engine.supervisor_stats().await.passivated == 0 {
+        assert!(std::time::Instant::now() < deadline, "the conversation was never passivated");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let activated = engine.supervisor_stats().await.activated;
+    for _ in 0..50 {
+        let e = alice.get_msg_list(&conv, HistoryQuery::default()).await.unwrap_err();
+        assert_eq!(e.code, 6019, "{e:?}");
+        assert!(e.desc.contains("cannot be loaded"), "{}", e.desc);
+    }
+    let attempts = engine.supervisor_stats().await.activated - activated;
+    assert!(attempts <= 4, "{attempts} loads for 50 calls");
+    faults.refuse_indexing(false);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match alice.get_msg_list(&conv, HistoryQuery::default()).await {
+            Ok(page) => {
+                assert_eq!(page.len(), 1);
+                break;
+            }
+            Err(e) => assert!(std::time::Instant::now() < deadline, "never loaded: {e:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::actors::download_manager::{
     CancelDownloadsOf, DownloadLimits, DownloadManagerActor, DownloadStats, GetDownloadStats, StartDownload,
 };
+use crate::actors::load_failures::LoadFailures;
 use crate::actors::supervisor::ConversationActivated;
 use crate::actors::{
     BatchRecipientResult, BatchSendActor, ConvCommand, ConvOp, ConversationActor, GetSupervisorStats, Reply,
@@ -52,6 +53,8 @@ pub struct Shared {
     pub ids: MsgIdGenerator,
     /// The routing table: live conversation actors by conversation.
     pub table: DashMap<ConvKey, Addr<ConversationActor>>,
+    /// Conversations whose state could not be loaded just now.
+    pub unloadable: LoadFailures,
     pub arbiters: Vec<ArbiterHandle>,
     pub supervisor: OnceLock<Addr<SupervisorActor>>,
     /// The last event stamp handed out (see [`Shared::stamp`]).
@@ -69,6 +72,8 @@ pub enum Enqueued {
     Full(Addr<ConversationActor>, ConvCommand),
     /// No actor of the conversation stayed up long enough to take it.
     Unreachable(ConvCommand),
+    /// The conversation could not be loaded a moment ago: why.
+    Unloadable(ConvCommand, String),
 }
 
 impl Shared {
@@ -99,6 +104,9 @@ impl Shared {
     /// Puts `cmd` in the conversation's mailbox without waiting, routing again (up to 8
     /// times) when the routed actor has stopped in between (passivated or restarted).
     pub fn enqueue(self: &Arc<Self>, key: &ConvKey, mut cmd: ConvCommand) -> Enqueued {
+        if let Some(why) = self.unloadable.recent(key) {
+            return Enqueued::Unloadable(cmd, why);
+        }
         for _ in 0..8 {
             self.route(key);
             // Sent through the address in the table, never a clone: actix gives every clone
@@ -245,6 +253,7 @@ impl Engine {
             users: UserDirectory::default(),
             ids: MsgIdGenerator::default(),
             table: DashMap::new(),
+            unloadable: LoadFailures::default(),
             arbiters,
             supervisor: OnceLock::new(),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
@@ -323,6 +332,10 @@ impl Engine {
                 c.abandon();
                 Err(ConvError::Store("the conversation cannot be loaded".into()))
             }
+            Enqueued::Unloadable(c, why) => {
+                c.abandon();
+                Err(ConvError::Store(why))
+            }
         }
     }
 
@@ -374,6 +387,10 @@ impl Engine {
             // Dropped unrun, it reroutes itself once more (see `ConvCommand`); the outcome
             // tells whether that worked.
             Enqueued::Unreachable(c) => drop(c),
+            Enqueued::Unloadable(c, why) => {
+                c.abandon();
+                return Err(ConvError::Store(why));
+            }
         }
         Ok(PendingSend { id, rx, deadline: self.shared.config.call_deadline })
     }

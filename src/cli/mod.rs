@@ -77,9 +77,10 @@ pub fn run(cli: Cli) -> Result<(), String> {
 fn reread_line(r: &serde_json::Value) -> String {
     match r["reread_conversations"].as_u64() {
         Some(n) => format!(
-            "\nreread {n} conversations after the idle passivation: {} acknowledged messages missing; RSS then {} MiB",
+            "\nreread {n} conversations after the idle passivation: {} acknowledged messages missing; RSS then {} MiB, {} MiB of it the process's own",
             r["reread_missing"],
-            r["rss_after_idle_bytes"].as_u64().unwrap_or(0) / (1024 * 1024)
+            r["rss_after_idle_bytes"].as_u64().unwrap_or(0) / (1024 * 1024),
+            r["anonymous_after_idle_bytes"].as_u64().unwrap_or(0) / (1024 * 1024)
         ),
         None => String::new(),
     }

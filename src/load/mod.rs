@@ -675,6 +675,7 @@ async fn drive(
         json["reread_conversations"] = json!(r.conversations);
         json["reread_missing"] = json!(r.missing);
         json["rss_after_idle_bytes"] = json!(r.rss_after_idle);
+        json["anonymous_after_idle_bytes"] = json!(r.anonymous_after_idle);
     }
     Ok(LoadReport { json, failed })
 }
@@ -684,8 +685,10 @@ struct Reread {
     conversations: usize,
     /// Acknowledged seqs not in the history read back.
     missing: u64,
-    /// The process's RSS once the idle conversations were passivated, before the reads.
+    /// The process's RSS once the idle conversations were passivated, before the reads, and
+    /// how much of it is the process's own (anonymous) memory.
     rss_after_idle: u64,
+    anonymous_after_idle: u64,
 }
 
 /// Waits out the idle passivation, notes the RSS, then reads back `n` conversations drawn at
@@ -699,7 +702,7 @@ async fn reread(
 ) -> Result<Reread, String> {
     // The passivation timer looks once per idle period; two periods and a moment cover it.
     tokio::time::sleep(Duration::from_secs_f64(2.0 * idle_passivation + 0.5)).await;
-    let rss_after_idle = self::stats::rss_bytes();
+    let (rss_after_idle, anonymous_after_idle) = (self::stats::rss_bytes(), self::stats::anonymous_bytes());
     let mut rng = fastrand::Rng::with_seed(99);
     let mut missing = 0;
     for _ in 0..n {
@@ -708,7 +711,7 @@ async fn reread(
             driver.history_seqs(convs[ci].members[0], &convs[ci].reference[0]).await?.into_iter().collect();
         missing += acked.get(&(ci as ConvId)).into_iter().flatten().filter(|s| !held.contains(s)).count() as u64;
     }
-    Ok(Reread { conversations: n, missing, rss_after_idle })
+    Ok(Reread { conversations: n, missing, rss_after_idle, anonymous_after_idle })
 }
 
 fn latencies_total(l: &Latencies) -> u64 {

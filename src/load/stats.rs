@@ -74,6 +74,19 @@ pub fn rss_bytes() -> u64 {
     status_bytes("VmRSS:")
 }
 
+/// The process's own memory now (anonymous pages: heap, stacks), in bytes; unlike the RSS it
+/// leaves out mapped file pages such as the database's, which the kernel reclaims at will.
+pub fn anonymous_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/smaps_rollup")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Anonymous:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
 /// A size in `/proc/self/status` (given there in KiB), in bytes.
 fn status_bytes(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")

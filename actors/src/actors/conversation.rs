@@ -452,12 +452,15 @@ impl ConversationActor {
         let key = self.key.clone();
         match self.shared.store.load_conversation(&key) {
             Ok(loaded) => {
+                self.shared.unloadable.loaded(&key);
                 let rate = self.shared.config.group_rate_limit;
                 self.log = Some(ConversationLog::restore(key, loaded.group, loaded.entries, loaded.members, rate));
                 true
             }
             Err(e) => {
-                self.load_error = Some(format!("the conversation cannot be loaded: {e}"));
+                let why = format!("the conversation cannot be loaded: {e}");
+                self.shared.unloadable.failed(&self.key, why.clone());
+                self.load_error = Some(why);
                 tracing::error!(conv = %self.key, error = %e, "cannot load conversation; stopping it");
                 metrics::counter!("timsg_store_errors_total").increment(1);
                 self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());

@@ -5,6 +5,7 @@ pub mod batch_send;
 pub mod command;
 pub mod conversation;
 pub mod download_manager;
+pub mod load_failures;
 pub mod supervisor;
 
 pub use batch_send::{BatchRecipientResult, BatchSendActor, RunBatchSend};
