@@ -305,3 +305,53 @@ async fn a_conversation_that_cannot_load_fails_fast_without_a_load_per_op() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Ops that arrive while a conversation restarts behind a stalled disk are held, but no more
+/// than a mailbox holds: the rest are refused with 9507 at once, and what was held runs, in
+/// order and gap-free, once the disk moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_behind_a_stalled_disk_holds_a_bounded_number_of_ops() {
+    let faults = Arc::new(Faults::default());
+    let h = Harness::new(|c| {
+        c.faults = faults.clone();
+        c.conversation_mailbox = 64;
+    });
+    let alice = h.login("alice");
+    let conv = ConvRef::c2c("bob");
+    alice.send(&conv, text("before")).await.unwrap();
+    let key = alice.conv_key(&conv).unwrap();
+    let engine = h.runtime.engine().clone();
+    // The restart's barrier waits behind the stalled writer, so the actor holds what comes.
+    faults.stall_writer(true);
+    engine.dispatch(&key, timsg_actors::actors::ConvOp::InjectPanic).await.unwrap();
+    let mut pending = Vec::new();
+    let mut refused = 0;
+    for i in 0..400 {
+        match alice.send_message(&conv, text(&format!("m{i}"))) {
+            Ok(p) => pending.push(p),
+            Err(e) => {
+                assert_eq!(e.code, 9507, "{e:?}");
+                refused += 1;
+            }
+        }
+        if i % 50 == 49 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let mut stored = Vec::new();
+    let mut busy = 0;
+    faults.stall_writer(false);
+    for p in pending {
+        match p.outcome().await {
+            Ok(m) => stored.push(m.message.seq),
+            Err(e) => {
+                assert_eq!(timsg::TimError::from(e).code, 9507);
+                busy += 1;
+            }
+        }
+    }
+    assert!(refused + busy > 0, "more than the bound arrived, so some were refused");
+    assert!(stored.len() <= 64 + 64, "at most a held mailbox and a mailbox: {}", stored.len());
+    stored.sort_unstable();
+    assert_eq!(stored, (2..2 + stored.len() as u64).collect::<Vec<_>>(), "in order, gap-free");
+}

@@ -537,6 +537,16 @@ impl ConversationActor {
 
     fn run_guarded(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
         if self.restarting {
+            // Held no more than a mailbox holds: a restart that waits on a stalled disk must
+            // not gather ops without end; past that they are refused, as a full mailbox is.
+            if self.held.len() >= self.shared.config.conversation_mailbox {
+                metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
+                op.fail(ConvError::TooMany(format!(
+                    "the conversation is restarting with {} operations waiting; retry",
+                    self.held.len()
+                )));
+                return;
+            }
             self.held.push(op);
             return;
         }
