@@ -300,6 +300,11 @@ impl ConversationLog {
             })));
         }
         if content.needs_upload() {
+            // Messages waiting for their media are bounded like the rate-limited ones: each
+            // holds its content (and an upload) while it waits.
+            if self.queue.len() - self.ready_len() >= queue_limit {
+                return Err(ConvError::TooMany(format!("{queue_limit} messages are waiting for their media; retry")));
+            }
             self.queue.push_back(QueuedSend { id, sender: sender.clone(), rand, content, ready: false });
             return Ok(Submitted::Uploading);
         }
@@ -1206,6 +1211,27 @@ mod tests {
                 log.entries.iter().filter(|m| *m.sender == *"a").map(|m| m.id.to_string()).collect();
             prop_assert_eq!(in_log, committed);
         }
+    }
+
+    #[test]
+    fn messages_waiting_for_their_media_are_bounded() {
+        let mut log = ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
+        let image = || {
+            let image = crate::element::ImageElement { orig_path: "/tmp/x.png".into(), ..Default::default() };
+            Arc::new(MessageContent::with_elements(vec![Element::new(crate::element::ElementBody::Image(Box::new(
+                image,
+            )))]))
+        };
+        for i in 0..3 {
+            assert!(matches!(
+                log.submit(&"a".into(), format!("m{i}").into(), image(), 1, 1000, 3),
+                Ok(Submitted::Uploading)
+            ));
+        }
+        let refused = log.submit(&"a".into(), "m3".into(), image(), 1, 1000, 3);
+        assert!(matches!(refused, Err(ConvError::TooMany(_))), "{refused:?}");
+        // Text does not wait for media: it is not held up by the bound.
+        assert!(matches!(log.submit(&"a".into(), "t".into(), content(), 1, 1000, 3), Ok(Submitted::Committed(_))));
     }
 
     #[test]
