@@ -131,3 +131,61 @@ async fn members_see_history_from_their_join_except_in_meeting_groups() {
     assert_eq!(t[0], "after bob");
     assert_eq!(seen.json[1]["message_elem_array"][0]["elem_type"], 5);
 }
+
+/// A conversation activated again holds only a window of its newest messages; what needs
+/// older ones loads them first: history past the window, a revoke and a read report at an
+/// old message, an unread count from an old read point, finding and resending by an old ID.
+#[tokio::test]
+async fn a_reactivated_conversation_reaches_past_its_window() {
+    use timsg::{ConvRef, HistoryAnchor, HistoryQuery, MessageTarget};
+    let h = Harness::new(|c| {
+        c.activation_window = 5;
+        c.revoke_window = std::time::Duration::from_secs(3600);
+    });
+    let (alice, bob) = (h.login("alice"), h.login("bob"));
+    let (to_bob, to_alice) = (ConvRef::c2c("bob"), ConvRef::c2c("alice"));
+    let mut ids = Vec::new();
+    for i in 1..=20 {
+        h.clock.advance_ms(1000);
+        ids.push(alice.send(&to_bob, text_content(&format!("m{i}"))).await.unwrap().message.id.to_string());
+    }
+    let key = alice.conv_key(&to_bob).unwrap();
+    let engine = h.runtime.engine().clone();
+    let reactivate = || async {
+        assert!(engine.passivate(&key).await.unwrap(), "idle, so passivated");
+    };
+    let seqs = |page: Vec<timsg::MessageView>| page.iter().map(|m| m.message.seq).collect::<Vec<_>>();
+
+    reactivate().await;
+    let newest = bob.get_msg_list(&to_alice, HistoryQuery { count: 3, ..Default::default() }).await.unwrap();
+    assert_eq!(seqs(newest), [20, 19, 18], "the newest page, from the window");
+    let all = bob.get_msg_list(&to_alice, HistoryQuery { count: 100, ..Default::default() }).await.unwrap();
+    assert_eq!(seqs(all), (1..=20).rev().collect::<Vec<_>>(), "all of it, older messages loaded");
+
+    reactivate().await;
+    let forward = HistoryQuery { count: 2, forward: true, anchor: HistoryAnchor::None, ..Default::default() };
+    assert_eq!(seqs(bob.get_msg_list(&to_alice, forward).await.unwrap()), [1, 2]);
+
+    reactivate().await;
+    bob.report_readed(&to_alice, Some(MessageTarget::Seq(10))).await.unwrap();
+    reactivate().await;
+    assert_eq!(bob.unread_count(&to_alice).await.unwrap(), 10, "from an old read point");
+
+    reactivate().await;
+    alice.revoke(&to_bob, MessageTarget::Id(ids[1].as_str().into())).await.unwrap();
+    reactivate().await;
+    let found = bob.find_messages(&[ids[0].clone(), ids[1].clone()]).await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[1].message.status, timsg_actors::message::MessageStatus::Revoked);
+
+    reactivate().await;
+    // A resend with an old message's ID is that message, not a new one.
+    let again = alice.send_message_with_id(&to_bob, text_content("m1"), Some(&ids[0])).unwrap();
+    assert_eq!(again.outcome().await.unwrap().message.seq, 1);
+    let next = alice.send(&to_bob, text_content("m21")).await.unwrap();
+    assert_eq!(next.message.seq, 21);
+}
+
+fn text_content(t: &str) -> timsg::MessageContent {
+    timsg::MessageContent::with_elements(vec![timsg::Element::text(t)])
+}

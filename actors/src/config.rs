@@ -91,6 +91,9 @@ pub struct EngineConfig {
     /// before it gets a timeout (6012) instead of hanging: a stalled disk or a stuck actor
     /// must not hold callers forever.
     pub call_deadline: Duration,
+    /// Messages a conversation loads whole when it is activated, newest first (the IDs of
+    /// the others are loaded; the messages themselves when an op needs them).
+    pub activation_window: usize,
     /// Free space (bytes) the journal leaves on the data directory's disk for the database:
     /// below it, writes are refused (6019) before they are acknowledged, so what was
     /// acknowledged can always reach SQLite and be read. 0 disables the check.
@@ -143,6 +146,7 @@ impl Default for EngineConfig {
             blob_url_key: None,
             call_deadline: Duration::from_secs(30),
             disk_reserve: 256 * 1024 * 1024,
+            activation_window: 200,
             faults: Arc::default(),
         }
     }

@@ -111,7 +111,11 @@ pub struct ConversationLog {
     key: ConvKey,
     group: Option<GroupInfo>,
     /// Chunked, so a long log never stops to move all its messages (see [`ChunkedVec`]).
+    /// The messages from seq `base` on: all of them once `base` is 1. A conversation is
+    /// activated with a window of its newest messages; the actor loads the older ones
+    /// ([`prepend_older`](Self::prepend_older)) before an op that may need them.
     entries: ChunkedVec<Arc<StoredMessage>>,
+    base: u64,
     /// ID → seq, looked up on every send (dedupe); see [`HashedIdIndex`] for how it grows.
     by_id: HashedIdIndex<u64>,
     /// Looked up on every send (foldhash: SipHash's DoS resistance buys nothing for a map of
@@ -133,14 +137,30 @@ impl ConversationLog {
         members: HashMap<UserId, MemberState>,
         group_rate_limit: u32,
     ) -> ConversationLog {
+        Self::restore_window(key, group, entries, 1, &[], members, group_rate_limit)
+    }
+
+    /// A log restored with the messages from seq `base` on, and only the IDs (`older_ids`) of
+    /// those before.
+    pub fn restore_window(
+        key: ConvKey,
+        group: Option<GroupInfo>,
+        entries: Vec<Arc<StoredMessage>>,
+        base: u64,
+        older_ids: &[(MsgId, u64)],
+        members: HashMap<UserId, MemberState>,
+        group_rate_limit: u32,
+    ) -> ConversationLog {
         let mut members: foldhash::HashMap<UserId, MemberState> = members.into_iter().collect();
         if let Some((a, b)) = key.c2c_pair() {
             for u in [a, b] {
                 members.entry(u.clone()).or_insert_with(|| MemberState::new(Role::Member, 1, 0));
             }
         }
-        let by_id = entries.iter().map(|m| (&*m.id, m.seq)).collect();
-        let durable_seq = entries.len() as u64;
+        let by_id =
+            older_ids.iter().map(|(id, seq)| (&**id, *seq)).chain(entries.iter().map(|m| (&*m.id, m.seq))).collect();
+        let base = base.max(1);
+        let durable_seq = base - 1 + entries.len() as u64;
         let rate = match key.conv_type() {
             ConvType::Group => TokenBucket::new(group_rate_limit),
             _ => TokenBucket::new(0),
@@ -149,6 +169,7 @@ impl ConversationLog {
             key,
             group,
             entries: entries.into_iter().collect(),
+            base,
             by_id,
             members,
             queue: VecDeque::new(),
@@ -156,6 +177,57 @@ impl ConversationLog {
             rate,
             changes: Changes::default(),
         }
+    }
+
+    /// Whether every message is in memory (not only a window of the newest).
+    pub fn is_whole(&self) -> bool {
+        self.base == 1
+    }
+
+    /// The first seq in memory.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// Puts the messages before the window in front of it: `older` holds seqs 1 to base - 1.
+    pub fn prepend_older(&mut self, older: Vec<Arc<StoredMessage>>) -> ConvResult<()> {
+        if older.len() as u64 != self.base - 1 || older.iter().zip(1..).any(|(m, seq)| m.seq != seq) {
+            return Err(ConvError::Store(format!(
+                "{}: {} older messages loaded where seqs 1 to {} were expected",
+                self.key,
+                older.len(),
+                self.base - 1
+            )));
+        }
+        let window = std::mem::take(&mut self.entries);
+        self.entries = older.into_iter().chain(window.iter().cloned()).collect();
+        self.base = 1;
+        Ok(())
+    }
+
+    /// Whether `id` may name a message before the window (an ID hash seen there): then the
+    /// older messages must be loaded before the ID can be told apart.
+    pub fn id_may_be_older(&self, id: &str) -> bool {
+        self.base > 1 && self.by_id.candidates(id).any(|seq| seq < self.base)
+    }
+
+    /// Whether `target` can be resolved without the messages before the window: a shared
+    /// message in it, or an ID that names none before it (a local message, or nothing).
+    pub fn in_window(&self, target: &MessageTarget) -> bool {
+        match target {
+            MessageTarget::Seq(seq) => *seq >= self.base,
+            MessageTarget::Id(id) => self.seq_by_id(id).is_some() || !self.id_may_be_older(id),
+        }
+    }
+
+    /// Whether `target` is a shared message within the window.
+    pub fn shared_in_window(&self, target: &MessageTarget) -> bool {
+        self.seq_of(target).is_some()
+    }
+
+    /// Whether `user`'s unread count needs messages before the window.
+    pub fn unread_needs_older(&self, user: &str) -> bool {
+        self.base > 1 && self.members.get(user).is_some_and(|m| m.read_seq + 1 < self.base)
     }
 
     pub fn key(&self) -> &ConvKey {
@@ -167,7 +239,7 @@ impl ConversationLog {
     }
 
     pub fn last_seq(&self) -> u64 {
-        self.entries.len() as u64
+        self.base - 1 + self.entries.len() as u64
     }
 
     pub fn durable_seq(&self) -> u64 {
@@ -211,7 +283,7 @@ impl ConversationLog {
     }
 
     fn entry(&self, seq: u64) -> Option<&Arc<StoredMessage>> {
-        seq.checked_sub(1).and_then(|i| self.entries.get(i as usize))
+        seq.checked_sub(self.base).and_then(|i| self.entries.get(i as usize))
     }
 
     fn seq_of(&self, target: &MessageTarget) -> Option<u64> {
@@ -274,7 +346,7 @@ impl ConversationLog {
     ) -> ConvResult<Submitted> {
         self.drop_unsent_copy(sender, &id);
         if let Some(seq) = self.seq_by_id(&id) {
-            let original = &self.entries[(seq - 1) as usize];
+            let original = &self.entries[(seq - self.base) as usize];
             // A resend is the same sender's; another sender reusing the ID (a guess at the
             // next generated one, say) must not get the original back as its own message.
             if original.sender != *sender {
@@ -408,7 +480,7 @@ impl ConversationLog {
                 .filter(|l| matches!(l.status, MessageStatus::SendFail | MessageStatus::Cancel))
                 .cloned()
         });
-        let committed = self.entries.iter().skip(self.durable_seq as usize).cloned().chain(kept);
+        let committed = self.entries.iter().skip((self.durable_seq + 1 - self.base) as usize).cloned().chain(kept);
         let queued = self.queue.iter().map(|q| Arc::new(q.unsent(MessageStatus::Sending)));
         committed.chain(queued).collect()
     }
@@ -459,7 +531,7 @@ impl ConversationLog {
         let through = through.min(self.last_seq());
         let mut out = Vec::new();
         for seq in self.durable_seq + 1..=through {
-            let entry = &mut self.entries[(seq - 1) as usize];
+            let entry = &mut self.entries[(seq - self.base) as usize];
             if entry.status == MessageStatus::Sending {
                 Arc::make_mut(entry).status = MessageStatus::SendSucc;
             }
@@ -509,7 +581,7 @@ impl ConversationLog {
         let now_secs = now_ms / 1000;
         self.require_member(by)?;
         let seq = self.seq_of(target).ok_or(ConvError::MessageNotFound(self.key.conv_type()))?;
-        let msg = &self.entries[(seq - 1) as usize];
+        let msg = &self.entries[(seq - self.base) as usize];
         if msg.status == MessageStatus::Revoked {
             return Err(ConvError::NotRevocable("already revoked".into()));
         }
@@ -528,7 +600,7 @@ impl ConversationLog {
         if now_secs > msg.server_time.saturating_add(window_secs) {
             return Err(ConvError::RevokeWindowPassed { conv_type: self.key.conv_type(), window_secs });
         }
-        let entry = &mut self.entries[(seq - 1) as usize];
+        let entry = &mut self.entries[(seq - self.base) as usize];
         let m = Arc::make_mut(entry);
         m.status = MessageStatus::Revoked;
         m.revoke = Some(Box::new(RevokeInfo { by: by.clone(), reason, stamp }));
@@ -564,7 +636,7 @@ impl ConversationLog {
         let (seq, time) = match target {
             Some(t) => {
                 if let Some(seq) = self.seq_of(t) {
-                    (seq, self.entries[(seq - 1) as usize].server_time)
+                    (seq, self.entries[(seq - self.base) as usize].server_time)
                 } else {
                     let MessageTarget::Id(id) = t else {
                         return Err(ConvError::MessageNotFound(self.key.conv_type()));
@@ -572,7 +644,7 @@ impl ConversationLog {
                     let local =
                         self.viewer(user)?.find_local(id).ok_or(ConvError::MessageNotFound(self.key.conv_type()))?;
                     let order = local.view_order();
-                    let seq = self.entries.partition_point(|m| m.view_order() <= order) as u64;
+                    let seq = self.base - 1 + self.entries.partition_point(|m| m.view_order() <= order) as u64;
                     (seq, local.server_time)
                 }
             }
@@ -606,7 +678,7 @@ impl ConversationLog {
         };
         self.entries
             .iter()
-            .skip(m.read_seq as usize)
+            .skip(m.read_seq.saturating_sub(self.base - 1) as usize)
             .take_while(|e| e.seq <= self.durable_seq)
             .filter(|e| {
                 *e.sender != *user
@@ -682,7 +754,7 @@ impl ConversationLog {
     pub fn find(&self, user: &str, target: &MessageTarget) -> Option<MessageView> {
         let member = self.members.get(user)?;
         let msg = match self.seq_of(target) {
-            Some(seq) => self.entries[(seq - 1) as usize].clone(),
+            Some(seq) => self.entries[(seq - self.base) as usize].clone(),
             None => match target {
                 MessageTarget::Id(id) => member.find_local(id)?.clone(),
                 MessageTarget::Seq(_) => return None,
@@ -729,7 +801,7 @@ impl ConversationLog {
             },
             HistoryAnchor::Message(target) => {
                 let msg = match self.seq_of(target) {
-                    Some(seq) => self.entries[(seq - 1) as usize].clone(),
+                    Some(seq) => self.entries[(seq - self.base) as usize].clone(),
                     None => match target {
                         MessageTarget::Id(id) => {
                             member.find_local(id).cloned().ok_or(ConvError::MessageNotFound(self.key.conv_type()))?
@@ -1211,6 +1283,40 @@ mod tests {
                 log.entries.iter().filter(|m| *m.sender == *"a").map(|m| m.id.to_string()).collect();
             prop_assert_eq!(in_log, committed);
         }
+    }
+
+    #[test]
+    fn a_window_holds_the_newest_messages_and_knows_the_older_ids() {
+        let mut whole = ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
+        for i in 1..=20 {
+            whole.submit(&"a".into(), format!("m{i}").into(), content(), 1, 1000 * i, 10).unwrap();
+        }
+        whole.mark_durable(20);
+        let all: Vec<Arc<StoredMessage>> = (1..=20).map(|seq| whole.entry(seq).unwrap().clone()).collect();
+        let older_ids: Vec<(MsgId, u64)> = all[..15].iter().map(|m| (m.id.clone(), m.seq)).collect();
+        let mut log = ConversationLog::restore_window(
+            ConvKey::c2c("a", "b"),
+            None,
+            all[15..].to_vec(),
+            16,
+            &older_ids,
+            HashMap::new(),
+            0,
+        );
+        assert_eq!((log.entries.len(), log.last_seq(), log.is_whole()), (5, 20, false));
+        assert!(log.id_may_be_older("m3") && !log.id_may_be_older("m18") && !log.id_may_be_older("new"));
+        assert!(!log.in_window(&MessageTarget::Seq(3)) && log.in_window(&MessageTarget::Seq(17)));
+        assert!(log.in_window(&MessageTarget::Id("m18".into())) && !log.in_window(&MessageTarget::Id("m2".into())));
+        assert!(log.unread_needs_older("b"), "b has read nothing");
+        let newest = log.history("b", &HistoryQuery { count: 3, ..Default::default() }).unwrap();
+        assert_eq!(newest.iter().map(|v| v.message.seq).collect::<Vec<_>>(), [20, 19, 18]);
+        assert!(log.prepend_older(all[..14].to_vec()).is_err(), "seqs 1 to 15 or nothing");
+        log.prepend_older(all[..15].to_vec()).unwrap();
+        assert!(log.is_whole());
+        assert_eq!(log.committed("m3").map(|m| m.seq), Some(3));
+        assert_eq!(log.unread_count("b"), 20);
+        let next = log.submit(&"a".into(), "m21".into(), content(), 1, 30_000, 10).unwrap();
+        assert!(matches!(next, Submitted::Committed(m) if m.seq == 21));
     }
 
     #[test]

@@ -63,6 +63,12 @@ pub const METRICS: &[MetricDef] = &[
     ),
     m!("timsg_sends_cancelled_total", Counter, Count, "sends cancelled while waiting in a send queue"),
     m!(
+        "timsg_conversation_older_loads_total",
+        Counter,
+        Count,
+        "conversations that loaded the messages before their activation window for an op that needed them"
+    ),
+    m!(
         "timsg_conversations_send_queue_depth",
         Gauge,
         Count,

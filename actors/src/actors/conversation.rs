@@ -450,11 +450,19 @@ impl ConversationActor {
     /// (the next call starts a fresh one). Returns whether it loaded.
     fn load(&mut self, ctx: &mut Context<Self>) -> bool {
         let key = self.key.clone();
-        match self.shared.store.load_conversation(&key) {
+        match self.shared.store.load_conversation_window(&key, self.shared.config.activation_window) {
             Ok(loaded) => {
                 self.shared.unloadable.loaded(&key);
                 let rate = self.shared.config.group_rate_limit;
-                self.log = Some(ConversationLog::restore(key, loaded.group, loaded.entries, loaded.members, rate));
+                self.log = Some(ConversationLog::restore_window(
+                    key,
+                    loaded.group,
+                    loaded.entries,
+                    loaded.base,
+                    &loaded.older_ids,
+                    loaded.members,
+                    rate,
+                ));
                 true
             }
             Err(e) => {
@@ -660,7 +668,24 @@ impl ConversationActor {
         self.shared.events.publish(user, Event::NewMessages { messages: vec![view], notify: true });
     }
 
+    /// Loads the messages before the window (see `ConversationLog::prepend_older`).
+    fn load_older(&mut self) -> ConvResult<()> {
+        let base = self.log().base();
+        if base == 1 {
+            return Ok(());
+        }
+        let older = self.shared.store.load_messages_below(&self.key, base).map_err(store_err)?;
+        metrics::counter!("timsg_conversation_older_loads_total").increment(1);
+        self.log().prepend_older(older)
+    }
+
     fn handle_op(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
+        if needs_older(self.log.as_ref().expect("ops run on a loaded log"), &op)
+            && let Err(e) = self.load_older()
+        {
+            op.fail(e);
+            return;
+        }
         let now_ms = self.now_ms();
         match op {
             ConvOp::SendMessage { sender, id, content, rand, reply } => {
@@ -793,7 +818,13 @@ impl ConversationActor {
                 }
             }
             ConvOp::GetHistory { user, query, reply } => {
-                let _ = reply.send(self.log().history(&user, &query));
+                // The newest page usually lies within the window; anything else, or a page the
+                // window cannot fill, is read with the older messages loaded.
+                let mut page = self.log().history(&user, &query);
+                if !self.log().is_whole() && page.as_ref().is_ok_and(|p| p.len() < query.count) {
+                    page = self.load_older().and_then(|()| self.log().history(&user, &query));
+                }
+                let _ = reply.send(page);
             }
             ConvOp::Delete { user, target, view, reply } => {
                 let res = self.log().delete(&user, target.as_ref(), view);
@@ -906,6 +937,35 @@ impl ConversationActor {
             && !self.flush_scheduled
             && self.uploads.is_empty()
             && self.log.as_ref().is_none_or(|l| l.queue_len() == 0 && l.pending_changes_empty())
+    }
+}
+
+/// Whether `op` may need messages before the log's window: then they are loaded first. The
+/// ops of a busy conversation's ordinary traffic do not: sends with new IDs, cancels, reads
+/// up to the newest message, the newest page of history, unread counts of readers who keep up.
+fn needs_older(log: &ConversationLog, op: &ConvOp) -> bool {
+    if log.is_whole() {
+        return false;
+    }
+    match op {
+        ConvOp::SendMessage { id, .. } => log.id_may_be_older(id),
+        ConvOp::CancelSend { .. } | ConvOp::Passivate { .. } | ConvOp::InjectPanic => false,
+        // Group commands and options touch members and append tips, never older messages.
+        ConvOp::ApplyGroup { .. } | ConvOp::SetGroupReceiveOpt { .. } => false,
+        ConvOp::SaveLocal { messages, .. } => messages.iter().any(|m| log.id_may_be_older(&m.id)),
+        ConvOp::ReportRead { target: None, .. } => false,
+        // A read point at a local message counts the shared messages before it: all of them.
+        ConvOp::ReportRead { target: Some(t), .. } | ConvOp::Revoke { target: t, .. } => !log.shared_in_window(t),
+        ConvOp::SetLocalCustomData { target, .. } => !log.in_window(target),
+        ConvOp::GetMessages { targets, .. } => !targets.iter().all(|t| log.in_window(t)),
+        ConvOp::GetByLocators { locators, .. } => locators.iter().any(|l| l.seq > 0 && l.seq < log.base()),
+        ConvOp::GetUnreadCount { user, .. } => log.unread_needs_older(user),
+        ConvOp::FilterVisible { shared, .. } => shared.iter().any(|seq| *seq < log.base()),
+        // Served from the window when it fills the page (see the op).
+        ConvOp::GetHistory { query, .. } => {
+            !matches!(query.anchor, crate::history::HistoryAnchor::None) || query.forward || query.time_begin > 0
+        }
+        _ => true,
     }
 }
 

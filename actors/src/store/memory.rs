@@ -232,14 +232,37 @@ impl MemoryStore {
     }
 
     pub fn load_conversation(&self, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
+        self.load_conversation_window(key, usize::MAX)
+    }
+
+    /// The messages of `key` before seq `below`, in order.
+    pub fn load_messages_below(&self, key: &ConvKey, below: u64) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+        let t = self.tables.read();
+        Ok(t.by_conv
+            .get(key.storage_key().as_str())
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|&pos| t.messages.get(pos))
+                    .map(|row| as_stored(&row.message))
+                    .take_while(|m| m.seq < below)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub fn load_conversation_window(&self, key: &ConvKey, window: usize) -> Result<LoadedConversation, StoreError> {
         let conv = key.storage_key();
         let t = self.tables.read();
         let group = t.groups.get(conv.as_str()).map(|s| decode::<GroupInfo>(s)).transpose()?;
-        let entries = t
+        let all: Vec<Arc<StoredMessage>> = t
             .by_conv
             .get(conv.as_str())
             .map(|rows| rows.iter().filter_map(|&pos| t.messages.get(pos)).map(|row| as_stored(&row.message)).collect())
             .unwrap_or_default();
+        let split = all.len().saturating_sub(window);
+        let base = split as u64 + 1;
+        let older_ids = all[..split].iter().map(|m| (m.id.clone(), m.seq)).collect();
+        let entries = all[split..].to_vec();
         let mut members = HashMap::new();
         for (user, state) in t.members.get(conv.as_str()).into_iter().flatten() {
             members.insert(user.clone(), decode::<MemberState>(state)?);
@@ -252,7 +275,7 @@ impl MemoryStore {
         for member in members.values_mut() {
             member.local_messages.sort_by_key(|m| m.view_order());
         }
-        Ok(LoadedConversation { group, entries, members })
+        Ok(LoadedConversation { group, entries, base, older_ids, members })
     }
 
     pub fn conversations_of(&self, user: &str) -> Result<Vec<ConvKey>, StoreError> {

@@ -61,7 +61,7 @@ use thiserror::Error;
 
 use crate::config::{Durability, EngineConfig};
 use crate::group::GroupInfo;
-use crate::ids::{ConvKey, UserId};
+use crate::ids::{ConvKey, MsgId, UserId};
 use crate::member::{MemberState, ReceiveOpt};
 use crate::message::StoredMessage;
 use crate::search::{Candidates, SearchQuery};
@@ -89,7 +89,11 @@ impl From<rusqlite::Error> for StoreError {
 #[derive(Debug, Default)]
 pub struct LoadedConversation {
     pub group: Option<GroupInfo>,
+    /// The messages from seq `base` on (all of them when `base` is 1).
     pub entries: Vec<Arc<StoredMessage>>,
+    pub base: u64,
+    /// The IDs and seqs of the messages before `base`, left out of `entries`.
+    pub older_ids: Vec<(MsgId, u64)>,
     pub members: HashMap<UserId, MemberState>,
 }
 
@@ -177,12 +181,29 @@ impl Store {
 
     /// The stored log, members and group info of `key`.
     pub fn load_conversation(&self, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
+        self.load_conversation_window(key, usize::MAX)
+    }
+
+    /// As [`load_conversation`](Self::load_conversation), with only the newest `window`
+    /// messages whole (the IDs of the others).
+    pub fn load_conversation_window(&self, key: &ConvKey, window: usize) -> Result<LoadedConversation, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => {
                 let conv = key.storage_key();
-                s.read(sqlite::ReadAfter::Key(&conv), |c| read::load_conversation(c, key))
+                s.read(sqlite::ReadAfter::Key(&conv), |c| read::load_conversation_window(c, key, window))
             }
-            Backend::Memory(m) => m.load_conversation(key),
+            Backend::Memory(m) => m.load_conversation_window(key, window),
+        }
+    }
+
+    /// The messages of `key` with seqs from 1 to `below` (exclusive), in order.
+    pub fn load_messages_below(&self, key: &ConvKey, below: u64) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                let conv = key.storage_key();
+                s.read(sqlite::ReadAfter::Key(&conv), |c| read::load_messages_below(c, key, below))
+            }
+            Backend::Memory(m) => m.load_messages_below(key, below),
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::group::GroupInfo;
-use crate::ids::{ConvKey, UserId};
+use crate::ids::{ConvKey, MsgId, UserId};
 use crate::member::{MemberState, ReceiveOpt};
 use crate::message::StoredMessage;
 
@@ -19,6 +19,47 @@ pub(super) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, St
 }
 
 pub fn load_conversation(conn: &Connection, key: &ConvKey) -> Result<LoadedConversation, StoreError> {
+    load_conversation_window(conn, key, usize::MAX)
+}
+
+/// The messages of `key` with seqs `from..below`, in order, checked gap-free.
+fn messages_between_seqs(
+    conn: &Connection,
+    key: &ConvKey,
+    from: u64,
+    below: u64,
+) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+    let conv = key.storage_key();
+    let mut entries: Vec<Arc<StoredMessage>> = Vec::new();
+    let mut stmt =
+        conn.prepare_cached("SELECT record FROM messages WHERE conv = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq")?;
+    let mut rows = stmt.query(rusqlite::params![&conv, from as i64, below.min(i64::MAX as u64) as i64])?;
+    while let Some(row) = rows.next()? {
+        let m: StoredMessage = decode(&row.get::<_, String>(0)?)?;
+        let expected = from + entries.len() as u64;
+        if m.seq != expected {
+            return Err(StoreError::Corrupt(format!("{key}: seq {} where {expected} should be", m.seq)));
+        }
+        entries.push(Arc::new(m));
+    }
+    Ok(entries)
+}
+
+/// The messages of `key` before seq `below`, in order.
+pub fn load_messages_below(
+    conn: &Connection,
+    key: &ConvKey,
+    below: u64,
+) -> Result<Vec<Arc<StoredMessage>>, StoreError> {
+    messages_between_seqs(conn, key, 1, below)
+}
+
+/// The conversation with its newest `window` messages whole and the IDs of the older ones.
+pub fn load_conversation_window(
+    conn: &Connection,
+    key: &ConvKey,
+    window: usize,
+) -> Result<LoadedConversation, StoreError> {
     let conv = key.storage_key();
     let group = conn
         .prepare_cached("SELECT info FROM groups WHERE conv = ?1")?
@@ -26,15 +67,19 @@ pub fn load_conversation(conn: &Connection, key: &ConvKey) -> Result<LoadedConve
         .optional()?
         .map(|s| decode::<GroupInfo>(&s))
         .transpose()?;
-    let mut entries = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT record FROM messages WHERE conv = ?1 ORDER BY seq")?;
-    let mut rows = stmt.query([&conv])?;
-    while let Some(row) = rows.next()? {
-        let m: StoredMessage = decode(&row.get::<_, String>(0)?)?;
-        if m.seq != entries.len() as u64 + 1 {
-            return Err(StoreError::Corrupt(format!("{key}: seq {} follows {}", m.seq, entries.len())));
+    let last: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = ?1")?
+        .query_row([&conv], |r| r.get(0))?;
+    let last = last as u64;
+    let base = last.saturating_sub(window as u64) + 1;
+    let entries = messages_between_seqs(conn, key, base, u64::MAX)?;
+    let mut older_ids = Vec::new();
+    if base > 1 {
+        let mut stmt = conn.prepare_cached("SELECT msg_id, seq FROM messages WHERE conv = ?1 AND seq < ?2")?;
+        let mut rows = stmt.query(rusqlite::params![&conv, base as i64])?;
+        while let Some(row) = rows.next()? {
+            older_ids.push((MsgId::from(row.get::<_, String>(0)?), row.get::<_, i64>(1)? as u64));
         }
-        entries.push(Arc::new(m));
     }
     let mut members = HashMap::new();
     let mut stmt = conn.prepare_cached("SELECT user, state FROM members WHERE conv = ?1")?;
@@ -56,7 +101,7 @@ pub fn load_conversation(conn: &Connection, key: &ConvKey) -> Result<LoadedConve
     for member in members.values_mut() {
         member.local_messages.sort_by_key(|m| m.view_order());
     }
-    Ok(LoadedConversation { group, entries, members })
+    Ok(LoadedConversation { group, entries, base, older_ids, members })
 }
 
 /// Every conversation `user` has state in.
