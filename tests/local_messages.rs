@@ -49,6 +49,14 @@ async fn imported_and_saved_messages_are_local_only() {
     assert_eq!(send_text(&alice, "bob", 1, "next").await["message_seq"], 2);
     // Saving the same id twice is refused.
     assert_eq!(call(&alice, "TIMMsgSaveMsg", Some("bob"), 1, &saved.to_string()).await.code, 6017);
+    // An import with one message it cannot take saves none of them (no error after a part).
+    let mixed = json!([
+        {"message_msg_id": "fresh", "message_elem_array": [{"elem_type": 0, "text_elem_content": "fresh"}]},
+        {"message_msg_id": "my-note", "message_elem_array": [{"elem_type": 0, "text_elem_content": "again"}]}
+    ]);
+    assert_eq!(call(&alice, "TIMMsgImportMsgList", Some("bob"), 1, &mixed.to_string()).await.code, 6017);
+    let view = call(&alice, "TIMMsgGetMsgList", Some("bob"), 1, "").await.json;
+    assert!(view.as_array().unwrap().iter().all(|m| m["message_msg_id"] != "fresh"), "{view}");
     match next_event(&mut bob_events).await {
         Event::NewMessages { messages, .. } => assert_eq!(messages[0].message.seq, 2),
         other => panic!("unexpected {other:?}"),

@@ -940,6 +940,22 @@ impl ConversationLog {
     }
 
     /// Adds a local-only message (SaveMsg / ImportMsgList) to `user`'s view.
+    /// Adds local-only messages all or none: a batch with one it cannot take (an ID that
+    /// exists, twice in the batch, a user not in the group) saves nothing.
+    pub fn add_locals(&mut self, user: &str, messages: Vec<StoredMessage>) -> ConvResult<Vec<Arc<StoredMessage>>> {
+        if self.key.conv_type() == ConvType::Group {
+            self.require_member(user)?;
+        }
+        let viewer = self.viewer(user)?;
+        let mut ids = std::collections::HashSet::with_capacity(messages.len());
+        for m in &messages {
+            if !ids.insert(&*m.id) || self.seq_by_id(&m.id).is_some() || viewer.find_local(&m.id).is_some() {
+                return Err(ConvError::InvalidParam(format!("message id {} already exists", m.id)));
+            }
+        }
+        messages.into_iter().map(|m| self.add_local(user, m)).collect()
+    }
+
     pub fn add_local(&mut self, user: &str, message: StoredMessage) -> ConvResult<Arc<StoredMessage>> {
         if self.key.conv_type() == ConvType::Group {
             self.require_member(user)?;

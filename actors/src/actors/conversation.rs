@@ -847,27 +847,19 @@ impl ConversationActor {
                 self.reply_after_write(ctx, res, reply);
             }
             ConvOp::SaveLocal { user, messages, reply } => {
-                let mut saved = Vec::with_capacity(messages.len());
-                let mut failure = None;
-                for m in messages {
-                    match self.log().add_local(&user, m) {
-                        Ok(s) => saved.push(s),
-                        Err(e) => {
-                            failure = Some(e);
-                            break;
-                        }
+                // All or none, so an error never comes after some were saved.
+                let saved = match self.log().add_locals(&user, messages) {
+                    Ok(saved) => saved,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
                     }
-                }
+                };
                 let views: Vec<MessageView> = saved.iter().map(|m| self.log().view_of(&user, m)).collect();
                 self.flush(
                     ctx,
                     Some(Box::new(move |_act: &mut Self, _ctx: &mut Context<Self>, res: Result<(), StoreError>| {
-                        let out = match (res, failure) {
-                            (Err(e), _) => Err(store_err(e)),
-                            (Ok(()), Some(e)) => Err(e),
-                            (Ok(()), None) => Ok(views),
-                        };
-                        let _ = reply.send(out);
+                        let _ = reply.send(res.map(|()| views).map_err(store_err));
                     })),
                 );
             }
