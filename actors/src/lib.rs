@@ -38,6 +38,7 @@ pub mod message;
 pub mod os_random;
 pub mod rate_limit;
 pub mod search;
+pub mod seq_ranges;
 pub mod store;
 pub mod telemetry;
 pub mod users;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::message::{LocalCustomData, StoredMessage};
+use crate::seq_ranges::SeqRanges;
 
 /// `TIMGroupMemberRole` numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -76,8 +77,8 @@ pub struct MemberState {
     pub roaming_cleared: u64,
     pub local_deleted: BTreeSet<u64>,
     pub roaming_deleted: BTreeSet<u64>,
-    /// Seqs that were not delivered because of the receive option.
-    pub undelivered: BTreeSet<u64>,
+    /// Seqs that were not delivered because of the receive option (in runs: see `SeqRanges`).
+    pub undelivered: SeqRanges,
     /// Local custom data of shared messages, by seq.
     pub custom: BTreeMap<u64, LocalCustomData>,
     /// Local custom data of local-only messages, by local id.
@@ -105,7 +106,7 @@ impl MemberState {
             roaming_cleared: 0,
             local_deleted: BTreeSet::new(),
             roaming_deleted: BTreeSet::new(),
-            undelivered: BTreeSet::new(),
+            undelivered: SeqRanges::default(),
             custom: BTreeMap::new(),
             local_custom: BTreeMap::new(),
             next_local_id: 1,
@@ -124,7 +125,7 @@ impl MemberState {
         match view {
             ViewKind::Roaming => true,
             ViewKind::Local => {
-                seq > self.local_cleared && !self.local_deleted.contains(&seq) && !self.undelivered.contains(&seq)
+                seq > self.local_cleared && !self.local_deleted.contains(&seq) && !self.undelivered.contains(seq)
             }
         }
     }
