@@ -127,3 +127,58 @@ fn the_readme_example_runs() {
     assert!(out.contains("login: code 0") && out.contains("send: code 0"), "{out}");
     assert!(out.contains("\"text_elem_content\":\"hello\""), "{out}");
 }
+
+/// Runs `program`, killing it if it has not finished within `limit` (a deadlock must fail
+/// the test, not hang it).
+fn run_within(program: &Path, args: &[&str], limit: std::time::Duration) -> String {
+    let child = Command::new(program)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the program runs");
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(limit).is_err() {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            return true;
+        }
+        false
+    });
+    let output = child.wait_with_output().expect("the program ends");
+    let _ = done_tx.send(());
+    let killed = watchdog.join().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(!killed, "{} hung for {limit:?} (a deadlock):\n{stdout}", program.display());
+    assert!(
+        output.status.success(),
+        "{} failed ({}):\n{stdout}\n{}",
+        program.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn listeners_may_change_listeners() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("listener_reentry");
+    compile("listener_reentry.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(60));
+    assert!(out.contains("all checks passed"), "{out}");
+}
+
+#[test]
+fn logout_from_a_callback_with_the_queue_full_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("logout_in_callback");
+    compile("logout_in_callback.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
+    assert!(out.contains("all checks passed"), "{out}");
+}

@@ -1,13 +1,17 @@
 //! The callback thread. Every C callback (call results, progress, listeners) runs on this one
 //! thread, never on the caller's stack, in the order it was posted — so the callbacks of one
 //! conversation arrive in order. `TIMUninit` waits for every accepted call's final callback.
+//! A callback that makes a call whose callback is posted at once (`TIMLogout`, a refused
+//! login) never waits on the queue its own thread drains: see `OWN_OVERFLOW`.
 
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Sender, TrySendError};
 use parking_lot::{Condvar, Mutex};
 
 use super::cstr::to_c;
@@ -54,10 +58,26 @@ impl Drop for CallInFlight {
     }
 }
 
+thread_local! {
+    /// Set on the callback thread.
+    static ON_CALLBACK_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// Jobs the callback thread posted to itself while the queue was full (a callback that
+    /// calls `TIMLogout`, say): it runs them after the job it is in, instead of waiting on
+    /// the queue only it drains.
+    static OWN_OVERFLOW: RefCell<VecDeque<Job>> = const { RefCell::new(VecDeque::new()) };
+}
+
 impl Poster {
     pub fn post(&self, job: impl FnOnce() + Send + 'static) {
+        let job: Job = Box::new(job);
+        if ON_CALLBACK_THREAD.get() {
+            if let Err(TrySendError::Full(job)) = self.tx.try_send(job) {
+                OWN_OVERFLOW.with(|o| o.borrow_mut().push_back(job));
+            }
+            return;
+        }
         // Bounded: a stalled app callback slows producers down instead of growing memory.
-        let _ = self.tx.send(Box::new(job));
+        let _ = self.tx.send(job);
     }
 
     pub fn begin_call(&self) -> CallInFlight {
@@ -101,9 +121,14 @@ impl CallbackThread {
     pub fn start() -> std::io::Result<CallbackThread> {
         let (tx, rx) = crossbeam_channel::bounded::<Job>(65536);
         let handle = std::thread::Builder::new().name("timsg-callbacks".into()).spawn(move || {
+            ON_CALLBACK_THREAD.set(true);
+            // An app callback that unwinds (a C++ exception) must not end the thread.
+            let run = |job: Job| drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
             for job in rx {
-                // An app callback that unwinds (a C++ exception) must not end the thread.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                run(job);
+                while let Some(own) = OWN_OVERFLOW.with(|o| o.borrow_mut().pop_front()) {
+                    run(own);
+                }
             }
         })?;
         let inflight = Arc::new(InFlight::default());

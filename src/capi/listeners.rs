@@ -88,7 +88,10 @@ fn call_json(cb: Option<(JsonCallback, UserData)>, json: &str) {
 fn deliver(event: &Event) {
     // Upload progress reaches its callback as the message and three numbers, not one JSON text.
     if let Event::UploadProgress { message, index, current, total } = event {
-        if let Some((Some(f), ud)) = LISTENERS.lock().upload {
+        // The registry's lock is let go before the app's function runs: a listener may set or
+        // remove listeners (the lock is not reentrant).
+        let upload = LISTENERS.lock().upload;
+        if let Some((Some(f), ud)) = upload {
             let msg = to_c(&serde_json::to_string(&ViewJson(message)).unwrap_or_default());
             let num = |n: u64| n.min(u64::from(u32::MAX)) as u32;
             // SAFETY: a function pointer the app registered for this signature.
@@ -106,9 +109,20 @@ fn deliver(event: &Event) {
                 unsafe { f(j.as_ptr(), ud.0) };
             }
         }
-        Listener::MsgReadedReceipt => call_json(LISTENERS.lock().receipt, &json),
-        Listener::MsgRevoke => call_json(LISTENERS.lock().revoke, &json),
-        Listener::MsgUpdate => call_json(LISTENERS.lock().update, &json),
+        // Each pointer is copied out first: a temporary guard in the argument would hold the
+        // lock while the app's function runs.
+        Listener::MsgReadedReceipt => {
+            let cb = LISTENERS.lock().receipt;
+            call_json(cb, &json);
+        }
+        Listener::MsgRevoke => {
+            let cb = LISTENERS.lock().revoke;
+            call_json(cb, &json);
+        }
+        Listener::MsgUpdate => {
+            let cb = LISTENERS.lock().update;
+            call_json(cb, &json);
+        }
         // Taken care of above, from the event itself.
         Listener::MsgElemUploadProgress => {}
     }
