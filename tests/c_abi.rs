@@ -66,16 +66,7 @@ fn compile(source: &str, out: &Path, cxx: bool) {
 }
 
 fn run(program: &Path, args: &[&str]) -> String {
-    let output = Command::new(program).args(args).output().expect("the program runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(
-        output.status.success(),
-        "{} failed ({}):\n{stdout}\n{}",
-        program.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+    run_within(program, args, std::time::Duration::from_secs(300))
 }
 
 #[test]
