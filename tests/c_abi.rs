@@ -173,3 +173,14 @@ fn logout_from_a_callback_with_the_queue_full_does_not_deadlock() {
     let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
     assert!(out.contains("all checks passed"), "{out}");
 }
+
+#[test]
+fn uninit_answers_every_call_once_even_from_a_callback() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("uninit_in_flight");
+    compile("uninit_in_flight.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(180));
+    assert!(out.contains("all checks passed"), "{out}");
+}

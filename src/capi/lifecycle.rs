@@ -2,17 +2,24 @@
 //! `TIMGetSDKVersion`, `TIMGetServerTime`.
 //!
 //! `TIMInit`'s JSON config takes the SDK's `sdk_config_config_file_path` (the data directory)
-//! and two keys of ours: `timsg_config_secret_key` (also the `TIMSG_SECRET_KEY` environment
-//! variable) and `timsg_config_durability` (`fsync`, `os`, `memory`). With a secret key,
-//! `TIMLogin` verifies UserSig v2; without one it accepts any UserSig and logs a warning.
+//! and keys of ours (see [`config_from`]). With a secret key, `TIMLogin` verifies UserSig v2;
+//! without one it accepts any UserSig and logs a warning.
+//!
+//! `TIMUninit` waits for every accepted call's final callback, at most
+//! `timsg_config_uninit_wait_ms` (30 s by default); what is still unanswered then gets
+//! `ERR_SDK_COMM_INTERRUPT` (7009), so every accepted call has its callback exactly once.
+//! Called from a callback it cannot wait where it is (the callbacks it waits for run on that
+//! thread): it returns at once and the instance closes on a thread of its own after the
+//! callback returns; the next `TIMInit` waits for that.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::callbacks::{CallbackThread, CommCallback, UserData};
+use super::callbacks::{self, CallbackThread, CommCallback, UserData};
 use super::cstr;
 use super::listeners;
 use super::state::{self, LoginState, Sdk, guarded};
@@ -28,7 +35,22 @@ pub const LOGIN_STATUS_UNLOGINED: c_int = 3;
 /// The callback code when another user is logged in (`ERR_SDK_INVALID_OPERATION`).
 pub const ERR_SDK_INVALID_OPERATION: i32 = 7014;
 
-fn config_from(json: Option<&str>) -> Result<(RuntimeConfig, Option<String>), i32> {
+/// How long `TIMUninit` waits for owed callbacks by default.
+const DEFAULT_UNINIT_WAIT: Duration = Duration::from_secs(30);
+/// After answering the rest with 7009, how long those callbacks get to run.
+const UNINIT_GRACE: Duration = Duration::from_secs(5);
+
+/// `TIMInit`'s settings: the runtime's, the secret key, the uninit wait.
+struct InitConfig {
+    runtime: RuntimeConfig,
+    secret_key: Option<String>,
+    uninit_wait: Duration,
+}
+
+/// Reads `TIMInit`'s JSON: `sdk_config_config_file_path` (the data directory), and ours:
+/// `timsg_config_secret_key` (also the `TIMSG_SECRET_KEY` environment variable),
+/// `timsg_config_durability` (`fsync`, `os`, `memory`), `timsg_config_uninit_wait_ms`.
+fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
     let v: Value = match json.map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => crate::wire::lenient::from_str(j).map_err(|_| code::TIM_ERR_JSON)?,
         None => Value::Object(Default::default()),
@@ -46,7 +68,11 @@ fn config_from(json: Option<&str>) -> Result<(RuntimeConfig, Option<String>), i3
         .map(str::to_string)
         .or_else(|| std::env::var("TIMSG_SECRET_KEY").ok())
         .filter(|k| !k.is_empty());
-    Ok((config, secret))
+    let uninit_wait = match v.get("timsg_config_uninit_wait_ms") {
+        None => DEFAULT_UNINIT_WAIT,
+        Some(ms) => Duration::from_millis(ms.as_u64().ok_or(code::TIM_ERR_PARAM)?),
+    };
+    Ok(InitConfig { runtime: config, secret_key: secret, uninit_wait })
 }
 
 /// # Safety
@@ -59,7 +85,15 @@ pub unsafe extern "C" fn TIMInit(sdk_app_id: u64, json_sdk_config: *const c_char
         }
         // SAFETY: the caller passes NULL or a C string.
         let json = unsafe { cstr::opt(json_sdk_config) }?;
-        let (config, secret_key) = config_from(json)?;
+        let InitConfig { runtime: config, secret_key, uninit_wait } = config_from(json)?;
+        // The previous instance may still be closing (uninit from a callback); it holds the
+        // data directory until it is done. From that instance's own callback thread it cannot
+        // be waited for: the open below then fails if the directory is the same.
+        if !callbacks::on_callback_thread()
+            && let Some(previous) = state::take_retiring()
+        {
+            let _ = previous.join();
+        }
         let runtime = Runtime::open(config).map_err(|e| {
             tracing::error!(error = %e, "TIMInit cannot open the runtime");
             code::TIM_ERR_PARAM
@@ -71,7 +105,16 @@ pub unsafe extern "C" fn TIMInit(sdk_app_id: u64, json_sdk_config: *const c_char
             .build()
             .map_err(|_| code::TIM_ERR_PARAM)?;
         let callbacks = CallbackThread::start().map_err(|_| code::TIM_ERR_PARAM)?;
-        let sdk = Sdk { sdk_app_id, secret_key, runtime, driver, callbacks, login: Default::default() };
+        let sdk = Sdk {
+            sdk_app_id,
+            secret_key,
+            runtime,
+            driver,
+            callbacks,
+            login: Default::default(),
+            closing: AtomicBool::new(false),
+            uninit_wait,
+        };
         if !state::install(sdk) {
             // Another thread initialized first; this instance goes away.
             return Ok(());
@@ -84,24 +127,58 @@ pub unsafe extern "C" fn TIMInit(sdk_app_id: u64, json_sdk_config: *const c_char
 pub extern "C" fn TIMUninit() -> c_int {
     guarded(|| {
         let sdk = state::take().ok_or(code::TIM_ERR_SDKUNINIT)?;
+        sdk.closing.store(true, Ordering::SeqCst);
         end_login(&sdk);
-        if !sdk.callbacks.wait_idle(Duration::from_secs(30)) {
-            tracing::warn!("TIMUninit: calls still pending after 30 s");
-        }
-        match Arc::try_unwrap(sdk) {
-            Ok(sdk) => {
-                sdk.driver.shutdown_timeout(Duration::from_secs(5));
-                sdk.callbacks.stop();
-                sdk.runtime.shutdown();
-            }
-            Err(sdk) => {
-                // A call on another thread still holds the SDK: stop what can be stopped.
-                sdk.callbacks.stop();
-                sdk.runtime.shutdown();
-            }
+        if callbacks::on_callback_thread() {
+            let closer = std::thread::Builder::new()
+                .name("timsg-uninit".into())
+                .spawn(move || retire(sdk))
+                .map_err(|_| code::TIM_ERR_PARAM)?;
+            state::set_retiring(closer);
+        } else {
+            retire(sdk);
         }
         Ok(())
     })
+}
+
+/// Settles every owed callback (answering what is left at the deadline with 7009), then stops
+/// the driver, the callback thread and the runtime.
+fn retire(sdk: Arc<Sdk>) {
+    let start = Instant::now();
+    let settled = sdk.callbacks.settle(start + sdk.uninit_wait, start + sdk.uninit_wait + UNINIT_GRACE);
+    if settled.interrupted > 0 {
+        tracing::warn!(
+            calls = settled.interrupted,
+            waited_ms = sdk.uninit_wait.as_millis() as u64,
+            "TIMUninit: calls still unanswered were answered with ERR_SDK_COMM_INTERRUPT"
+        );
+    }
+    if !settled.all_ran {
+        tracing::warn!("TIMUninit: an app callback is still running; closing without it");
+    }
+    // A call on another thread may hold the instance for a moment (it is refused: closing).
+    let mut sdk = sdk;
+    let held_until = Instant::now() + Duration::from_secs(1);
+    loop {
+        match Arc::try_unwrap(sdk) {
+            Ok(owned) => {
+                owned.driver.shutdown_timeout(Duration::from_secs(5));
+                owned.callbacks.stop(Instant::now() + UNINIT_GRACE);
+                owned.runtime.shutdown();
+                return;
+            }
+            Err(shared) if Instant::now() < held_until => {
+                sdk = shared;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(shared) => {
+                shared.callbacks.stop(Instant::now() + UNINIT_GRACE);
+                shared.runtime.shutdown();
+                return;
+            }
+        }
+    }
 }
 
 fn end_login(sdk: &Sdk) {
@@ -129,12 +206,15 @@ pub unsafe extern "C" fn TIMLogin(
         // SAFETY: as above.
         let sig = unsafe { cstr::opt(user_sig) }?.unwrap_or("").to_string();
         let poster = sdk.callbacks.poster().ok_or(code::TIM_ERR_SDKUNINIT)?;
-        let ud = UserData(user_data);
-        let done = poster.begin_call();
+        let owed = poster.begin_call(cb, UserData(user_data));
+        if sdk.is_closing() {
+            owed.withdraw();
+            return Err(code::TIM_ERR_SDKUNINIT);
+        }
         if let Some(key) = &sdk.secret_key {
             let now = sdk.runtime.engine().now_ms() / 1000;
             if let Err(e) = usersig::verify(&sig, sdk.sdk_app_id, key, &user, now) {
-                poster.comm(cb, e.code, e.desc, String::new(), ud, Some(done));
+                owed.pay(e.code, e.desc, String::new());
                 return Ok(());
             }
         } else {
@@ -147,13 +227,13 @@ pub unsafe extern "C" fn TIMLogin(
             } else {
                 (ERR_SDK_INVALID_OPERATION, format!("{} is logged in; call TIMLogout first", current.session.user_id()))
             };
-            poster.comm(cb, code, desc, String::new(), ud, Some(done));
+            owed.pay(code, desc, String::new());
             return Ok(());
         }
         let session = match sdk.runtime.login(&user) {
             Ok(s) => Arc::new(s),
             Err(e) => {
-                poster.comm(cb, e.code, e.desc, String::new(), ud, Some(done));
+                owed.pay(e.code, e.desc, String::new());
                 return Ok(());
             }
         };
@@ -167,7 +247,7 @@ pub unsafe extern "C" fn TIMLogin(
         });
         *login = Some(LoginState { session, pump });
         drop(login);
-        poster.comm(cb, code::ERR_SUCC, String::new(), String::new(), ud, Some(done));
+        owed.pay(code::ERR_SUCC, String::new(), String::new());
         Ok(())
     })
 }
@@ -178,8 +258,7 @@ pub extern "C" fn TIMLogout(cb: CommCallback, user_data: *const c_void) -> c_int
         let sdk = state::sdk()?;
         let poster = sdk.callbacks.poster().ok_or(code::TIM_ERR_SDKUNINIT)?;
         end_login(&sdk);
-        let done = poster.begin_call();
-        poster.comm(cb, code::ERR_SUCC, String::new(), String::new(), UserData(user_data), Some(done));
+        poster.begin_call(cb, UserData(user_data)).pay(code::ERR_SUCC, String::new(), String::new());
         Ok(())
     })
 }

@@ -3,6 +3,9 @@
 
 use std::ffi::c_void;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
@@ -25,9 +28,36 @@ pub struct Sdk {
     pub driver: tokio::runtime::Runtime,
     pub callbacks: CallbackThread,
     pub login: Mutex<Option<LoginState>>,
+    /// Raised by `TIMUninit` before it logs out: a call racing it is refused with
+    /// `TIM_ERR_SDKUNINIT`, never accepted after the wait for owed callbacks began.
+    pub closing: AtomicBool,
+    /// How long `TIMUninit` waits for owed callbacks before answering the rest with 7009.
+    pub uninit_wait: Duration,
+}
+
+impl Sdk {
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
 }
 
 static SDK: RwLock<Option<Arc<Sdk>>> = RwLock::new(None);
+
+/// An instance `TIMUninit` is still closing on a thread of its own (it was called from a
+/// callback, so it could not wait where it was called).
+static RETIRING: Mutex<Option<JoinHandle<()>>> = Mutex::new(None);
+
+pub fn set_retiring(handle: JoinHandle<()>) {
+    if let Some(previous) = RETIRING.lock().replace(handle) {
+        let _ = previous.join();
+    }
+}
+
+/// The instance still closing, if any: `TIMInit` waits for it before it opens the data
+/// directory again.
+pub fn take_retiring() -> Option<JoinHandle<()>> {
+    RETIRING.lock().take()
+}
 
 pub fn install(sdk: Sdk) -> bool {
     let mut slot = SDK.write();
@@ -50,7 +80,10 @@ pub fn sdk() -> Result<Arc<Sdk>, i32> {
 /// The SDK and the logged-in user's session, or `TIM_ERR_SDKUNINIT` / `TIM_ERR_NOTLOGIN`.
 pub fn logged_in() -> Result<(Arc<Sdk>, Arc<Session>, Poster), i32> {
     let sdk = sdk()?;
-    let session = sdk.login.lock().as_ref().map(|l| l.session.clone()).ok_or(code::TIM_ERR_NOTLOGIN)?;
+    let session = sdk.login.lock().as_ref().map(|l| l.session.clone());
+    let Some(session) = session else {
+        return Err(if sdk.is_closing() { code::TIM_ERR_SDKUNINIT } else { code::TIM_ERR_NOTLOGIN });
+    };
     let poster = sdk.callbacks.poster().ok_or(code::TIM_ERR_SDKUNINIT)?;
     Ok((sdk, session, poster))
 }
@@ -77,30 +110,37 @@ pub fn call_api(
     accepted: impl FnOnce(Option<&str>),
 ) -> Result<(), i32> {
     let (sdk, session, poster) = logged_in()?;
-    let ud = UserData(user_data);
+    // Owed before the call starts and refused if `TIMUninit` has begun: either uninit sees
+    // this call and waits for it, or the call sees uninit and never starts.
+    let owed = poster.begin_call(cb, UserData(user_data));
+    if sdk.is_closing() {
+        owed.withdraw();
+        return Err(code::TIM_ERR_SDKUNINIT);
+    }
     let started = match dispatch::begin(&session, call) {
         Ok(a) => a,
-        Err(e) if e.is_synchronous() => return Err(e.code),
+        Err(e) if e.is_synchronous() => {
+            owed.withdraw();
+            return Err(e.code);
+        }
         // A refusal that carries a callback code answers through the callback.
         Err(e) => {
-            let done = poster.begin_call();
-            poster.comm(cb, e.code, e.desc, String::new(), ud, Some(done));
+            owed.pay(e.code, e.desc, String::new());
             accepted(None);
             return Ok(());
         }
     };
     accepted(started.message_id.as_deref());
-    let done = poster.begin_call();
     sdk.driver.spawn(async move {
         let dispatch::Accepted { progress, completion, .. } = started;
         if let Some(mut progress) = progress {
             while let Some((current, total)) = progress.recv().await {
                 let json = crate::wire::params::MsgDownloadElemResult::progress(current, total);
-                poster.comm(cb, code::ERR_SUCC, String::new(), json.to_string(), ud, None);
+                owed.progress(code::ERR_SUCC, String::new(), json.to_string());
             }
         }
         let r = completion.await;
-        poster.comm(cb, r.code, r.desc, r.json_params, ud, Some(done));
+        owed.pay(r.code, r.desc, r.json_params);
     });
     Ok(())
 }
