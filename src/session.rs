@@ -57,6 +57,8 @@ pub struct Session {
     /// The newest committed message when this login began listening: what came later reaches
     /// the event stream live, so "missed" ends here (see `missed_events`).
     login_mark: i64,
+    /// Set by [`Session::logout`] (or the drop): a logout happens once.
+    logged_out: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Session {
@@ -66,14 +68,9 @@ impl std::fmt::Debug for Session {
 }
 
 impl Drop for Session {
-    /// Logging out: the user's downloads stop (114003) and its event stream closes, unless a
-    /// newer login of the same user replaced this one.
+    /// The last handle gone logs out, if [`Session::logout`] has not.
     fn drop(&mut self) {
-        if self.engine.is_current_login(&self.user, self.generation) {
-            self.engine.cancel_downloads(&self.user);
-            self.engine.record_logout(&self.user);
-        }
-        self.engine.unsubscribe(&self.user, self.generation);
+        self.logout();
     }
 }
 
@@ -125,7 +122,15 @@ impl Session {
                 return Err(tim(e));
             }
         };
-        Ok(Session { engine, user, access, generation, events: Mutex::new(Some(events)), login_mark })
+        Ok(Session {
+            engine,
+            user,
+            access,
+            generation,
+            events: Mutex::new(Some(events)),
+            login_mark,
+            logged_out: Default::default(),
+        })
     }
 
     /// The remote rules this session is under, if its caller is not the device.
@@ -147,6 +152,24 @@ impl Session {
         remote.limits.admit_conversations(&self.user, &c2c, self.engine.now_ms(), || {
             self.engine.conversations_of(&self.user).map_err(tim)
         })
+    }
+
+    /// Logs out now, even while calls of this session are still running: the user's
+    /// downloads stop (114003), its event stream closes, and the logout point is recorded —
+    /// so what those calls (or anyone) make happen from here on reaches the user at its next
+    /// login. Nothing happens to a newer login of the same user that replaced this one.
+    pub fn logout(&self) {
+        if self.logged_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        // Unsubscribed before the logout point is taken: an event published after this is
+        // stamped after it, and so counted as missed.
+        let current = self.engine.is_current_login(&self.user, self.generation);
+        self.engine.unsubscribe(&self.user, self.generation);
+        if current {
+            self.engine.cancel_downloads(&self.user);
+            self.engine.record_logout(&self.user);
+        }
     }
 
     pub fn user_id(&self) -> &str {

@@ -184,3 +184,14 @@ fn uninit_answers_every_call_once_even_from_a_callback() {
     let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(180));
     assert!(out.contains("all checks passed"), "{out}");
 }
+
+#[test]
+fn what_completes_after_a_logout_arrives_at_the_next_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("logout_in_flight");
+    compile("logout_in_flight.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
+    assert!(out.contains("all checks passed"), "{out}");
+}

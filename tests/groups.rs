@@ -176,3 +176,61 @@ async fn strangers_join_only_where_the_group_kind_and_add_option_allow() {
         .await
         .unwrap();
 }
+
+/// Counts the GroupTips (5) and GroupReports (8) among events, by group.
+fn tips_and_reports(events: &[Event]) -> (std::collections::BTreeSet<String>, std::collections::BTreeSet<String>) {
+    let (mut tips, mut reports) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+    for e in events {
+        if let Event::NewMessages { messages, .. } = e {
+            for m in messages {
+                let m = timsg::wire::view_to_json(m);
+                let e = &m["message_elem_array"][0];
+                match e["elem_type"].as_u64() {
+                    Some(5) => tips.insert(e["group_tips_elem_group_id"].as_str().unwrap().to_string()),
+                    Some(8) => reports.insert(e["group_report_elem_group_id"].as_str().unwrap().to_string()),
+                    _ => false,
+                };
+            }
+        }
+    }
+    (tips, reports)
+}
+
+#[tokio::test]
+async fn what_completes_after_a_logout_reaches_the_next_login() {
+    const GROUPS: usize = 40;
+    let mut h = Harness::default();
+    let owner = h.login("owner");
+    let creations: Vec<_> = (0..GROUPS)
+        .map(|i| {
+            let s = owner.clone();
+            let members = vec!["guest".to_string()];
+            tokio::spawn(async move { s.create_group(&format!("g{i}"), "G", GroupKind::Public, members).await })
+        })
+        .collect();
+    // Each creation makes a GroupReport for the owner and a GroupTips (the guest invited) in
+    // the group. The creations have not started (this runtime runs one task at a time): the logout is
+    // before every one of them completes, though they still hold the session.
+    owner.logout();
+    for c in creations {
+        c.await.unwrap().unwrap();
+    }
+    drop(owner);
+    let want: std::collections::BTreeSet<String> = (0..GROUPS).map(|i| format!("g{i}")).collect();
+
+    let again = h.login("owner");
+    let mut events = again.take_events_after_missed().await.unwrap();
+    let mut got = Vec::new();
+    while tips_and_reports(&got) != (want.clone(), want.clone()) {
+        let e = tokio::time::timeout(std::time::Duration::from_secs(5), events.recv()).await;
+        let e = e.unwrap_or_else(|_| panic!("missing after the logout: {:?}", tips_and_reports(&got))).unwrap();
+        got.push(e);
+    }
+    // Delivered once: the next login has none of them again, also after a restart.
+    drop(events);
+    drop(again);
+    h.reopen();
+    let third = h.login("owner");
+    let missed = third.missed_events().await.unwrap();
+    assert_eq!(tips_and_reports(&missed), Default::default(), "{missed:?}");
+}

@@ -505,6 +505,27 @@ impl Engine {
                 out.extend(self.call(&key, |reply| ConvOp::GetMissedEvents { user: u, since, reply }).await?);
             }
         }
+        // System notices (GroupReports) published since the logout; once read they go.
+        let notices = self.shared.store.notices_after(user, point.map_or(0, |(_, stamp)| stamp)).map_err(store_err)?;
+        if let Some(&(newest, _)) = notices.last() {
+            let messages = notices
+                .into_iter()
+                .map(|(_, message)| crate::message::MessageView {
+                    conv: crate::ids::ConvRef { conv_type: ConvType::System, id: "".into() },
+                    message: Arc::new(message),
+                    is_self: false,
+                    is_read: false,
+                    is_peer_read: false,
+                    custom: Default::default(),
+                })
+                .collect();
+            out.push(crate::events::Event::NewMessages { messages, notify: true });
+            let drop_op = WriteOp::DropNotices { user: user.clone(), upto: newest };
+            let _ = self
+                .shared
+                .store
+                .submit(crate::store::WriteRequest::new(vec![drop_op], crate::store::Completion::None));
+        }
         Ok(out)
     }
 

@@ -128,7 +128,7 @@ pub extern "C" fn TIMUninit() -> c_int {
     guarded(|| {
         let sdk = state::take().ok_or(code::TIM_ERR_SDKUNINIT)?;
         sdk.closing.store(true, Ordering::SeqCst);
-        end_login(&sdk);
+        end_login(&sdk, None);
         if callbacks::on_callback_thread() {
             let closer = std::thread::Builder::new()
                 .name("timsg-uninit".into())
@@ -181,12 +181,23 @@ fn retire(sdk: Arc<Sdk>) {
     }
 }
 
-fn end_login(sdk: &Sdk) {
-    if let Some(login) = sdk.login.lock().take() {
-        login.pump.abort();
-        // Dropping the last session handle logs the user out (downloads stop, the logout
-        // point is recorded).
-        drop(login.session);
+/// Logs the user out now, not when the last call in flight lets go of the session: what
+/// those calls complete after this (a group created, its report) is for the next login. The
+/// events published before it still reach the listeners; then `done` (`TIMLogout`'s
+/// callback) is paid.
+fn end_login(sdk: &Sdk, done: Option<callbacks::OwedCallback>) {
+    let login = sdk.login.lock().take();
+    let Some(login) = login else {
+        if let Some(done) = done {
+            done.pay(code::ERR_SUCC, String::new(), String::new());
+        }
+        return;
+    };
+    login.session.logout();
+    if let Some(done) = done
+        && let Err(done) = login.logout_done.send(done)
+    {
+        done.pay(code::ERR_SUCC, String::new(), String::new());
     }
 }
 
@@ -237,15 +248,20 @@ pub unsafe extern "C" fn TIMLogin(
                 return Ok(());
             }
         };
-        // What reached the user while logged out goes to the listeners first, then live events.
+        // What reached the user while logged out goes to the listeners first, then live
+        // events until the logout closes the stream; then the logout's callback.
         let (s2, p2) = (session.clone(), poster.clone());
-        let pump = sdk.driver.spawn(async move {
+        let (logout_done, logged_out) = tokio::sync::oneshot::channel::<callbacks::OwedCallback>();
+        sdk.driver.spawn(async move {
             if let Some(events) = s2.take_events_after_missed().await {
                 drop(s2);
                 listeners::pump(events, p2).await;
             }
+            if let Ok(done) = logged_out.await {
+                done.pay(code::ERR_SUCC, String::new(), String::new());
+            }
         });
-        *login = Some(LoginState { session, pump });
+        *login = Some(LoginState { session, logout_done });
         drop(login);
         owed.pay(code::ERR_SUCC, String::new(), String::new());
         Ok(())
@@ -257,8 +273,7 @@ pub extern "C" fn TIMLogout(cb: CommCallback, user_data: *const c_void) -> c_int
     guarded(|| {
         let sdk = state::sdk()?;
         let poster = sdk.callbacks.poster().ok_or(code::TIM_ERR_SDKUNINIT)?;
-        end_login(&sdk);
-        poster.begin_call(cb, UserData(user_data)).pay(code::ERR_SUCC, String::new(), String::new());
+        end_login(&sdk, Some(poster.begin_call(cb, UserData(user_data))));
         Ok(())
     })
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
 
-use super::callbacks::{CallbackThread, CommCallback, Poster, UserData};
+use super::callbacks::{CallbackThread, CommCallback, OwedCallback, Poster, UserData};
 use crate::dispatch::{self, ApiCall};
 use crate::error::code;
 use crate::runtime::Runtime;
@@ -17,7 +17,9 @@ use crate::session::Session;
 
 pub struct LoginState {
     pub session: Arc<Session>,
-    pub pump: tokio::task::JoinHandle<()>,
+    /// Hands `TIMLogout`'s callback to the event pump, which pays it once it has delivered
+    /// every event published before the logout.
+    pub logout_done: tokio::sync::oneshot::Sender<OwedCallback>,
 }
 
 pub struct Sdk {

@@ -643,6 +643,8 @@ impl ConversationActor {
         }
     }
 
+    /// Publishes a GroupReport to `user` and keeps it as a notice: a user logged out now gets
+    /// it at its next login (one logged in gets it live, and at no login after).
     fn publish_report(&self, user: &UserId, report: GroupReportElement) {
         let message = Arc::new(StoredMessage {
             id: format!("report-{}-{}", report.group_id, fastrand::u64(..)).into(),
@@ -665,7 +667,13 @@ impl ConversationActor {
             is_peer_read: false,
             custom: LocalCustomData::default(),
         };
-        self.shared.events.publish(user, Event::NewMessages { messages: vec![view], notify: true });
+        self.shared.events.publish(user, Event::NewMessages { messages: vec![view.clone()], notify: true });
+        // Stamped after it is published: a logout between the two can make a login deliver
+        // it again, never lose it (a logout unsubscribes before it takes its own stamp).
+        let notice = WriteOp::AddNotice { user: user.clone(), stamp: self.shared.stamp(), message: view.message };
+        if let Err(e) = self.shared.store.submit(WriteRequest::new(vec![notice], Completion::None)) {
+            tracing::warn!(user = %user, error = %e, "a group report is not kept for the next login");
+        }
     }
 
     /// Loads the messages before the window (see `ConversationLog::prepend_older`).

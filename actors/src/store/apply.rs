@@ -102,6 +102,14 @@ pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**user, mark, *stamp as i64])?;
         }
+        WriteOp::AddNotice { user, stamp, message } => {
+            tx.prepare_cached("INSERT OR REPLACE INTO notices (user, stamp, record) VALUES (?1, ?2, ?3)")?
+                .execute(params![&**user, *stamp as i64, record_of(message)])?;
+        }
+        WriteOp::DropNotices { user, upto } => {
+            tx.prepare_cached("DELETE FROM notices WHERE user = ?1 AND stamp <= ?2")?
+                .execute(params![&**user, *upto as i64])?;
+        }
         WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
             tx.prepare_cached(
                 "INSERT INTO c2c_receive_opts (owner, peer, opt) VALUES (?1, ?2, ?3)

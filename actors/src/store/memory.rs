@@ -10,7 +10,7 @@
 //! a growing `Vec` or hash map copied everything at each doubling, 10–30 ms pauses at a
 //! quarter of a million messages. The maps hash with foldhash, cheaper than SipHash here.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use foldhash::HashMap as FastMap;
 use std::sync::Arc;
@@ -62,6 +62,8 @@ pub(super) struct Tables {
     groups: HashMap<Arc<str>, String>,
     c2c_opts: HashMap<UserId, HashMap<String, u32>>,
     users: HashMap<UserId, (i64, u64)>,
+    /// System notices per user by stamp (see the SQLite `notices` table).
+    notices: HashMap<UserId, BTreeMap<u64, Arc<StoredMessage>>>,
     blobs: HashMap<String, i64>,
 }
 
@@ -160,6 +162,14 @@ impl Tables {
             }
             WriteOp::SetOfflineMark { user, mark, stamp } => {
                 self.users.insert(user.clone(), (*mark, *stamp));
+            }
+            WriteOp::AddNotice { user, stamp, message } => {
+                self.notices.entry(user.clone()).or_default().insert(*stamp, message.clone());
+            }
+            WriteOp::DropNotices { user, upto } => {
+                if let Some(n) = self.notices.get_mut(user) {
+                    *n = n.split_off(&(upto + 1));
+                }
             }
         }
     }
@@ -322,6 +332,12 @@ impl MemoryStore {
 
     pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
         Ok(self.tables.read().users.get(user).copied())
+    }
+
+    pub fn notices_after(&self, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
+        let t = self.tables.read();
+        let Some(n) = t.notices.get(user) else { return Ok(Vec::new()) };
+        Ok(n.range(after.saturating_add(1)..).map(|(s, m)| (*s, StoredMessage::clone(m))).collect())
     }
 
     pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {

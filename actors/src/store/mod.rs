@@ -256,6 +256,14 @@ impl Store {
         }
     }
 
+    /// `user`'s system notices (GroupReports) stamped after `after`, oldest first.
+    pub fn notices_after(&self, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::notices_after(c, user, after)),
+            Backend::Memory(m) => m.notices_after(user, after),
+        }
+    }
+
     /// Shared messages from others in `user`'s conversations committed after `after` and up to
     /// `upto` (marks from [`Store::newest_message_mark`]), per conversation, in commit order.
     pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {

@@ -173,6 +173,18 @@ pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>,
         .optional()?)
 }
 
+/// `user`'s system notices stamped after `after`, oldest first.
+pub fn notices_after(conn: &Connection, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT stamp, record FROM notices WHERE user = ?1 AND stamp > ?2 ORDER BY stamp")?;
+    let mut rows = stmt.query(params![user, after.min(i64::MAX as u64) as i64])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push((row.get::<_, i64>(0)? as u64, decode(&row.get::<_, String>(1)?)?));
+    }
+    Ok(out)
+}
+
 /// Shared messages from others in `user`'s conversations committed after `after` and up to
 /// `upto` (marks from [`newest_message_mark`]), per conversation.
 pub fn messages_between(

@@ -14,14 +14,54 @@ use super::StoreError;
 /// One change to the database. Serialized into the journal as it is.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum WriteOp {
-    InsertShared { conv: Arc<str>, message: Arc<StoredMessage> },
-    UpdateShared { conv: Arc<str>, message: Arc<StoredMessage> },
-    UpsertMember { conv: Arc<str>, user: UserId, state: String },
-    InsertLocal { conv: Arc<str>, owner: UserId, message: Arc<StoredMessage> },
-    DeleteLocal { conv: Arc<str>, owner: UserId, local_id: u64 },
-    UpsertGroup { conv: Arc<str>, info: String },
-    SetC2cReceiveOpt { owner: UserId, peer: String, opt: u32 },
-    SetOfflineMark { user: UserId, mark: i64, stamp: u64 },
+    InsertShared {
+        conv: Arc<str>,
+        message: Arc<StoredMessage>,
+    },
+    UpdateShared {
+        conv: Arc<str>,
+        message: Arc<StoredMessage>,
+    },
+    UpsertMember {
+        conv: Arc<str>,
+        user: UserId,
+        state: String,
+    },
+    InsertLocal {
+        conv: Arc<str>,
+        owner: UserId,
+        message: Arc<StoredMessage>,
+    },
+    DeleteLocal {
+        conv: Arc<str>,
+        owner: UserId,
+        local_id: u64,
+    },
+    UpsertGroup {
+        conv: Arc<str>,
+        info: String,
+    },
+    SetC2cReceiveOpt {
+        owner: UserId,
+        peer: String,
+        opt: u32,
+    },
+    SetOfflineMark {
+        user: UserId,
+        mark: i64,
+        stamp: u64,
+    },
+    /// A system notice for `user` (a GroupReport), kept until a login has delivered it.
+    AddNotice {
+        user: UserId,
+        stamp: u64,
+        message: Arc<StoredMessage>,
+    },
+    /// `user`'s notices up to `upto` were delivered: they go.
+    DropNotices {
+        user: UserId,
+        upto: u64,
+    },
 }
 
 impl WriteOp {
@@ -36,14 +76,19 @@ impl WriteOp {
             | WriteOp::DeleteLocal { conv, .. }
             | WriteOp::UpsertGroup { conv, .. } => conv,
             WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
-            WriteOp::SetOfflineMark { user, .. } => user,
+            WriteOp::SetOfflineMark { user, .. }
+            | WriteOp::AddNotice { user, .. }
+            | WriteOp::DropNotices { user, .. } => user,
         }
     }
 
     /// The conversation (storage key) this op writes to, if it is a conversation's op.
     pub fn conversation(&self) -> Option<&Arc<str>> {
         match self {
-            WriteOp::SetC2cReceiveOpt { .. } | WriteOp::SetOfflineMark { .. } => None,
+            WriteOp::SetC2cReceiveOpt { .. }
+            | WriteOp::SetOfflineMark { .. }
+            | WriteOp::AddNotice { .. }
+            | WriteOp::DropNotices { .. } => None,
             other => Some(other.read_key()),
         }
     }

@@ -57,6 +57,14 @@ CREATE TABLE IF NOT EXISTS users (
     offline_mark INTEGER NOT NULL,
     logout_stamp INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- System notices (GroupReports) per user, by event stamp, until a login has delivered them:
+-- those published after a logout reach the user at its next login.
+CREATE TABLE IF NOT EXISTS notices (
+    user   TEXT    NOT NULL,
+    stamp  INTEGER NOT NULL,
+    record TEXT    NOT NULL,
+    PRIMARY KEY (user, stamp)
+) WITHOUT ROWID;
 -- Committed messages referring to each stored blob.
 CREATE TABLE IF NOT EXISTS blobs (
     hash TEXT PRIMARY KEY,
