@@ -4,18 +4,34 @@
 //! before the login, revokes and read receipts of its time away) is read from the store after.
 //! Handing both to one stream in that order — missed first, then live — keeps every
 //! conversation's messages in seq order; a message that is both (committed just before the
-//! login, published just after) is delivered once.
+//! login, published just after) is delivered once. So is a system notice (a GroupReport),
+//! which is kept until a stream hands it out: see [`CatchUpStream::acking_notices`].
 
 use std::collections::VecDeque;
 
 use timsg_actors::events::{Event, EventStream};
-use timsg_actors::ids::MsgId;
+use timsg_actors::ids::{ConvType, MsgId};
+use timsg_actors::message::MessageView;
+
+/// Told the IDs of the system notices a stream handed out.
+pub type NoticesDelivered = Box<dyn FnMut(Vec<MsgId>) + Send>;
 
 pub struct CatchUpStream {
     missed: VecDeque<Event>,
     live: EventStream,
-    /// IDs of the missed new messages not yet seen again on the live stream.
+    /// IDs of the missed new messages and notices not yet seen again on the live stream.
     overlap: foldhash::HashSet<MsgId>,
+    delivered: Option<NoticesDelivered>,
+}
+
+/// A system notice: kept by the store until delivered, and without a seq.
+fn is_notice(m: &MessageView) -> bool {
+    m.conv.conv_type == ConvType::System
+}
+
+/// Messages a login can see twice at its boundary: shared ones (by seq) and notices.
+fn may_overlap(m: &MessageView) -> bool {
+    m.message.seq != 0 || is_notice(m)
 }
 
 impl CatchUpStream {
@@ -27,22 +43,42 @@ impl CatchUpStream {
                 _ => None,
             })
             .flatten()
-            .filter(|m| m.message.seq != 0)
+            .filter(|m| may_overlap(m))
             .map(|m| m.message.id.clone())
             .collect();
-        CatchUpStream { missed: missed.into(), live, overlap }
+        CatchUpStream { missed: missed.into(), live, overlap, delivered: None }
+    }
+
+    /// Calls `delivered` with the IDs of what the store may keep as pending deliveries in
+    /// each event handed out, so it stops keeping them for a later login.
+    pub fn acking_notices(mut self, delivered: NoticesDelivered) -> CatchUpStream {
+        self.delivered = Some(delivered);
+        self
+    }
+
+    /// Reports what `event` hands out that the store may keep as a pending delivery: every
+    /// missed message (some of them were kept), and notices (kept before they are published).
+    fn handed_out(&mut self, event: Event, missed: bool) -> Event {
+        if let (Some(delivered), Event::NewMessages { messages, .. }) = (&mut self.delivered, &event) {
+            let ids: Vec<MsgId> =
+                messages.iter().filter(|m| missed || is_notice(m)).map(|m| m.message.id.clone()).collect();
+            if !ids.is_empty() {
+                delivered(ids);
+            }
+        }
+        event
     }
 
     /// The next event: missed ones first, then live ones not already delivered. `None` once
     /// the login ended.
     pub async fn recv(&mut self) -> Option<Event> {
         if let Some(e) = self.missed.pop_front() {
-            return Some(e);
+            return Some(self.handed_out(e, true));
         }
         loop {
             let e = self.live.recv().await?;
             if let Some(e) = self.without_overlap(e) {
-                return Some(e);
+                return Some(self.handed_out(e, false));
             }
         }
     }
@@ -55,7 +91,7 @@ impl CatchUpStream {
             return Some(event);
         }
         let Event::NewMessages { mut messages, notify } = event else { return Some(event) };
-        messages.retain(|m| m.message.seq == 0 || !self.overlap.remove(&m.message.id));
+        messages.retain(|m| !may_overlap(m) || !self.overlap.remove(&m.message.id));
         (!messages.is_empty()).then_some(Event::NewMessages { messages, notify })
     }
 }

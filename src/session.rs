@@ -17,7 +17,7 @@ use timsg_actors::member::{ReceiveOpt, ViewKind};
 use timsg_actors::message::{
     LocalCustomData, MessageContent, MessageLocator, MessageStatus, MessageView, StoredMessage,
 };
-use timsg_actors::search::{MAX_KEYWORDS, MAX_SENDERS, SearchQuery, SearchResult};
+use timsg_actors::search::{SearchQuery, SearchResult};
 use timsg_actors::{ConvError, Engine, PendingSend};
 
 use crate::access::limits::Limit;
@@ -162,8 +162,9 @@ impl Session {
         if self.logged_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        // Unsubscribed before the logout point is taken: an event published after this is
-        // stamped after it, and so counted as missed.
+        // The stream closes before the logout point is taken, so whatever was published to it
+        // is at or below the point (not missed again). A message committed before the point
+        // but published after the stream closed is kept for the next login by the event bus.
         let current = self.engine.is_current_login(&self.user, self.generation);
         self.engine.unsubscribe(&self.user, self.generation);
         if current {
@@ -201,7 +202,11 @@ impl Session {
             tracing::warn!(user = %self.user, error = %e, "cannot read what was missed while logged out");
             Vec::new()
         });
-        Some(CatchUpStream::new(missed, live))
+        let (engine, user) = (self.engine.clone(), self.user.clone());
+        Some(
+            CatchUpStream::new(missed, live)
+                .acking_notices(Box::new(move |ids| engine.deliveries_acknowledged(&user, ids))),
+        )
     }
 
     /// The shared identity of a conversation this user names, after the ID rules.
@@ -455,18 +460,7 @@ impl Session {
     // ---- TIMMsgSearchLocalMessages --------------------------------------------------------
 
     pub async fn search_local_messages(&self, query: SearchQuery) -> TimResult<SearchResult> {
-        if query.keywords.len() > MAX_KEYWORDS {
-            return Err(TimError::param(format!("at most {MAX_KEYWORDS} keywords")));
-        }
-        if query.senders.len() > MAX_SENDERS {
-            return Err(TimError::param(format!("at most {MAX_SENDERS} senders")));
-        }
-        if query.keywords.iter().any(|k| k.is_empty()) {
-            return Err(TimError::param("keywords must not be empty"));
-        }
-        if query.keywords.is_empty() && query.senders.is_empty() && query.types.is_empty() {
-            return Err(TimError::param("give keywords, senders or element types to search for"));
-        }
+        query.check_limits().map_err(TimError::param)?;
         self.engine.search(&self.user, query).await.map_err(tim)
     }
 

@@ -195,3 +195,14 @@ fn what_completes_after_a_logout_arrives_at_the_next_login() {
     let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
     assert!(out.contains("all checks passed"), "{out}");
 }
+
+#[test]
+fn searches_do_not_hold_up_a_history_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("search_beside_history");
+    compile("search_beside_history.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
+    assert!(out.contains("all checks passed"), "{out}");
+}

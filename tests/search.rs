@@ -127,6 +127,20 @@ async fn paging_time_windows_and_limits() {
     assert_eq!(search(&alice, six).await.code, -4);
     assert_eq!(search(&alice, json!({})).await.code, -4);
     assert_eq!(call(&alice, "TIMMsgSearchLocalMessages", None, 0, "[1]").await.code, -3);
+    // A keyword is at most 256 bytes; longer is refused before the call is accepted (no
+    // callback), a 10 MB one as fast as a 257-byte one.
+    for len in [257, 10 << 20] {
+        let p = json!({"msg_search_param_keyword_array": ["x".repeat(len)]}).to_string();
+        let refused = timsg::dispatch::begin(
+            &alice,
+            &timsg::dispatch::ApiCall { api: "TIMMsgSearchLocalMessages", json: &p, ..Default::default() },
+        );
+        let e = refused.expect_err("a long keyword is refused synchronously");
+        assert_eq!(e.code, -4, "{}", e.desc);
+        assert!(e.desc.contains("at most 256"), "{}", e.desc);
+    }
+    let longest = json!({"msg_search_param_keyword_array": ["y".repeat(256)]});
+    assert_eq!(search(&alice, longest).await.code, 0);
 }
 
 #[tokio::test]

@@ -98,6 +98,10 @@ pub struct EngineConfig {
     /// below it, writes are refused (6019) before they are acknowledged, so what was
     /// acknowledged can always reach SQLite and be read. 0 disables the check.
     pub disk_reserve: u64,
+    /// Threads of the lane where searches and login catch-up scans run (see `slow_reads`).
+    pub slow_read_threads: usize,
+    /// Such reads waiting for a thread at most; beyond, they are refused (9507).
+    pub slow_read_queue: usize,
     /// Failure points for fault-injection tests (none armed by default).
     pub faults: Arc<Faults>,
 }
@@ -147,6 +151,8 @@ impl Default for EngineConfig {
             call_deadline: Duration::from_secs(30),
             disk_reserve: 256 * 1024 * 1024,
             activation_window: 200,
+            slow_read_threads: 2,
+            slow_read_queue: 1024,
             faults: Arc::default(),
         }
     }

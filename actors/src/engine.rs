@@ -34,13 +34,14 @@ use crate::element::{ElementBody, MAX_MERGE_DEPTH, MAX_MERGED_MESSAGES};
 use crate::error::{ConvError, ConvResult};
 use crate::events::{EventBus, EventStream};
 use crate::history::MessageTarget;
-use crate::ids::{ConvKey, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
+use crate::ids::{ConvKey, ConvRef, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
 use crate::media::blob::BlobStore;
 use crate::media::download::DownloadSource;
 use crate::media::sweeper::Sweeper;
 use crate::member::ReceiveOpt;
 use crate::message::{MessageContent, MessageView};
 use crate::search::{SearchQuery, SearchResult};
+use crate::slow_reads::SlowReads;
 use crate::store::{Store, StoreError, WriteOp};
 use crate::users::UserDirectory;
 
@@ -63,6 +64,8 @@ pub struct Shared {
     /// Uploads running at once.
     pub upload_permits: Arc<tokio::sync::Semaphore>,
     pub downloads: OnceLock<Addr<DownloadManagerActor>>,
+    /// Where searches and other long scans run (never on a caller's executor).
+    pub slow_reads: SlowReads,
 }
 
 /// Where [`Shared::enqueue`] left a command.
@@ -243,7 +246,10 @@ impl Engine {
                 .map_err(|e| StoreError::Io(format!("cannot open the blob store: {e}")))?
                 .with_url_key(config.blob_url_key.as_deref()),
         );
+        let slow_reads = SlowReads::start(config.slow_read_threads, config.slow_read_queue)
+            .map_err(|e| StoreError::Io(format!("cannot start the read threads: {e}")))?;
         let shared = Arc::new(Shared {
+            slow_reads,
             blobs: blobs.clone(),
             upload_permits: Arc::new(tokio::sync::Semaphore::new(config.upload_concurrency.max(1))),
             downloads: OnceLock::new(),
@@ -258,6 +264,11 @@ impl Engine {
             supervisor: OnceLock::new(),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
         });
+        let weak = Arc::downgrade(&shared);
+        shared.events.set_undelivered_hook(Box::new(move |user, messages| {
+            let Some(shared) = weak.upgrade() else { return };
+            keep_undelivered(&shared, user, messages);
+        }));
         let weak = Arc::downgrade(&shared);
         let sup = SupervisorActor::start_in_arbiter(&shared.arbiters[0], move |_| SupervisorActor::new(weak));
         let _ = shared.supervisor.set(sup);
@@ -481,23 +492,65 @@ impl Engine {
     }
 
     /// What `user` missed while logged out: its unread new messages (one event per
-    /// conversation, in seq order), then the revokes and read receipts of that time. A user
-    /// that never logged out gets its unread messages only.
-    /// Messages are those committed up to `login_mark` (see [`Engine::newest_message_mark`]).
+    /// conversation, in seq order), the messages and notices that reached no stream of it
+    /// (published just after its logout, dropped on a full stream, GroupReports), then the
+    /// revokes and read receipts of that time. A user that never logged out gets its unread
+    /// messages and pending deliveries only. Messages are those committed up to `login_mark`
+    /// (see [`Engine::newest_message_mark`]); a pending delivery goes once a stream has
+    /// handed it out ([`Engine::deliveries_acknowledged`]).
     pub async fn missed_while_offline(&self, user: &UserId, login_mark: i64) -> ConvResult<Vec<crate::events::Event>> {
         let point = self.shared.store.logout_point(user).map_err(store_err)?;
         let mark = point.map_or(0, |(m, _)| m);
-        let candidates = self.shared.store.messages_between(user, mark, login_mark).map_err(store_err)?;
+        // The barrier: whatever was kept for this user before it subscribed is in the store
+        // (what is kept after was published to the new stream).
+        self.shared.store.write(Vec::new()).await.map_err(store_err)?;
+        let mut pending: Vec<(ConvRef, Vec<MessageView>)> = Vec::new();
+        for (conv_type, conv_id, message) in self.shared.store.pending_deliveries(user).map_err(store_err)? {
+            let Some(conv_type) = ConvType::from_number(conv_type) else { continue };
+            let conv = ConvRef { conv_type, id: conv_id.into() };
+            let view = MessageView {
+                conv: conv.clone(),
+                is_self: *message.sender == **user,
+                message,
+                is_read: false,
+                is_peer_read: false,
+                custom: Default::default(),
+            };
+            match pending.iter_mut().find(|(c, _)| *c == conv) {
+                Some((_, views)) => views.push(view),
+                None => pending.push((conv, vec![view])),
+            }
+        }
+        let (store, u) = (self.shared.store.clone(), user.clone());
+        let candidates = self
+            .shared
+            .slow_reads
+            .run(move || store.messages_between(&u, mark, login_mark))
+            .await?
+            .map_err(store_err)?;
         let mut out = Vec::new();
         for (key, (shared, _)) in candidates {
             let u = user.clone();
             let mut views =
                 self.call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local: Vec::new(), reply }).await?;
             views.retain(|v| !v.is_read && !v.is_self);
+            let conv = key.as_seen_by(user);
+            if let Some(at) = pending.iter().position(|(c, _)| *c == conv) {
+                let (_, kept) = pending.remove(at);
+                for v in kept {
+                    if !views.iter().any(|seen| seen.message.id == v.message.id) {
+                        views.push(v);
+                    }
+                }
+            }
             views.sort_by_key(|v| v.message.seq);
             if !views.is_empty() {
                 out.push(crate::events::Event::NewMessages { messages: views, notify: true });
             }
+        }
+        for (_, mut views) in pending {
+            views.sort_by_key(|v| v.message.seq);
+            out.push(crate::events::Event::NewMessages { messages: views, notify: true });
         }
         if let Some((_, since)) = point {
             for key in self.conversations_of(user)? {
@@ -505,28 +558,17 @@ impl Engine {
                 out.extend(self.call(&key, |reply| ConvOp::GetMissedEvents { user: u, since, reply }).await?);
             }
         }
-        // System notices (GroupReports) published since the logout; once read they go.
-        let notices = self.shared.store.notices_after(user, point.map_or(0, |(_, stamp)| stamp)).map_err(store_err)?;
-        if let Some(&(newest, _)) = notices.last() {
-            let messages = notices
-                .into_iter()
-                .map(|(_, message)| crate::message::MessageView {
-                    conv: crate::ids::ConvRef { conv_type: ConvType::System, id: "".into() },
-                    message: Arc::new(message),
-                    is_self: false,
-                    is_read: false,
-                    is_peer_read: false,
-                    custom: Default::default(),
-                })
-                .collect();
-            out.push(crate::events::Event::NewMessages { messages, notify: true });
-            let drop_op = WriteOp::DropNotices { user: user.clone(), upto: newest };
-            let _ = self
-                .shared
-                .store
-                .submit(crate::store::WriteRequest::new(vec![drop_op], crate::store::Completion::None));
-        }
         Ok(out)
+    }
+
+    /// `user`'s pending deliveries with these IDs reached a stream: they are not kept any more.
+    pub fn deliveries_acknowledged(&self, user: &UserId, ids: Vec<crate::ids::MsgId>) {
+        let op = WriteOp::DropPendingDeliveries { user: user.clone(), ids };
+        if let Err(e) =
+            self.shared.store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None))
+        {
+            tracing::warn!(user = %user, error = %e, "delivered notices may be delivered again");
+        }
     }
 
     /// Every conversation `user` has state in.
@@ -555,7 +597,9 @@ impl Engine {
     /// Local search: store candidates, then each conversation keeps what `user` can see.
     pub async fn search(&self, user: &UserId, query: SearchQuery) -> ConvResult<SearchResult> {
         let started = Instant::now();
-        let candidates = self.shared.store.search_candidates(user, &query).map_err(store_err)?;
+        let (store, u, q) = (self.shared.store.clone(), user.clone(), query.clone());
+        let candidates =
+            self.shared.slow_reads.run(move || store.search_candidates(&u, &q)).await?.map_err(store_err)?;
         let mut matches = Vec::with_capacity(candidates.len());
         for (key, (shared, local)) in candidates {
             let u = user.clone();
@@ -703,7 +747,31 @@ impl Engine {
             st.system.stop();
             let _ = st.thread.join();
         }
+        self.shared.slow_reads.stop();
         self.shared.store.close();
+    }
+}
+
+/// Keeps new messages that reached no stream of `user` for its next login (GroupReports keep
+/// themselves before they are published).
+fn keep_undelivered(shared: &Shared, user: &str, messages: &[MessageView]) {
+    let ops: Vec<WriteOp> = messages
+        .iter()
+        .filter(|m| m.conv.conv_type != ConvType::System)
+        .map(|m| WriteOp::AddPendingDelivery {
+            user: user.into(),
+            stamp: shared.stamp(),
+            conv_type: m.conv.conv_type.number(),
+            conv_id: m.conv.id.to_string(),
+            message: m.message.clone(),
+        })
+        .collect();
+    if ops.is_empty() {
+        return;
+    }
+    metrics::counter!("timsg_events_kept_for_login_total").increment(ops.len() as u64);
+    if let Err(e) = shared.store.submit(crate::store::WriteRequest::new(ops, crate::store::Completion::None)) {
+        tracing::warn!(user, error = %e, "undelivered messages are not kept for the next login");
     }
 }
 

@@ -3,10 +3,14 @@
 //!
 //! A stream that is full drops the new event and counts it
 //! (`timsg_events_dropped_total{sink}`): a slow consumer never grows memory without bound, and
-//! never slows a conversation down.
+//! never slows a conversation down. New messages that reach no stream this way — dropped on a
+//! full stream, or published to a user in the minute after it logged out (committed before
+//! its logout point, published after its stream closed) — go to the undelivered hook, which
+//! keeps them for the user's next login.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use tokio::sync::mpsc;
@@ -40,16 +44,48 @@ struct Subscriber {
     tx: mpsc::Sender<Event>,
 }
 
-#[derive(Debug)]
+/// How long after a logout new messages that find no stream are kept for the next login:
+/// longer than any commit waits to be published.
+const DEPARTED_WINDOW: Duration = Duration::from_secs(60);
+
+/// Told the new messages of an event that reached no stream of `user`.
+pub type UndeliveredHook = Box<dyn Fn(&str, &[MessageView]) + Send + Sync>;
+
 pub struct EventBus {
     capacity: usize,
     generation: AtomicU64,
     subscribers: DashMap<UserId, Subscriber>,
+    /// Users logged out in the last `DEPARTED_WINDOW`, with when.
+    departed: DashMap<UserId, Instant>,
+    undelivered: OnceLock<UndeliveredHook>,
+}
+
+impl std::fmt::Debug for EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventBus").field("subscribers", &self.subscribers.len()).finish()
+    }
 }
 
 impl EventBus {
     pub fn new(capacity: usize) -> EventBus {
-        EventBus { capacity: capacity.max(1), generation: AtomicU64::new(0), subscribers: DashMap::new() }
+        EventBus {
+            capacity: capacity.max(1),
+            generation: AtomicU64::new(0),
+            subscribers: DashMap::new(),
+            departed: DashMap::new(),
+            undelivered: OnceLock::new(),
+        }
+    }
+
+    /// Sets where new messages that reached no stream go (once).
+    pub fn set_undelivered_hook(&self, hook: UndeliveredHook) {
+        let _ = self.undelivered.set(hook);
+    }
+
+    fn undelivered(&self, user: &str, event: &Event) {
+        if let (Some(hook), Event::NewMessages { messages, .. }) = (self.undelivered.get(), event) {
+            hook(user, messages);
+        }
     }
 
     /// Opens `user`'s stream, replacing any earlier one (one login per user at a time).
@@ -57,13 +93,20 @@ impl EventBus {
         let (tx, rx) = mpsc::channel(self.capacity);
         let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
         self.subscribers.insert(user.clone(), Subscriber { generation, tx });
+        self.departed.remove(user);
         metrics::gauge!("timsg_events_subscribers").set(self.subscribers.len() as f64);
         (generation, rx)
     }
 
     /// Closes `user`'s stream if it is still the one opened as `generation`.
     pub fn unsubscribe(&self, user: &str, generation: u64) {
-        self.subscribers.remove_if(user, |_, s| s.generation == generation);
+        if self.subscribers.remove_if(user, |_, s| s.generation == generation).is_some() {
+            let now = Instant::now();
+            if self.departed.len() >= 4096 {
+                self.departed.retain(|_, at| now.duration_since(*at) < DEPARTED_WINDOW);
+            }
+            self.departed.insert(user.into(), now);
+        }
         metrics::gauge!("timsg_events_subscribers").set(self.subscribers.len() as f64);
     }
 
@@ -79,6 +122,10 @@ impl EventBus {
     /// Delivers to `user` if online. Returns false if the event was dropped on a full stream.
     pub fn publish(&self, user: &str, event: Event) -> bool {
         let Some(sub) = self.subscribers.get(user) else {
+            let recent = self.departed.get(user).is_some_and(|at| at.elapsed() < DEPARTED_WINDOW);
+            if recent {
+                self.undelivered(user, &event);
+            }
             return true;
         };
         match sub.tx.try_send(event) {
@@ -86,8 +133,10 @@ impl EventBus {
                 metrics::counter!("timsg_events_delivered_total", "sink" => "session").increment(1);
                 true
             }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(mpsc::error::TrySendError::Full(event)) => {
+                drop(sub);
                 metrics::counter!("timsg_events_dropped_total", "sink" => "session").increment(1);
+                self.undelivered(user, &event);
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => true,

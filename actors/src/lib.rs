@@ -39,6 +39,7 @@ pub mod os_random;
 pub mod rate_limit;
 pub mod search;
 pub mod seq_ranges;
+pub mod slow_reads;
 pub mod store;
 pub mod telemetry;
 pub mod users;

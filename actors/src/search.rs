@@ -13,6 +13,10 @@ use crate::message::MessageView;
 /// Keyword, sender and type limits of the API.
 pub const MAX_KEYWORDS: usize = 5;
 pub const MAX_SENDERS: usize = 5;
+/// A keyword's length at most. The trigram index matches a keyword as all its trigrams: a
+/// 10 MB keyword was millions of index lookups, seconds of one read thread, for a string no
+/// message (12 KB at most) can contain.
+pub const MAX_KEYWORD_BYTES: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SearchQuery {
@@ -29,6 +33,28 @@ pub struct SearchQuery {
     pub page_index: usize,
     /// 0 = no paging.
     pub page_size: usize,
+}
+
+impl SearchQuery {
+    /// Checks the API's limits: the reason if the query breaks one.
+    pub fn check_limits(&self) -> Result<(), String> {
+        if self.keywords.len() > MAX_KEYWORDS {
+            return Err(format!("at most {MAX_KEYWORDS} keywords"));
+        }
+        if self.senders.len() > MAX_SENDERS {
+            return Err(format!("at most {MAX_SENDERS} senders"));
+        }
+        if self.keywords.iter().any(|k| k.is_empty()) {
+            return Err("keywords must not be empty".into());
+        }
+        if let Some(long) = self.keywords.iter().find(|k| k.len() > MAX_KEYWORD_BYTES) {
+            return Err(format!("a keyword of {} bytes: at most {MAX_KEYWORD_BYTES}", long.len()));
+        }
+        if self.keywords.is_empty() && self.senders.is_empty() && self.types.is_empty() {
+            return Err("give keywords, senders or element types to search for".into());
+        }
+        Ok(())
+    }
 }
 
 /// Candidates from the store, per conversation: shared seqs and local-only ids.

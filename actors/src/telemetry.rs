@@ -150,6 +150,19 @@ pub const METRICS: &[MetricDef] = &[
         &[&[("outcome", "ok")], &[("outcome", "failed")]]
     ),
     m!("timsg_search_seconds", Histogram, Seconds, "local search latency"),
+    m!(
+        "timsg_events_kept_for_login_total",
+        Counter,
+        Count,
+        "new messages that reached no stream (logged out just before, or a full stream), kept for the next login"
+    ),
+    m!("timsg_slow_reads_queued", Gauge, Count, "searches and catch-up scans waiting for a read thread"),
+    m!(
+        "timsg_slow_reads_refused_total",
+        Counter,
+        Count,
+        "searches and catch-up scans refused with the read queue full"
+    ),
 ];
 
 /// Buckets of a histogram.

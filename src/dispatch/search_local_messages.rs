@@ -48,6 +48,8 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         page_index: p.msg_search_param_page_index.unwrap_or(0) as usize,
         page_size: p.msg_search_param_page_size.unwrap_or(0) as usize,
     };
+    // Refused before the call is accepted (-4, no callback), as the SDK checks its arguments.
+    query.check_limits().map_err(TimError::param)?;
     let s = session.clone();
     Ok(Accepted::later(async move {
         match s.search_local_messages(query).await {

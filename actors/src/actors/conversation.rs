@@ -667,13 +667,20 @@ impl ConversationActor {
             is_peer_read: false,
             custom: LocalCustomData::default(),
         };
-        self.shared.events.publish(user, Event::NewMessages { messages: vec![view.clone()], notify: true });
-        // Stamped after it is published: a logout between the two can make a login deliver
-        // it again, never lose it (a logout unsubscribes before it takes its own stamp).
-        let notice = WriteOp::AddNotice { user: user.clone(), stamp: self.shared.stamp(), message: view.message };
+        // Kept before it is published, until a stream delivers it (`deliveries_acknowledged`): a
+        // login reads what is pending after a barrier through the writer, so one submitted
+        // before is read then and one submitted after reaches the login's stream live.
+        let notice = WriteOp::AddPendingDelivery {
+            user: user.clone(),
+            stamp: self.shared.stamp(),
+            conv_type: ConvType::System.number(),
+            conv_id: String::new(),
+            message: view.message.clone(),
+        };
         if let Err(e) = self.shared.store.submit(WriteRequest::new(vec![notice], Completion::None)) {
             tracing::warn!(user = %user, error = %e, "a group report is not kept for the next login");
         }
+        self.shared.events.publish(user, Event::NewMessages { messages: vec![view], notify: true });
     }
 
     /// Loads the messages before the window (see `ConversationLog::prepend_older`).

@@ -102,13 +102,33 @@ pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**user, mark, *stamp as i64])?;
         }
-        WriteOp::AddNotice { user, stamp, message } => {
-            tx.prepare_cached("INSERT OR REPLACE INTO notices (user, stamp, record) VALUES (?1, ?2, ?3)")?
-                .execute(params![&**user, *stamp as i64, record_of(message)])?;
+        WriteOp::AddPendingDelivery { user, stamp, conv_type, conv_id, message } => {
+            tx.prepare_cached(
+                "INSERT OR REPLACE INTO pending_deliveries (user, id, stamp, conv_type, conv_id, record)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                &**user,
+                &*message.id,
+                *stamp as i64,
+                conv_type,
+                conv_id,
+                record_of(message)
+            ])?;
+            // Trimmed to the bound now and then, not on every insert (it walks the user's rows).
+            if stamp % 64 == 0 {
+                tx.prepare_cached(
+                    "DELETE FROM pending_deliveries WHERE user = ?1 AND stamp <=
+                 (SELECT stamp FROM pending_deliveries WHERE user = ?1 ORDER BY stamp DESC LIMIT 1 OFFSET ?2)",
+                )?
+                .execute(params![&**user, super::MAX_PENDING_DELIVERIES as i64])?;
+            }
         }
-        WriteOp::DropNotices { user, upto } => {
-            tx.prepare_cached("DELETE FROM notices WHERE user = ?1 AND stamp <= ?2")?
-                .execute(params![&**user, *upto as i64])?;
+        WriteOp::DropPendingDeliveries { user, ids } => {
+            let mut delete = tx.prepare_cached("DELETE FROM pending_deliveries WHERE user = ?1 AND id = ?2")?;
+            for id in ids {
+                delete.execute(params![&**user, &**id])?;
+            }
         }
         WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
             tx.prepare_cached(

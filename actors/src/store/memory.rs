@@ -28,7 +28,7 @@ use crate::search::{Candidates, SearchQuery};
 use super::id_index::IdIndex;
 use super::read::decode;
 use super::request::{WriteOp, WriteRequest};
-use super::{LoadedConversation, StoreError};
+use super::{LoadedConversation, PendingDelivery, StoreError};
 use crate::chunked::ChunkedVec;
 
 /// One stored shared message. Its position in [`Tables::messages`] (from 1) is its mark in
@@ -62,8 +62,8 @@ pub(super) struct Tables {
     groups: HashMap<Arc<str>, String>,
     c2c_opts: HashMap<UserId, HashMap<String, u32>>,
     users: HashMap<UserId, (i64, u64)>,
-    /// System notices per user by stamp (see the SQLite `notices` table).
-    notices: HashMap<UserId, BTreeMap<u64, Arc<StoredMessage>>>,
+    /// Undelivered system notices per user by stamp (see the SQLite `pending_deliveries`).
+    notices: HashMap<UserId, BTreeMap<u64, PendingDelivery>>,
     blobs: HashMap<String, i64>,
 }
 
@@ -163,12 +163,17 @@ impl Tables {
             WriteOp::SetOfflineMark { user, mark, stamp } => {
                 self.users.insert(user.clone(), (*mark, *stamp));
             }
-            WriteOp::AddNotice { user, stamp, message } => {
-                self.notices.entry(user.clone()).or_default().insert(*stamp, message.clone());
+            WriteOp::AddPendingDelivery { user, stamp, conv_type, conv_id, message } => {
+                let pending = self.notices.entry(user.clone()).or_default();
+                pending.retain(|_, (_, _, m)| m.id != message.id);
+                pending.insert(*stamp, (*conv_type, conv_id.clone(), message.clone()));
+                while pending.len() > super::MAX_PENDING_DELIVERIES {
+                    pending.pop_first();
+                }
             }
-            WriteOp::DropNotices { user, upto } => {
-                if let Some(n) = self.notices.get_mut(user) {
-                    *n = n.split_off(&(upto + 1));
+            WriteOp::DropPendingDeliveries { user, ids } => {
+                if let Some(pending) = self.notices.get_mut(user) {
+                    pending.retain(|_, (_, _, m)| !ids.contains(&m.id));
                 }
             }
         }
@@ -334,10 +339,9 @@ impl MemoryStore {
         Ok(self.tables.read().users.get(user).copied())
     }
 
-    pub fn notices_after(&self, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
+    pub fn pending_deliveries(&self, user: &str) -> Result<Vec<PendingDelivery>, StoreError> {
         let t = self.tables.read();
-        let Some(n) = t.notices.get(user) else { return Ok(Vec::new()) };
-        Ok(n.range(after.saturating_add(1)..).map(|(s, m)| (*s, StoredMessage::clone(m))).collect())
+        Ok(t.notices.get(user).map(|n| n.values().cloned().collect()).unwrap_or_default())
     }
 
     pub fn messages_between(&self, user: &str, after: i64, upto: i64) -> Result<Candidates, StoreError> {

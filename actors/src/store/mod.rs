@@ -59,6 +59,14 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+/// Pending deliveries kept per user at most (the newest): a user who never logs in again
+/// does not grow the store without end.
+pub const MAX_PENDING_DELIVERIES: usize = 1000;
+
+/// A message that reached no stream of its user: the conversation as the user sees it
+/// (`ConvType` number, ID) and the message.
+pub type PendingDelivery = (u32, String, Arc<crate::message::StoredMessage>);
+
 use crate::config::{Durability, EngineConfig};
 use crate::group::GroupInfo;
 use crate::ids::{ConvKey, MsgId, UserId};
@@ -256,11 +264,11 @@ impl Store {
         }
     }
 
-    /// `user`'s system notices (GroupReports) stamped after `after`, oldest first.
-    pub fn notices_after(&self, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
+    /// `user`'s messages and notices that reached no stream yet, oldest first.
+    pub fn pending_deliveries(&self, user: &str) -> Result<Vec<PendingDelivery>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::notices_after(c, user, after)),
-            Backend::Memory(m) => m.notices_after(user, after),
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::pending_deliveries(c, user)),
+            Backend::Memory(m) => m.pending_deliveries(user),
         }
     }
 

@@ -173,14 +173,15 @@ pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>,
         .optional()?)
 }
 
-/// `user`'s system notices stamped after `after`, oldest first.
-pub fn notices_after(conn: &Connection, user: &str, after: u64) -> Result<Vec<(u64, StoredMessage)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT stamp, record FROM notices WHERE user = ?1 AND stamp > ?2 ORDER BY stamp")?;
-    let mut rows = stmt.query(params![user, after.min(i64::MAX as u64) as i64])?;
+/// `user`'s pending deliveries, oldest first.
+pub fn pending_deliveries(conn: &Connection, user: &str) -> Result<Vec<super::PendingDelivery>, StoreError> {
+    let mut stmt = conn
+        .prepare_cached("SELECT conv_type, conv_id, record FROM pending_deliveries WHERE user = ?1 ORDER BY stamp")?;
+    let mut rows = stmt.query(params![user])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push((row.get::<_, i64>(0)? as u64, decode(&row.get::<_, String>(1)?)?));
+        let message: StoredMessage = decode(&row.get::<_, String>(2)?)?;
+        out.push((row.get(0)?, row.get(1)?, Arc::new(message)));
     }
     Ok(out)
 }

@@ -51,16 +51,20 @@ pub enum WriteOp {
         mark: i64,
         stamp: u64,
     },
-    /// A system notice for `user` (a GroupReport), kept until a login has delivered it.
-    AddNotice {
+    /// A message or system notice (a GroupReport) that reached no event stream of `user`
+    /// (it had logged out, or its stream was full), kept until a stream delivers it.
+    AddPendingDelivery {
         user: UserId,
         stamp: u64,
+        /// The conversation as `user` sees it (`ConvType` number, ID).
+        conv_type: u32,
+        conv_id: String,
         message: Arc<StoredMessage>,
     },
-    /// `user`'s notices up to `upto` were delivered: they go.
-    DropNotices {
+    /// These pending deliveries of `user` reached a stream: they go.
+    DropPendingDeliveries {
         user: UserId,
-        upto: u64,
+        ids: Vec<crate::ids::MsgId>,
     },
 }
 
@@ -77,8 +81,8 @@ impl WriteOp {
             | WriteOp::UpsertGroup { conv, .. } => conv,
             WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
             WriteOp::SetOfflineMark { user, .. }
-            | WriteOp::AddNotice { user, .. }
-            | WriteOp::DropNotices { user, .. } => user,
+            | WriteOp::AddPendingDelivery { user, .. }
+            | WriteOp::DropPendingDeliveries { user, .. } => user,
         }
     }
 
@@ -87,8 +91,8 @@ impl WriteOp {
         match self {
             WriteOp::SetC2cReceiveOpt { .. }
             | WriteOp::SetOfflineMark { .. }
-            | WriteOp::AddNotice { .. }
-            | WriteOp::DropNotices { .. } => None,
+            | WriteOp::AddPendingDelivery { .. }
+            | WriteOp::DropPendingDeliveries { .. } => None,
             other => Some(other.read_key()),
         }
     }

@@ -57,14 +57,19 @@ CREATE TABLE IF NOT EXISTS users (
     offline_mark INTEGER NOT NULL,
     logout_stamp INTEGER NOT NULL
 ) WITHOUT ROWID;
--- System notices (GroupReports) per user, by event stamp, until a login has delivered them:
--- those published after a logout reach the user at its next login.
-CREATE TABLE IF NOT EXISTS notices (
+-- Messages and system notices (GroupReports) that reached no event stream of their user (it
+-- had logged out, or its stream was full), until a stream delivers them: they reach the user
+-- at its next login. At most MAX_PENDING_DELIVERIES per user, the newest.
+CREATE TABLE IF NOT EXISTS pending_deliveries (
     user   TEXT    NOT NULL,
-    stamp  INTEGER NOT NULL,
-    record TEXT    NOT NULL,
-    PRIMARY KEY (user, stamp)
+    id     TEXT    NOT NULL,
+    stamp     INTEGER NOT NULL,
+    conv_type INTEGER NOT NULL,
+    conv_id   TEXT    NOT NULL,
+    record    TEXT    NOT NULL,
+    PRIMARY KEY (user, id)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pending_deliveries_by_stamp ON pending_deliveries (user, stamp);
 -- Committed messages referring to each stored blob.
 CREATE TABLE IF NOT EXISTS blobs (
     hash TEXT PRIMARY KEY,
