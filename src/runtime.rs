@@ -44,7 +44,7 @@ impl Runtime {
         if !is_valid_identifier(user_id) {
             return Err(TimError::new(
                 code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                format!("invalid user id {user_id:?}: 1 to 32 bytes of printable ascii"),
+                format!("invalid user id {user_id:?}: 1 to 32 bytes of printable ascii, no path and no @TIM# prefix"),
             ));
         }
         Session::new(self.engine.clone(), UserId::from(user_id), access)

@@ -216,7 +216,10 @@ impl Session {
                 if !is_valid_identifier(&conv.id) {
                     return Err(TimError::new(
                         code::ERR_SDK_COMM_INVALID_IDENTIFIER,
-                        format!("invalid user id {:?}: 1 to 32 bytes of printable ascii", conv.id),
+                        format!(
+                            "invalid user id {:?}: 1 to 32 bytes of printable ascii, no path and no @TIM# prefix",
+                            conv.id
+                        ),
                     ));
                 }
             }

@@ -206,3 +206,14 @@ fn searches_do_not_hold_up_a_history_read() {
     let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
     assert!(out.contains("all checks passed"), "{out}");
 }
+
+#[test]
+fn small_codes_are_the_sdks() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("minor_codes");
+    compile("minor_codes.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(60));
+    assert!(out.contains("all checks passed"), "{out}");
+}

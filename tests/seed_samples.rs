@@ -77,6 +77,12 @@ fn both_version_spellings_parse_and_the_seed_spelling_is_written() {
     assert!(serde_json::to_string(&m).unwrap().contains("message_offlie_push_config"));
 }
 
+/// A C2C call through the dispatcher.
+async fn c2c(s: &std::sync::Arc<timsg::Session>, api: &str, peer: &str, json: &str) -> timsg::dispatch::DispatchResult {
+    let call = timsg::dispatch::ApiCall { api, conv_id: Some(peer), conv_type: 1, json, opt: 0, path: None };
+    timsg::dispatch::dispatch(s, &call).await
+}
+
 /// Unknown keys of a message and of its elements survive a trip through the store.
 #[tokio::test]
 async fn unknown_keys_survive_send_store_and_reload() {
@@ -86,46 +92,44 @@ async fn unknown_keys_survive_send_store_and_reload() {
     let rt = timsg::Runtime::open(config.clone()).unwrap();
     let alice = std::sync::Arc::new(rt.login("alice").unwrap());
     let msg = serde_json::json!({
-        "message_elem_array": [
-            {"elem_type": 0, "text_elem_content": "hi", "text_elem_future_key": {"x": 1}},
-            {"elem_type": 10, "friend_change_elem_change_type": 1, "friend_change_elem_friend_add_identifier_array": ["z"]},
-            {"elem_type": 42, "brand_new_elem_key": "kept"}
-        ],
+        "message_elem_array": [{"elem_type": 0, "text_elem_content": "hi", "text_elem_future_key": {"x": 1}}],
         "message_future_key": [1, 2, 3],
         "message_sender_profile": {"user_profile_nick_name": "Al"},
         "message_offline_push_config": {"offline_push_config_desc": "push me", "offline_push_config_flag": 0}
     });
-    let api = timsg::dispatch::ApiCall {
-        api: "TIMMsgSendMessage",
-        conv_id: Some("bob"),
-        conv_type: 1,
-        json: &msg.to_string(),
-        opt: 0,
-        path: None,
-    };
-    let r = timsg::dispatch::dispatch(&alice, &api).await;
+    let r = c2c(&alice, "TIMMsgSendMessage", "bob", &msg.to_string()).await;
+    assert_eq!(r.code, 0, "{}", r.desc);
+    // Element types a newer SDK may have (or backend-only ones) are not sent, as the SDK
+    // refuses them; a message holding them can still be saved locally, keys and all.
+    let newer = serde_json::json!({
+        "message_msg_id": "from-a-newer-sdk",
+        "message_elem_array": [
+            {"elem_type": 10, "friend_change_elem_change_type": 1, "friend_change_elem_friend_add_identifier_array": ["z"]},
+            {"elem_type": 42, "brand_new_elem_key": "kept"}
+        ]
+    });
+    assert_eq!(c2c(&alice, "TIMMsgSendMessage", "bob", &newer.to_string()).await.code, 6016);
+    let r = c2c(&alice, "TIMMsgSaveMsg", "bob", &newer.to_string()).await;
     assert_eq!(r.code, 0, "{}", r.desc);
     drop(alice);
     rt.shutdown();
+
     let rt = timsg::Runtime::open(config).unwrap();
-    let bob = std::sync::Arc::new(rt.login("bob").unwrap());
-    let api = timsg::dispatch::ApiCall {
-        api: "TIMMsgGetMsgList",
-        conv_id: Some("alice"),
-        conv_type: 1,
-        json: "",
-        opt: 0,
-        path: None,
+    let history = async |user: &str, peer: &str| {
+        let session = std::sync::Arc::new(rt.login(user).unwrap());
+        let r = c2c(&session, "TIMMsgGetMsgList", peer, "").await;
+        serde_json::from_str::<Value>(&r.json_params).unwrap()
     };
-    let r = timsg::dispatch::dispatch(&bob, &api).await;
-    let got: Value = serde_json::from_str(&r.json_params).unwrap();
+    let got = history("bob", "alice").await;
     let m = &got[0];
     assert_eq!(m["message_future_key"], serde_json::json!([1, 2, 3]));
     assert_eq!(m["message_sender_profile"]["user_profile_nick_name"], "Al");
     assert_eq!(m["message_offlie_push_config"]["offline_push_config_desc"], "push me");
     assert_eq!(m["message_elem_array"][0]["text_elem_future_key"]["x"], 1);
-    assert_eq!(m["message_elem_array"][1]["elem_type"], 10);
-    assert_eq!(m["message_elem_array"][1]["friend_change_elem_friend_add_identifier_array"][0], "z");
-    assert_eq!(m["message_elem_array"][2], serde_json::json!({"elem_type": 42, "brand_new_elem_key": "kept"}));
+    let mine = history("alice", "bob").await;
+    let saved = mine.as_array().unwrap().iter().find(|m| m["message_msg_id"] == "from-a-newer-sdk").expect("saved");
+    assert_eq!(saved["message_elem_array"][0]["elem_type"], 10);
+    assert_eq!(saved["message_elem_array"][0]["friend_change_elem_friend_add_identifier_array"][0], "z");
+    assert_eq!(saved["message_elem_array"][1], serde_json::json!({"elem_type": 42, "brand_new_elem_key": "kept"}));
     rt.shutdown();
 }

@@ -73,9 +73,11 @@ impl Element {
         }
     }
 
-    /// Clients may send every element type except the backend-generated ones.
+    /// Clients may send every element type of the API except the backend-generated ones
+    /// (group tips and reports, friend and profile changes) and numbers the API does not
+    /// have (999, -1): the SDK refuses those too.
     pub fn is_client_sendable(&self) -> bool {
-        !matches!(self.body, ElementBody::GroupTips(_) | ElementBody::GroupReport(_))
+        !matches!(self.body, ElementBody::GroupTips(_) | ElementBody::GroupReport(_) | ElementBody::Other(_))
     }
 
     /// Text the local search index sees for this element.

@@ -9,7 +9,7 @@ use crate::ids::ConvType;
 pub enum ConvError {
     #[error("invalid parameter: {0}")]
     InvalidParam(String),
-    #[error("invalid user id {0:?}: 1 to 32 bytes of printable ascii")]
+    #[error("invalid user id {0:?}: 1 to 32 bytes of printable ascii, no path and no @TIM# prefix")]
     InvalidIdentifier(String),
     #[error("message body is {size} bytes, over the {limit} byte limit")]
     BodyTooLarge { size: usize, limit: usize },

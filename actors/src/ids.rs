@@ -52,9 +52,16 @@ impl ConvType {
     }
 }
 
-/// Checks a user ID against the TIM identifier rule: 1 to 32 bytes of printable ASCII.
+/// Checks a user ID against the TIM identifier rule: 1 to 32 bytes of printable ASCII. Also
+/// refused: IDs shaped like paths (a `/` or a backslash, `.` and `..`), which some embedders turn
+/// into file names, and the system sender's `@TIM#` prefix, which would pass for the backend.
 pub fn is_valid_identifier(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_IDENTIFIER_BYTES && id.bytes().all(|b| (0x20..=0x7e).contains(&b))
+    !id.is_empty()
+        && id.len() <= MAX_IDENTIFIER_BYTES
+        && id.bytes().all(|b| (0x20..=0x7e).contains(&b) && b != b'/' && b != b'\\')
+        && id != "."
+        && id != ".."
+        && !id.starts_with("@TIM#")
 }
 
 /// The shared identity of a conversation, independent of who looks at it.
@@ -264,6 +271,11 @@ mod tests {
         assert!(!is_valid_identifier(&"a".repeat(33)));
         assert!(!is_valid_identifier("tab\tno"));
         assert!(!is_valid_identifier("名字"));
+        for path_like in ["../../escape", "a/b", "a\\b", ".", ".."] {
+            assert!(!is_valid_identifier(path_like), "{path_like}");
+        }
+        assert!(!is_valid_identifier("@TIM#SYSTEM"));
+        assert!(is_valid_identifier("a.b@example.com"));
     }
 
     #[test]

@@ -5,13 +5,13 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::callbacks::CommCallback;
 use super::cstr;
-use super::state::{call_api, guarded};
+use super::state::{call_api, guarded_call};
 use crate::dispatch::ApiCall;
 
 /// # Safety
 /// `group_id` is NULL or NUL-terminated.
 unsafe fn group_call(api: &str, group_id: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let group = unsafe { cstr::req(group_id) }?;
         call_api(&ApiCall { api, conv_id: Some(group), ..Default::default() }, cb, user_data, |_| {})
@@ -21,7 +21,7 @@ unsafe fn group_call(api: &str, group_id: *const c_char, cb: CommCallback, user_
 /// # Safety
 /// `json` is NULL or NUL-terminated.
 unsafe fn json_call(api: &str, json: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let json = unsafe { cstr::req(json) }?;
         call_api(&ApiCall { api, json, ..Default::default() }, cb, user_data, |_| {})
@@ -57,7 +57,7 @@ pub unsafe extern "C" fn TIMGroupJoin(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let group = unsafe { cstr::req(group_id) }?;
         // SAFETY: as above; the hello message is optional and, with no approval step, unused.

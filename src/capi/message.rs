@@ -5,7 +5,7 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::callbacks::CommCallback;
 use super::cstr;
-use super::state::{call_api, guarded};
+use super::state::{call_api, guarded_call};
 use crate::dispatch::ApiCall;
 
 /// A call shaped `(conv_id, conv_type, json, cb, user_data)`.
@@ -20,7 +20,7 @@ unsafe fn conv_call(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let conv_id = unsafe { cstr::opt(conv_id) }?;
         // SAFETY: as above.
@@ -35,7 +35,7 @@ unsafe fn conv_call(
 /// # Safety
 /// `json` is NULL or a NUL-terminated string.
 unsafe fn json_call(api: &str, json: *const c_char, cb: CommCallback, user_data: *const c_void) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let json = unsafe { cstr::req(json) }?;
         call_api(&ApiCall { api, json, ..Default::default() }, cb, user_data, |_| {})
@@ -53,7 +53,7 @@ pub unsafe extern "C" fn TIMMsgSendMessage(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let conv = unsafe { cstr::opt(conv_id) }?;
         // SAFETY: as above.
@@ -135,7 +135,9 @@ pub unsafe extern "C" fn TIMMsgReportReaded(
 
 #[unsafe(no_mangle)]
 pub extern "C" fn TIMMsgMarkAllMessageAsRead(cb: CommCallback, user_data: *const c_void) -> c_int {
-    guarded(|| call_api(&ApiCall { api: "TIMMsgMarkAllMessageAsRead", ..Default::default() }, cb, user_data, |_| {}))
+    guarded_call(|| {
+        call_api(&ApiCall { api: "TIMMsgMarkAllMessageAsRead", ..Default::default() }, cb, user_data, |_| {})
+    })
 }
 
 /// # Safety
@@ -258,7 +260,7 @@ pub unsafe extern "C" fn TIMMsgSetC2CReceiveMessageOpt(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let json = unsafe { cstr::req(json_identifier_array) }?;
         let opt = u32::try_from(opt).map_err(|_| crate::error::code::TIM_ERR_PARAM)?;
@@ -292,7 +294,7 @@ pub unsafe extern "C" fn TIMMsgSetGroupReceiveMessageOpt(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let group = unsafe { cstr::req(group_id) }?;
         let opt = u32::try_from(opt).map_err(|_| crate::error::code::TIM_ERR_PARAM)?;
@@ -310,7 +312,7 @@ pub unsafe extern "C" fn TIMMsgDownloadElemToPath(
     cb: CommCallback,
     user_data: *const c_void,
 ) -> c_int {
-    guarded(|| {
+    guarded_call(|| {
         // SAFETY: forwarded from the caller.
         let json = unsafe { cstr::req(json_download_elem_param) }?;
         // SAFETY: as above.

@@ -102,6 +102,15 @@ pub fn guarded(body: impl FnOnce() -> Result<(), i32>) -> i32 {
     }
 }
 
+/// As [`guarded`], for a call that needs a logged-in user: as in the SDK, `TIM_ERR_SDKUNINIT`
+/// before `TIMInit` and `TIM_ERR_NOTLOGIN` before `TIMLogin` come before any argument check.
+pub fn guarded_call(body: impl FnOnce() -> Result<(), i32>) -> i32 {
+    guarded(|| {
+        logged_in()?;
+        body()
+    })
+}
+
 /// Begins a dispatcher call for the logged-in user; `accepted(message_id)` runs before any
 /// callback can fire (to fill the message ID buffer). Progress reports and the final result go
 /// to `cb` on the callback thread.
