@@ -170,7 +170,7 @@ fn logout_from_a_callback_with_the_queue_full_does_not_deadlock() {
     compile("logout_in_callback.c", &bin, false);
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
     assert!(out.contains("all checks passed"), "{out}");
 }
 
@@ -215,5 +215,16 @@ fn small_codes_are_the_sdks() {
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
     let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(60));
+    assert!(out.contains("all checks passed"), "{out}");
+}
+
+#[test]
+fn memory_stays_bounded_under_steady_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("memory_bound");
+    compile("memory_bound.c", &bin, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
     assert!(out.contains("all checks passed"), "{out}");
 }

@@ -158,7 +158,16 @@ impl Shared {
         if let Some(sup) = self.supervisor.get() {
             sup.do_send(ConversationActivated);
         }
-        ConversationActor::start_in_arbiter(arbiter, move |_| ConversationActor::new(key, shared))
+        // The mailbox is made here with its full capacity: `start_in_arbiter` makes it with
+        // actix's default of 16 and the actor raises it only once it starts on its arbiter,
+        // so a burst of sends to a conversation just activated on a busy arbiter was refused
+        // (9507) after 16.
+        let (tx, rx) = actix::dev::channel::channel(self.config.conversation_mailbox);
+        arbiter.spawn_fn(move || {
+            let ctx = actix::Context::with_receiver(rx);
+            actix::spawn(ctx.into_future(ConversationActor::new(key, shared)));
+        });
+        Addr::new(tx)
     }
 }
 

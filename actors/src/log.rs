@@ -205,6 +205,26 @@ impl ConversationLog {
         Ok(())
     }
 
+    /// Drops from memory the durable messages before the newest `window` once twice that many
+    /// are held, and says how many went: a conversation that keeps running keeps a window of
+    /// its messages, as one just activated does, not every message it ever sent. Their IDs
+    /// stay known (resends are still recognised); an op that needs them loads them again.
+    /// Messages not yet durable always stay.
+    pub fn trim_to_window(&mut self, window: usize) -> usize {
+        let window = window.max(1);
+        if self.entries.len() <= window.saturating_mul(2) {
+            return 0;
+        }
+        let first_kept = (self.last_seq() + 1 - window as u64).min(self.durable_seq + 1);
+        if first_kept <= self.base {
+            return 0;
+        }
+        let dropped = (first_kept - self.base) as usize;
+        self.entries = self.entries.iter().skip(dropped).cloned().collect();
+        self.base = first_kept;
+        dropped
+    }
+
     /// Whether `id` may name a message before the window (an ID hash seen there): then the
     /// older messages must be loaded before the ID can be told apart.
     pub fn id_may_be_older(&self, id: &str) -> bool {
@@ -1333,6 +1353,25 @@ mod tests {
         assert_eq!(log.unread_count("b"), 20);
         let next = log.submit(&"a".into(), "m21".into(), content(), 1, 30_000, 10).unwrap();
         assert!(matches!(next, Submitted::Committed(m) if m.seq == 21));
+    }
+
+    #[test]
+    fn a_running_log_keeps_a_window_of_its_durable_messages() {
+        let mut log = ConversationLog::restore(ConvKey::c2c("a", "b"), None, Vec::new(), HashMap::new(), 0);
+        for i in 1..=25 {
+            log.submit(&"a".into(), format!("m{i}").into(), content(), 1, 1000 * i, 10).unwrap();
+        }
+        assert_eq!(log.trim_to_window(10), 0, "nothing durable yet: all stays");
+        log.mark_durable(18);
+        // Twice the window is exceeded: back to the newest 10, but 19..25 are not durable.
+        assert_eq!(log.trim_to_window(10), 15);
+        assert_eq!((log.base(), log.last_seq(), log.entries.len()), (16, 25, 10));
+        assert_eq!(log.trim_to_window(10), 0, "within twice the window");
+        // The trimmed IDs are still known: a resend of m3 is told apart from a new message.
+        assert!(log.id_may_be_older("m3") && !log.in_window(&MessageTarget::Id("m3".into())));
+        assert!(log.unread_needs_older("b"));
+        let newest = log.history("b", &HistoryQuery { count: 3, ..Default::default() }).unwrap();
+        assert_eq!(newest.iter().map(|v| v.message.seq).collect::<Vec<_>>(), [18, 17, 16], "the durable ones");
     }
 
     #[test]

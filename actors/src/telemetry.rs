@@ -156,6 +156,12 @@ pub const METRICS: &[MetricDef] = &[
         Count,
         "new messages that reached no stream (logged out just before, or a full stream), kept for the next login"
     ),
+    m!(
+        "timsg_conversation_trimmed_messages_total",
+        Counter,
+        Count,
+        "messages a running conversation let go of to keep a window of the newest in memory"
+    ),
     m!("timsg_slow_reads_queued", Gauge, Count, "searches and catch-up scans waiting for a read thread"),
     m!(
         "timsg_slow_reads_refused_total",

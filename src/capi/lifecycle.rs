@@ -49,7 +49,10 @@ struct InitConfig {
 
 /// Reads `TIMInit`'s JSON: `sdk_config_config_file_path` (the data directory), and ours:
 /// `timsg_config_secret_key` (also the `TIMSG_SECRET_KEY` environment variable),
-/// `timsg_config_durability` (`fsync`, `os`, `memory`), `timsg_config_uninit_wait_ms`.
+/// `timsg_config_durability` (`fsync`, `os`, `memory`), `timsg_config_uninit_wait_ms`, and
+/// the memory a running instance keeps: `timsg_config_idle_passivation_ms` (how long an idle
+/// conversation stays in memory) and `timsg_config_activation_window` (the messages of a
+/// conversation in memory: its newest, up to twice this many).
 fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
     let v: Value = match json.map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => crate::wire::lenient::from_str(j).map_err(|_| code::TIM_ERR_JSON)?,
@@ -68,6 +71,12 @@ fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
         .map(str::to_string)
         .or_else(|| std::env::var("TIMSG_SECRET_KEY").ok())
         .filter(|k| !k.is_empty());
+    if let Some(ms) = v.get("timsg_config_idle_passivation_ms") {
+        config.idle_passivation = Duration::from_millis(ms.as_u64().ok_or(code::TIM_ERR_PARAM)?);
+    }
+    if let Some(n) = v.get("timsg_config_activation_window") {
+        config.activation_window = n.as_u64().filter(|n| *n >= 1).ok_or(code::TIM_ERR_PARAM)? as usize;
+    }
     let uninit_wait = match v.get("timsg_config_uninit_wait_ms") {
         None => DEFAULT_UNINIT_WAIT,
         Some(ms) => Duration::from_millis(ms.as_u64().ok_or(code::TIM_ERR_PARAM)?),

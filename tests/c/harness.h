@@ -57,19 +57,22 @@ static inline void deadline_in(struct timespec* ts, int seconds) {
     ts->tv_sec += seconds;
 }
 
-/* Waits until `r` has had `calls` callbacks. */
-static inline void wait_calls(Result* r, int calls) {
+/* Waits until `r` has had `calls` callbacks, at most `seconds`. */
+static inline void wait_calls_within(Result* r, int calls, int seconds) {
     struct timespec ts;
-    deadline_in(&ts, 20);
+    deadline_in(&ts, seconds);
     pthread_mutex_lock(&r->mu);
     while (r->calls < calls) {
         if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0) {
-            fprintf(stderr, "FAIL: no callback after 20 s (had %d of %d)\n", r->calls, calls);
+            fprintf(stderr, "FAIL: no callback after %d s (had %d of %d)\n", seconds, r->calls, calls);
             exit(1);
         }
     }
     pthread_mutex_unlock(&r->mu);
 }
+
+/* Waits until `r` has had `calls` callbacks. */
+static inline void wait_calls(Result* r, int calls) { wait_calls_within(r, calls, 20); }
 
 /* Waits until the latest callback's JSON holds `needle` (progress reports come first). */
 static inline void wait_json(Result* r, const char* needle) {

@@ -349,6 +349,11 @@ impl ConversationActor {
         metrics::counter!("timsg_messages_committed_total", "conv_type" => conv_type_label(self.key.conv_type()))
             .increment(committed.len() as u64);
         self.publish_and_answer(&committed);
+        let window = self.shared.config.activation_window;
+        let trimmed = self.log().trim_to_window(window);
+        if trimmed > 0 {
+            metrics::counter!("timsg_conversation_trimmed_messages_total").increment(trimmed as u64);
+        }
         // Undelivered marks made by the receive options.
         self.flush(ctx, None);
     }
