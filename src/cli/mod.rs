@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use timsg_actors::config::Durability;
 
 #[derive(Debug, Parser)]
-#[command(name = "timsg", version, about = "An actor-based runtime for the Tencent Cloud IM message API")]
+#[command(name = "timsg", version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("TIMSG_GIT_COMMIT"), ")"), about = "An actor-based runtime for the Tencent Cloud IM message API")]
 pub struct Cli {
     /// Log format on standard error: `text` or `json`. Filter with RUST_LOG.
     #[arg(long, global = true, default_value = "text")]

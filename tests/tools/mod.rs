@@ -1,0 +1,56 @@
+//! Outside tools some end-to-end tests need (a C compiler, jsoncpp, node and the official
+//! UserSig package, root for a tmpfs). `scripts/test` installs what is missing; a test run
+//! without them skips those tests loudly, and lists them in `target/skipped-tests` (which
+//! `.ci/run` requires empty) — and under `CI=true` a missing tool fails the test instead.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Whether `program` runs (`program --version` starts).
+pub fn runs(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// `present`, or says loudly why the calling test does nothing (and fails it under CI).
+pub fn available_or_skip(what: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    skipped(&format!("{what} is missing: `scripts/test` installs it"));
+    false
+}
+
+/// Records that the calling test did nothing, and why (fails it under CI).
+pub fn skipped(why: &str) {
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI must run this test: {why}");
+    eprintln!("SKIPPED: {why}");
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    let list = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/skipped-tests");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(list) {
+        use std::io::Write;
+        let _ = writeln!(f, "{test}: {why}");
+    }
+}
+
+/// The official `tls-sig-api-v2` npm package's `node_modules` (`TIMSG_NODE_MODULES`, else
+/// `target/npm/node_modules`), installed there on first use when npm is at hand; `None` if it
+/// cannot be had (the caller skips).
+pub fn official_usersig_package() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let modules =
+        std::env::var("TIMSG_NODE_MODULES").map(PathBuf::from).unwrap_or_else(|_| root.join("target/npm/node_modules"));
+    if !modules.join("tls-sig-api-v2").is_dir() && runs("npm") {
+        let _ = std::process::Command::new("npm")
+            .args(["install", "--prefix", "target/npm", "--silent", "--no-audit", "--no-fund", "tls-sig-api-v2"])
+            .current_dir(root)
+            .status();
+    }
+    let ready = modules.join("tls-sig-api-v2").is_dir() && runs("node");
+    available_or_skip("node with the npm package tls-sig-api-v2", ready).then_some(modules)
+}
