@@ -427,7 +427,8 @@ impl Session {
 
     // ---- receive options ------------------------------------------------------------------
 
-    fn check_recv_opt_ids(ids: &[String]) -> TimResult<()> {
+    /// The receive-option calls' ID list: 1 to 30 (-4), each a valid user ID (7003).
+    pub fn check_recv_opt_ids(ids: &[String]) -> TimResult<()> {
         if ids.is_empty() || ids.len() > MAX_RECV_OPT_IDS {
             return Err(TimError::param(format!("takes 1 to {MAX_RECV_OPT_IDS} user ids, got {}", ids.len())));
         }

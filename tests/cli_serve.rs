@@ -94,6 +94,25 @@ fn settings_come_from_flags_then_environment_then_file() {
     assert_eq!(config.disk_reserve, 16 << 20);
     assert_eq!((config.limits.new_groups_per_minute, config.limits.new_conversations_per_minute), (2, 1000));
     assert_eq!((config.downloads.per_user, config.downloads.concurrency), (3, 8));
+    // The engine's limits: TOML `[engine]`, then flags (or TIMSG_* variables).
+    std::fs::write(&file, "metrics_token = \"t0k\"\n[engine]\nbatch_send_max = 50\nactivation_window = 64\n").unwrap();
+    let cli = timsg::cli::Cli::parse_from([
+        "timsg",
+        "serve",
+        "--config",
+        file.to_str().unwrap(),
+        "--secret-key",
+        "k",
+        "--activation-window",
+        "32",
+        "--idle-passivation-secs",
+        "60",
+    ]);
+    let timsg::cli::Command::Serve(args) = cli.command else { panic!("serve") };
+    let config = timsg::cli::serve::resolve(args).unwrap();
+    let e = config.engine;
+    assert_eq!((e.batch_send_max, e.activation_window, e.idle_passivation_secs, e.group_rate_limit), (50, 32, 60, 40));
+    assert_eq!(config.metrics_token.as_deref(), Some("t0k"));
     std::fs::write(&file, "nonsense = 1\n").unwrap();
     let cli = timsg::cli::Cli::parse_from(["timsg", "serve", "--config", file.to_str().unwrap()]);
     let timsg::cli::Command::Serve(args) = cli.command else { panic!("serve") };

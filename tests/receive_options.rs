@@ -52,6 +52,13 @@ async fn c2c_option_limits() {
     let bob = h.login("bob");
     let many: Vec<String> = (0..31).map(|i| format!("u{i}")).collect();
     assert_eq!(call_opt(&bob, "TIMMsgSetC2CReceiveMessageOpt", None, 0, &json!(many).to_string(), 1).await.code, -4);
+    // Refused before it is accepted (no callback), for both calls.
+    for api in ["TIMMsgSetC2CReceiveMessageOpt", "TIMMsgGetC2CReceiveMessageOpt"] {
+        let json = json!(many).to_string();
+        let refused =
+            timsg::dispatch::begin(&bob, &timsg::dispatch::ApiCall { api, json: &json, opt: 1, ..Default::default() });
+        assert_eq!(refused.map(drop).map_err(|e| e.code), Err(-4), "{api}");
+    }
     assert_eq!(call_opt(&bob, "TIMMsgSetC2CReceiveMessageOpt", None, 0, r#"["ok"]"#, 9).await.code, -4);
     assert_eq!(call_opt(&bob, "TIMMsgSetC2CReceiveMessageOpt", None, 0, r#"["bad\tid"]"#, 1).await.code, 7003);
     for _ in 0..5 {

@@ -47,6 +47,30 @@ async fn every_endpoint_answers_and_the_openapi_document_is_true() {
     assert!(metrics.contains("timsg_api_calls_total"), "{metrics}");
 }
 
+/// With `metrics_token` set, `/metrics` wants the bearer token; the engine's limits set for the
+/// service are the engine's (a batch send over `batch_send_max` is refused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_token_and_engine_limits() {
+    let s = TestService::start_with(|c| {
+        c.metrics_token = Some("s3cret".into());
+        c.engine.batch_send_max = 2;
+    });
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(s.url("/metrics")).send().await.unwrap().status(), 401);
+    let wrong = client.get(s.url("/metrics")).bearer_auth("guess").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client.get(s.url("/metrics")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    let batch = |n: usize| {
+        json!({"param": {"msg_batch_send_param_identifier_array": (0..n).map(|i| format!("r{i}")).collect::<Vec<_>>(),
+            "msg_batch_send_param_msg": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "x"}]}}})
+    };
+    let (status, r) = post(&s, "alice", "TIMMsgBatchSend", batch(2)).await;
+    assert_eq!((status, r["code"].as_i64()), (200, Some(0)), "{r}");
+    let (status, r) = post(&s, "alice", "TIMMsgBatchSend", batch(3)).await;
+    assert_eq!((status, r["code"].as_i64()), (400, Some(-4)), "{r}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_users_chat_and_reconnecting_with_a_cursor_loses_nothing() {
     let s = TestService::start();

@@ -3,7 +3,8 @@
 //!
 //! Routing is lazy: the first call for a conversation starts its actor on the arbiter its key
 //! hashes to (one arbiter per core), and the actor loads its state from the store before it
-//! takes any op. Callers reach actors through the lock-free routing table without a hop
+//! takes any op. Callers reach actors through the routing table (a sharded `DashMap`: a lookup
+//! holds one shard's read lock for a moment) without a hop
 //! through the supervisor; the supervisor only hears about lifecycle changes.
 
 use std::collections::BTreeMap;

@@ -32,6 +32,30 @@ pub struct ServeArgs {
     /// are refused with 6019 [default: 256].
     #[arg(long, env = "TIMSG_DISK_RESERVE_MB")]
     pub disk_reserve_mb: Option<u64>,
+    /// Receivers one TIMMsgBatchSend takes at most [default: 500].
+    #[arg(long, env = "TIMSG_BATCH_SEND_MAX")]
+    pub batch_send_max: Option<usize>,
+    /// Messages per second a group takes, more wait in its queue; 0 = no limit [default: 40].
+    #[arg(long, env = "TIMSG_GROUP_RATE_LIMIT")]
+    pub group_rate_limit: Option<u32>,
+    /// Seconds an idle conversation stays in memory [default: 300].
+    #[arg(long, env = "TIMSG_IDLE_PASSIVATION_SECS")]
+    pub idle_passivation_secs: Option<u64>,
+    /// Messages of a conversation kept in memory, its newest (up to twice this) [default: 200].
+    #[arg(long, env = "TIMSG_ACTIVATION_WINDOW")]
+    pub activation_window: Option<usize>,
+    /// Seconds a call waits for its conversation before 6012 [default: 30].
+    #[arg(long, env = "TIMSG_CALL_DEADLINE_SECS")]
+    pub call_deadline_secs: Option<u64>,
+    /// Bytes of a message's content at most, 8001 beyond [default: 12288].
+    #[arg(long, env = "TIMSG_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<usize>,
+    /// Operations a conversation queues at most, 9507 beyond [default: 1024].
+    #[arg(long, env = "TIMSG_CONVERSATION_MAILBOX")]
+    pub conversation_mailbox: Option<usize>,
+    /// A bearer token /metrics then requires [default: none, /metrics is open].
+    #[arg(long, env = "TIMSG_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// A TOML file with any of these settings (flags and environment variables win).
     #[arg(long, env = "TIMSG_CONFIG")]
     pub config: Option<PathBuf>,
@@ -76,6 +100,16 @@ pub fn resolve(args: ServeArgs) -> Result<ServiceConfig, String> {
     if let Some(d) = file.downloads {
         config.downloads = d;
     }
+    let mut engine = file.engine.unwrap_or_default();
+    engine.batch_send_max = args.batch_send_max.unwrap_or(engine.batch_send_max);
+    engine.group_rate_limit = args.group_rate_limit.unwrap_or(engine.group_rate_limit);
+    engine.idle_passivation_secs = args.idle_passivation_secs.unwrap_or(engine.idle_passivation_secs);
+    engine.activation_window = args.activation_window.unwrap_or(engine.activation_window);
+    engine.call_deadline_secs = args.call_deadline_secs.unwrap_or(engine.call_deadline_secs);
+    engine.max_body_bytes = args.max_body_bytes.unwrap_or(engine.max_body_bytes);
+    engine.conversation_mailbox = args.conversation_mailbox.unwrap_or(engine.conversation_mailbox);
+    config.engine = engine;
+    config.metrics_token = args.metrics_token.or(file.metrics_token).filter(|t| !t.is_empty());
     Ok(config)
 }
 

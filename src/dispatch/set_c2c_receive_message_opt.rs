@@ -15,6 +15,8 @@ pub fn receive_opt(n: u32) -> Result<ReceiveOpt, TimError> {
 
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let ids: Vec<String> = parse::json(parse::required(call.json, "json_identifier_array")?, "json_identifier_array")?;
+    // Checked before the call is accepted: a bad count is -4 at once, as the SDK answers.
+    Session::check_recv_opt_ids(&ids)?;
     let opt = receive_opt(call.opt)?;
     let s = session.clone();
     Ok(Accepted::later(async move { empty_result(s.set_c2c_receive_message_opt(&ids, opt).await) }))

@@ -30,6 +30,58 @@ pub struct FileConfig {
     pub image_max_pixels: Option<u64>,
     pub limits: Option<UserLimits>,
     pub downloads: Option<DownloadSettings>,
+    pub engine: Option<EngineSettings>,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+}
+
+/// The runtime's limits (`[engine]` in the TOML file; each also a flag and a `TIMSG_*`
+/// environment variable of `timsg serve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Receivers one `TIMMsgBatchSend` takes at most (-4 beyond).
+    pub batch_send_max: usize,
+    /// Messages per second a group takes; more wait in its send queue (0: no limit).
+    pub group_rate_limit: u32,
+    /// Seconds an idle conversation stays in memory.
+    pub idle_passivation_secs: u64,
+    /// Messages of a conversation kept in memory: its newest, up to twice this many.
+    pub activation_window: usize,
+    /// Seconds a call waits for its conversation before 6012.
+    pub call_deadline_secs: u64,
+    /// Bytes of a message's content at most (8001 beyond).
+    pub max_body_bytes: usize,
+    /// Operations a conversation queues at most (9507 beyond).
+    pub conversation_mailbox: usize,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        let e = timsg_actors::EngineConfig::default();
+        EngineSettings {
+            batch_send_max: e.batch_send_max,
+            group_rate_limit: e.group_rate_limit,
+            idle_passivation_secs: e.idle_passivation.as_secs(),
+            activation_window: e.activation_window,
+            call_deadline_secs: e.call_deadline.as_secs(),
+            max_body_bytes: e.max_body_bytes,
+            conversation_mailbox: e.conversation_mailbox,
+        }
+    }
+}
+
+impl EngineSettings {
+    /// Puts these settings into an engine configuration.
+    pub fn apply(&self, e: &mut timsg_actors::EngineConfig) {
+        e.batch_send_max = self.batch_send_max.max(1);
+        e.group_rate_limit = self.group_rate_limit;
+        e.idle_passivation = std::time::Duration::from_secs(self.idle_passivation_secs.max(1));
+        e.activation_window = self.activation_window.max(1);
+        e.call_deadline = std::time::Duration::from_secs(self.call_deadline_secs.max(1));
+        e.max_body_bytes = self.max_body_bytes.max(1);
+        e.conversation_mailbox = self.conversation_mailbox.max(16);
+    }
 }
 
 /// Downloads the service runs for its users (`[downloads]` in the TOML file).
@@ -97,6 +149,9 @@ pub struct ServiceConfig {
     pub image_max_pixels: u64,
     pub limits: UserLimits,
     pub downloads: DownloadSettings,
+    pub engine: EngineSettings,
+    /// Protects `/metrics` with a bearer token when set.
+    pub metrics_token: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -123,6 +178,8 @@ impl ServiceConfig {
             image_max_pixels: timsg_actors::media::upload::MediaLimits::default().image_pixels,
             limits: UserLimits::default(),
             downloads: DownloadSettings::default(),
+            engine: EngineSettings::default(),
+            metrics_token: None,
         }
     }
 }

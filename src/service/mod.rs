@@ -142,7 +142,7 @@ impl RunningService {
 /// Opens the runtime and binds the service to `listener` (not yet serving until awaited).
 pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<RunningService> {
     let addr = listener.local_addr()?;
-    let runtime = Runtime::open(RuntimeConfig {
+    let mut engine = RuntimeConfig {
         data_dir: config.data_dir.clone(),
         durability: config.durability,
         disk_reserve: config.disk_reserve,
@@ -157,8 +157,9 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         download_max_bytes: config.downloads.max_bytes,
         media_limits: MediaLimits { image_pixels: config.image_max_pixels, ..MediaLimits::default() },
         ..Default::default()
-    })
-    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    };
+    config.engine.apply(&mut engine);
+    let runtime = Runtime::open(engine).map_err(|e| std::io::Error::other(e.to_string()))?;
     ops::install_metrics();
     let policy = Arc::new(RemotePolicy {
         files_root: config.data_dir.join("files"),

@@ -42,7 +42,30 @@ pub fn install_metrics() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-pub async fn metrics() -> HttpResponse {
+/// Whether `given` is `secret`, in time that does not depend on where they differ: both are
+/// hashed, and the digests compared without an early exit.
+fn same_secret(given: &str, secret: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(secret.as_bytes()));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `/metrics`; with a `metrics_token` configured, only for `Authorization: Bearer <token>`
+/// (compared in constant time).
+pub async fn metrics(req: actix_web::HttpRequest, state: web::Data<ServiceState>) -> HttpResponse {
+    if let Some(token) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_secret(given, token) {
+            return HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer"))
+                .body("metrics need the bearer token (metrics_token)\n");
+        }
+    }
     match install_metrics() {
         Some(h) => HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(h.render()),
         None => HttpResponse::ServiceUnavailable().body("metrics are recorded elsewhere\n"),

@@ -700,12 +700,28 @@ impl ConversationActor {
     }
 
     fn handle_op(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
-        if needs_older(self.log.as_ref().expect("ops run on a loaded log"), &op)
-            && let Err(e) = self.load_older()
-        {
+        let loaded_older = needs_older(self.log.as_ref().expect("ops run on a loaded log"), &op);
+        if loaded_older && let Err(e) = self.load_older() {
             op.fail(e);
             return;
         }
+        self.handle_loaded_op(op, ctx);
+        // What was loaded for this op goes again: a read of old history must not leave the
+        // whole conversation in memory.
+        if loaded_older {
+            let window = self.shared.config.activation_window;
+            let trimmed = self.log().trim_to_window(window);
+            if trimmed > 0 {
+                metrics::counter!("timsg_conversation_trimmed_messages_total").increment(trimmed as u64);
+            }
+            if trimmed >= RETURN_MEMORY_AFTER {
+                return_freed_memory();
+            }
+        }
+    }
+
+    /// An op on a log that holds what it needs.
+    fn handle_loaded_op(&mut self, op: ConvOp, ctx: &mut Context<Self>) {
         let now_ms = self.now_ms();
         match op {
             ConvOp::SendMessage { sender, id, content, rand, reply } => {
@@ -978,6 +994,19 @@ fn needs_older(log: &ConversationLog, op: &ConvOp) -> bool {
             !matches!(query.anchor, crate::history::HistoryAnchor::None) || query.forward || query.time_begin > 0
         }
         _ => true,
+    }
+}
+
+/// Messages let go of at once past which the freed memory is handed back to the OS.
+const RETURN_MEMORY_AFTER: usize = 10_000;
+
+/// Hands the allocator's free pages back to the OS (glibc keeps them otherwise: a read of a
+/// long history loaded its messages for a moment and the process kept their ~1.5 KB each).
+fn return_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
