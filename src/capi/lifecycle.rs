@@ -50,9 +50,9 @@ struct InitConfig {
 /// Reads `TIMInit`'s JSON: `sdk_config_config_file_path` (the data directory), and ours:
 /// `timsg_config_secret_key` (also the `TIMSG_SECRET_KEY` environment variable),
 /// `timsg_config_durability` (`fsync`, `os`, `memory`), `timsg_config_uninit_wait_ms`, and
-/// the memory a running instance keeps: `timsg_config_idle_passivation_ms` (how long an idle
-/// conversation stays in memory) and `timsg_config_activation_window` (the messages of a
-/// conversation in memory: its newest, up to twice this many).
+/// the engine's limits (the defaults and meaning in docs/c-abi.md): `_idle_passivation_ms`,
+/// `_activation_window`, `_batch_send_max`, `_call_deadline_ms`, `_max_body_bytes`,
+/// `_conversation_mailbox`, `_group_rate_limit`, each after `timsg_config`.
 fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
     let v: Value = match json.map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => crate::wire::lenient::from_str(j).map_err(|_| code::TIM_ERR_JSON)?,
@@ -71,11 +71,31 @@ fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
         .map(str::to_string)
         .or_else(|| std::env::var("TIMSG_SECRET_KEY").ok())
         .filter(|k| !k.is_empty());
-    if let Some(ms) = v.get("timsg_config_idle_passivation_ms") {
-        config.idle_passivation = Duration::from_millis(ms.as_u64().ok_or(code::TIM_ERR_PARAM)?);
+    // The engine's limits, each a positive whole number (-4 otherwise).
+    let number = |key: &str| -> Result<Option<u64>, i32> {
+        v.get(key).map(|n| n.as_u64().filter(|n| *n >= 1).ok_or(code::TIM_ERR_PARAM)).transpose()
+    };
+    if let Some(ms) = number("timsg_config_idle_passivation_ms")? {
+        config.idle_passivation = Duration::from_millis(ms);
     }
-    if let Some(n) = v.get("timsg_config_activation_window") {
-        config.activation_window = n.as_u64().filter(|n| *n >= 1).ok_or(code::TIM_ERR_PARAM)? as usize;
+    if let Some(n) = number("timsg_config_activation_window")? {
+        config.activation_window = n as usize;
+    }
+    if let Some(n) = number("timsg_config_batch_send_max")? {
+        config.batch_send_max = n as usize;
+    }
+    if let Some(ms) = number("timsg_config_call_deadline_ms")? {
+        config.call_deadline = Duration::from_millis(ms);
+    }
+    if let Some(n) = number("timsg_config_max_body_bytes")? {
+        config.max_body_bytes = n as usize;
+    }
+    if let Some(n) = number("timsg_config_conversation_mailbox")? {
+        config.conversation_mailbox = (n as usize).max(16);
+    }
+    // 0 is meaningful here: no group rate limit.
+    if let Some(n) = v.get("timsg_config_group_rate_limit") {
+        config.group_rate_limit = n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or(code::TIM_ERR_PARAM)?;
     }
     let uninit_wait = match v.get("timsg_config_uninit_wait_ms") {
         None => DEFAULT_UNINIT_WAIT,
@@ -327,4 +347,32 @@ pub extern "C" fn TIMGetServerTime() -> u64 {
         Err(_) => timsg_actors::Clock::System.now_secs(),
     })
     .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_json_sets_the_engines_limits_and_refuses_nonsense() {
+        let c = config_from(Some(
+            r#"{"sdk_config_config_file_path":"d","timsg_config_batch_send_max":7,"timsg_config_call_deadline_ms":1500,
+                "timsg_config_group_rate_limit":0,"timsg_config_activation_window":50,"timsg_config_uninit_wait_ms":0}"#,
+        ))
+        .unwrap();
+        let e = &c.runtime;
+        assert_eq!(
+            (e.batch_send_max, e.call_deadline, e.group_rate_limit, e.activation_window),
+            (7, Duration::from_millis(1500), 0, 50)
+        );
+        assert_eq!(c.uninit_wait, Duration::ZERO);
+        assert_eq!(config_from(None).unwrap().uninit_wait, DEFAULT_UNINIT_WAIT);
+        for bad in [
+            r#"{"timsg_config_batch_send_max":0}"#,
+            r#"{"timsg_config_activation_window":"x"}"#,
+            r#"{"timsg_config_group_rate_limit":-1}"#,
+        ] {
+            assert_eq!(config_from(Some(bad)).err(), Some(code::TIM_ERR_PARAM), "{bad}");
+        }
+    }
 }
