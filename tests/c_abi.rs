@@ -163,100 +163,52 @@ fn run_within(program: &Path, args: &[&str], limit: std::time::Duration) -> Stri
     stdout
 }
 
-#[test]
-fn listeners_may_change_listeners() {
+/// Compiles `tests/c/<name>.c`, runs it on a fresh data directory within `limit_secs` (a
+/// deadlock fails, not hangs) and checks it said "all checks passed".
+fn run_program(name: &str, limit_secs: u64) {
     if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("listener_reentry");
-    compile("listener_reentry.c", &bin, false);
+    let bin = dir.path().join(name);
+    compile(&format!("{name}.c"), &bin, false);
     let data = dir.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(60));
+    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(limit_secs));
     assert!(out.contains("all checks passed"), "{out}");
+}
+
+#[test]
+fn listeners_may_change_listeners() {
+    run_program("listener_reentry", 60);
 }
 
 #[test]
 fn logout_from_a_callback_with_the_queue_full_does_not_deadlock() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("logout_in_callback");
-    compile("logout_in_callback.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("logout_in_callback", 240);
 }
 
 #[test]
 fn uninit_answers_every_call_once_even_from_a_callback() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("uninit_in_flight");
-    compile("uninit_in_flight.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(180));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("uninit_in_flight", 180);
 }
 
 #[test]
 fn what_completes_after_a_logout_arrives_at_the_next_login() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("logout_in_flight");
-    compile("logout_in_flight.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(120));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("logout_in_flight", 120);
 }
 
 #[test]
 fn searches_do_not_hold_up_a_history_read() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("search_beside_history");
-    compile("search_beside_history.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("search_beside_history", 240);
 }
 
 #[test]
 fn small_codes_are_the_sdks() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("minor_codes");
-    compile("minor_codes.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(60));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("minor_codes", 60);
 }
 
 #[test]
 fn memory_stays_bounded_under_steady_sends() {
-    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("memory_bound");
-    compile("memory_bound.c", &bin, false);
-    let data = dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    let out = run_within(&bin, &[data.to_str().unwrap()], std::time::Duration::from_secs(240));
-    assert!(out.contains("all checks passed"), "{out}");
+    run_program("memory_bound", 240);
 }
