@@ -55,6 +55,14 @@ pub const METRICS: &[MetricDef] = &[
         &[]
     ),
     m!(
+        "timsg_rest_calls_total",
+        Counter,
+        Count,
+        "TIM REST API v4 calls (/v4/<service>/<command>), by command and outcome (ok, error)",
+        &[]
+    ),
+    m!("timsg_rest_call_seconds", Histogram, Seconds, "TIM REST API v4 call latency, by command", &[]),
+    m!(
         "timsg_messages_committed_total",
         Counter,
         Count,

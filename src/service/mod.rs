@@ -20,6 +20,7 @@ pub mod files;
 pub mod hub;
 pub mod openapi;
 pub mod ops;
+pub mod rest_v4;
 pub mod sessions;
 pub mod ws;
 pub mod ws_calls;
@@ -182,6 +183,7 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
             .route("/v1/blobs/{hash}", web::get().to(blobs::get))
             .route("/v1/files/{path:.*}", web::get().to(files::get))
             .route("/v1/{api}", web::post().to(api::call))
+            .route("/v4/{service}/{command}", web::post().to(rest_v4::call))
             .default_service(web::to(api::not_found))
     })
     .workers(2)

@@ -1,0 +1,107 @@
+//! The TIM server REST API v4 on the same service: `POST /v4/<service>/<command>?sdkappid=…
+//! &identifier=<admin>&usersig=…&random=…&contenttype=json`, answered — always with HTTP 200 —
+//! with `{"ActionStatus":"OK"|"FAIL","ErrorCode":…,"ErrorInfo":…, …}`, so a bot platform's
+//! existing server code points at timsg by changing its base URL. Only the admin identity may
+//! call it, with its UserSig in the query string. Commands go through the same engine (and
+//! dispatcher) as every other way in: a message sent here is the message C SDK users see.
+//!
+//! - [`envelope`]: the reply shape and the protocol's error codes;
+//! - [`msg_body`]: `MsgBody` elements to and from the engine's;
+//! - [`openim`]: `sendmsg`, `batchsendmsg`.
+
+pub mod envelope;
+pub mod msg_body;
+pub mod openim;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+
+use super::ServiceState;
+use super::api::read_body;
+use super::auth::query_param;
+use crate::auth::usersig;
+use envelope::{RestError, reply};
+
+/// `60012`: `sdkappid` missing from the URL.
+pub const ERR_SDKAPPID_MISSING: i32 = 60012;
+/// `70014`: `sdkappid` is not this service's app.
+pub const ERR_SDKAPPID_MISMATCH: i32 = 70014;
+/// `60010`: the caller is not the admin account.
+pub const ERR_ADMIN_REQUIRED: i32 = 60010;
+/// `60009`: no such service or command.
+pub const ERR_UNKNOWN_COMMAND: i32 = 60009;
+/// `90001`: the body is not JSON.
+pub const ERR_BODY_JSON: i32 = 90001;
+/// `70001` UserSig expired, `70002` empty, `70003` invalid, `70013` made for another user.
+pub const ERR_SIG_EXPIRED: i32 = 70001;
+pub const ERR_SIG_EMPTY: i32 = 70002;
+pub const ERR_SIG_INVALID: i32 = 70003;
+pub const ERR_SIG_OTHER_USER: i32 = 70013;
+
+/// Checks the URL's `sdkappid`, `identifier` (the admin) and `usersig`.
+fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<(), RestError> {
+    let app = query_param(req, "sdkappid").filter(|a| !a.is_empty());
+    let app = app.ok_or_else(|| RestError::new(ERR_SDKAPPID_MISSING, "sdkappid is missing from the URL"))?;
+    if app.parse::<u64>().ok() != Some(state.config.sdkappid) {
+        return Err(RestError::new(ERR_SDKAPPID_MISMATCH, format!("sdkappid {app} is not this app's")));
+    }
+    let identifier = query_param(req, "identifier").unwrap_or_default();
+    if identifier != state.config.admin {
+        return Err(RestError::new(
+            ERR_ADMIN_REQUIRED,
+            format!("the REST API takes only the admin account as identifier, not {identifier:?}"),
+        ));
+    }
+    let sig = query_param(req, "usersig").filter(|s| !s.is_empty());
+    let sig = sig.ok_or_else(|| RestError::new(ERR_SIG_EMPTY, "usersig is missing from the URL"))?;
+    let now = state.runtime.engine().now_ms() / 1000;
+    usersig::verify(&sig, state.config.sdkappid, &state.config.secret_key, &identifier, now).map_err(|e| {
+        let code = match e.code {
+            6206 => ERR_SIG_EXPIRED,
+            70013 => ERR_SIG_OTHER_USER,
+            _ => ERR_SIG_INVALID,
+        };
+        RestError::new(code, e.desc)
+    })
+}
+
+/// `POST /v4/{service}/{command}`.
+pub async fn call(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<ServiceState>,
+) -> HttpResponse {
+    let (service, command) = path.into_inner();
+    let started = std::time::Instant::now();
+    let outcome = run(&req, &service, &command, payload, &state).await;
+    let label: &'static str = match (service.as_str(), command.as_str()) {
+        ("openim", "sendmsg") => "openim/sendmsg",
+        ("openim", "batchsendmsg") => "openim/batchsendmsg",
+        _ => "unknown",
+    };
+    let result = if outcome.is_ok() { "ok" } else { "error" };
+    metrics::counter!("timsg_rest_calls_total", "command" => label, "outcome" => result).increment(1);
+    metrics::histogram!("timsg_rest_call_seconds", "command" => label).record(started.elapsed().as_secs_f64());
+    reply(outcome)
+}
+
+async fn run(
+    req: &HttpRequest,
+    service: &str,
+    command: &str,
+    payload: web::Payload,
+    state: &ServiceState,
+) -> Result<serde_json::Map<String, Value>, RestError> {
+    authenticate(state, req)?;
+    let body = read_body(payload, state.config.max_body)
+        .await
+        .map_err(|_| RestError::new(envelope::ERR_BODY_TOO_LONG, "the request body is too long"))?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|_| RestError::new(ERR_BODY_JSON, "Fail to Parse json data of body, Please check it"))?;
+    match (service, command) {
+        ("openim", "sendmsg") => openim::sendmsg(state, &body).await,
+        ("openim", "batchsendmsg") => openim::batchsendmsg(state, &body).await,
+        _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command {service}/{command} here"))),
+    }
+}
