@@ -330,9 +330,19 @@ impl Session {
     // ---- TIMMsgRevoke ---------------------------------------------------------------------
 
     pub async fn revoke(&self, conv: &ConvRef, target: MessageTarget) -> TimResult<()> {
+        self.revoke_with(conv, target, false).await
+    }
+
+    /// Revokes this user's message however old it is: the admin's recall (the REST API's
+    /// `admin_msgwithdraw`), which has no time limit.
+    pub async fn withdraw_as_admin(&self, conv: &ConvRef, target: MessageTarget) -> TimResult<()> {
+        self.revoke_with(conv, target, true).await
+    }
+
+    async fn revoke_with(&self, conv: &ConvRef, target: MessageTarget, any_age: bool) -> TimResult<()> {
         let key = self.conv_key(conv)?;
         let user = self.user.clone();
-        self.call(&key, |reply| ConvOp::Revoke { user, target, reason: String::new(), reply }).await
+        self.call(&key, |reply| ConvOp::Revoke { user, target, reason: String::new(), any_age, reply }).await
     }
 
     // ---- TIMMsgFindByMsgLocatorList -------------------------------------------------------

@@ -55,13 +55,14 @@ async fn sendmsg_reaches_the_receiver_as_a_c_sdk_message() {
         (Some("OK"), Some(0), Some(""))
     );
     let time = r["MsgTime"].as_u64().unwrap();
-    assert_eq!(r["MsgKey"], format!("1_7_{time}"), "<seq>_<MsgRandom>_<time>");
     // On bob's WebSocket and in his history, as a C SDK user sees it: from alice, seq 1.
     assert_eq!(next_texts(&mut bob).await.1, ["from the bot"]);
     let seen = history(&s, "bob", "alice").await;
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0]["message_sender"].as_str(), seen[0]["message_seq"].as_u64()), (Some("alice"), Some(1)));
     assert_eq!(seen[0]["message_server_time"].as_u64(), Some(time));
+    let rand = seen[0]["message_rand"].as_u64().unwrap();
+    assert_eq!(r["MsgKey"], format!("1_{rand}_{time}"), "<seq>_<random>_<time>");
     // The same MsgRandom (and MsgSeq) from the same sender is the same message: not stored twice.
     let again = admin(&s, "openim/sendmsg", text_msg(Some("alice"), json!("bob"), 7, "from the bot")).await;
     assert_eq!(again["MsgKey"], r["MsgKey"]);
@@ -94,7 +95,7 @@ async fn batchsendmsg_fans_out_and_reports_failures() {
     let s = TestService::start();
     let r = admin(&s, "openim/batchsendmsg", text_msg(Some("bot"), json!(["u1", "u2", "u3"]), 5, "news")).await;
     assert_eq!((r["ActionStatus"].as_str(), r["ErrorCode"].as_i64()), (Some("OK"), Some(0)), "{r}");
-    assert!(r["MsgKey"].as_str().unwrap().contains("_5_"), "{r}");
+    assert!(r["MsgKey"].as_str().unwrap().starts_with("1_"), "{r}");
     assert!(r.get("ErrorList").is_none(), "{r}");
     for u in ["u1", "u2", "u3"] {
         let h = history(&s, u, "bot").await;
@@ -155,4 +156,100 @@ async fn the_protocol_refuses_with_its_codes_and_always_http_200() {
     let r = admin(&s, "openim/sendmsg", long).await;
     assert_eq!(code(&r), fail(80002), "{r}");
     assert!(history(&s, "bob", "administrator").await.is_empty(), "nothing refused was stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_recall_read_and_unread_through_rest_match_the_c_api() {
+    let s = TestService::start();
+    let mut bob = connect(&s, "bob", None).await;
+    // Sent with the C API's call (over /v1), listed by admin_getroammsg.
+    for i in 1..=5 {
+        send_text(&s, "alice", "bob", &format!("c api {i}")).await;
+    }
+    let page = |max: u64, last: Option<&str>| {
+        let mut b = json!({"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": max, "MinTime": 0, "MaxTime": now() + 60});
+        if let Some(k) = last {
+            b["LastMsgKey"] = k.into();
+        }
+        b
+    };
+    let first = admin(&s, "openim/admin_getroammsg", page(3, None)).await;
+    assert_eq!(
+        (first["ErrorCode"].as_i64(), first["Complete"].as_i64(), first["MsgCnt"].as_i64()),
+        (Some(0), Some(0), Some(3)),
+        "{first}"
+    );
+    let texts = |r: &Value| -> Vec<String> {
+        r["MsgList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["MsgBody"][0]["MsgContent"]["Text"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(texts(&first), ["c api 3", "c api 4", "c api 5"], "the newest, oldest first");
+    let m = &first["MsgList"][0];
+    assert_eq!(
+        (m["From_Account"].as_str(), m["To_Account"].as_str(), m["MsgSeq"].as_i64(), m["MsgFlagBits"].as_i64()),
+        (Some("alice"), Some("bob"), Some(3), Some(0))
+    );
+    assert_eq!(first["LastMsgKey"], m["MsgKey"]);
+    let rest = admin(&s, "openim/admin_getroammsg", page(3, first["LastMsgKey"].as_str())).await;
+    assert_eq!(
+        (rest["Complete"].as_i64(), texts(&rest)),
+        (Some(1), vec!["c api 1".to_string(), "c api 2".to_string()]),
+        "{rest}"
+    );
+    let none = admin(
+        &s,
+        "openim/admin_getroammsg",
+        json!({"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 5, "MinTime": 0, "MaxTime": 1}),
+    )
+    .await;
+    assert_eq!((none["Complete"].as_i64(), none["MsgCnt"].as_i64()), (Some(1), Some(0)), "{none}");
+
+    // Unread: bob has read nothing of alice's five; reading up to now clears them.
+    let unread = admin(
+        &s,
+        "openim/get_c2c_unread_msg_num",
+        json!({"To_Account": "bob", "Peer_Account": ["alice", "nobody", "../x"]}),
+    )
+    .await;
+    assert_eq!(
+        unread["C2CUnreadMsgNumList"],
+        json!([{"Peer_Account": "alice", "C2CUnreadMsgNum": 5}, {"Peer_Account": "nobody", "C2CUnreadMsgNum": 0}]),
+        "{unread}"
+    );
+    assert_eq!(unread["ErrorList"][0]["ErrorCode"], 70107, "{unread}");
+    assert_eq!(admin(&s, "openim/get_c2c_unread_msg_num", json!({"To_Account": "bob"})).await["AllC2CUnreadMsgNum"], 5);
+    assert_eq!(
+        admin(&s, "openim/admin_set_msg_read", json!({"Report_Account": "bob", "Peer_Account": "alice"})).await["ErrorCode"],
+        0
+    );
+    assert_eq!(admin(&s, "openim/get_c2c_unread_msg_num", json!({"To_Account": "bob"})).await["AllC2CUnreadMsgNum"], 0);
+
+    // Recall by MsgKey, however old: bob hears a revoke, and the message is flagged recalled.
+    let key = m["MsgKey"].as_str().unwrap().to_string();
+    let r = admin(&s, "openim/admin_msgwithdraw", json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key}))
+        .await;
+    assert_eq!(r["ErrorCode"], 0, "{r}");
+    loop {
+        let e = next_event(&mut bob).await;
+        if e["event"] == "MsgRevoke" {
+            break;
+        }
+    }
+    let after = admin(&s, "openim/admin_getroammsg", page(5, None)).await;
+    let recalled = after["MsgList"].as_array().unwrap().iter().find(|x| x["MsgKey"] == key).expect("still listed");
+    assert_eq!(recalled["MsgFlagBits"], 8, "{after}");
+    let again =
+        admin(&s, "openim/admin_msgwithdraw", json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": key}))
+            .await;
+    assert_eq!(again["ErrorCode"], 20023, "{again}");
+    for (bad, want) in [("nonsense", 90054), ("99_1_1", 20022)] {
+        let r =
+            admin(&s, "openim/admin_msgwithdraw", json!({"From_Account": "alice", "To_Account": "bob", "MsgKey": bad}))
+                .await;
+        assert_eq!(r["ErrorCode"], want, "{bad}: {r}");
+    }
 }

@@ -72,6 +72,8 @@ pub enum ConvOp {
         user: UserId,
         target: MessageTarget,
         reason: String,
+        /// No time limit (the REST API's admin recall); else `revoke_window`.
+        any_age: bool,
         reply: Reply<()>,
     },
     GetHistory {
@@ -813,8 +815,8 @@ impl ConversationActor {
                     }
                 }
             }
-            ConvOp::Revoke { user, target, reason, reply } => {
-                let window = self.shared.config.revoke_window.as_secs();
+            ConvOp::Revoke { user, target, reason, any_age, reply } => {
+                let window = if any_age { u64::MAX } else { self.shared.config.revoke_window.as_secs() };
                 let stamp = self.shared.stamp();
                 match self.log().revoke(&user, &target, reason.clone(), now_ms, window, stamp) {
                     Ok(msg) => {

@@ -7,8 +7,11 @@
 //!
 //! - [`envelope`]: the reply shape and the protocol's error codes;
 //! - [`msg_body`]: `MsgBody` elements to and from the engine's;
-//! - [`openim`]: `sendmsg`, `batchsendmsg`.
+//! - [`openim`]: `sendmsg`, `batchsendmsg`;
+//! - [`c2c_admin`]: `admin_getroammsg`, `admin_msgwithdraw`, `admin_set_msg_read`,
+//!   `get_c2c_unread_msg_num`.
 
+pub mod c2c_admin;
 pub mod envelope;
 pub mod msg_body;
 pub mod openim;
@@ -78,6 +81,10 @@ pub async fn call(
     let label: &'static str = match (service.as_str(), command.as_str()) {
         ("openim", "sendmsg") => "openim/sendmsg",
         ("openim", "batchsendmsg") => "openim/batchsendmsg",
+        ("openim", "admin_getroammsg") => "openim/admin_getroammsg",
+        ("openim", "admin_msgwithdraw") => "openim/admin_msgwithdraw",
+        ("openim", "admin_set_msg_read") => "openim/admin_set_msg_read",
+        ("openim", "get_c2c_unread_msg_num") => "openim/get_c2c_unread_msg_num",
         _ => "unknown",
     };
     let result = if outcome.is_ok() { "ok" } else { "error" };
@@ -102,6 +109,10 @@ async fn run(
     match (service, command) {
         ("openim", "sendmsg") => openim::sendmsg(state, &body).await,
         ("openim", "batchsendmsg") => openim::batchsendmsg(state, &body).await,
+        ("openim", "admin_getroammsg") => c2c_admin::admin_getroammsg(state, &body).await,
+        ("openim", "admin_msgwithdraw") => c2c_admin::admin_msgwithdraw(state, &body).await,
+        ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, &body).await,
+        ("openim", "get_c2c_unread_msg_num") => c2c_admin::get_c2c_unread_msg_num(state, &body).await,
         _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command {service}/{command} here"))),
     }
 }

@@ -1,8 +1,9 @@
 //! `openim`: C2C messages sent by the admin, as itself or as any user (`From_Account`).
 //!
-//! - `sendmsg`: one message; answers `MsgTime` and `MsgKey` (`<seq>_<MsgRandom>_<time>`, as
-//!   the REST API forms it). The same `From_Account`, `To_Account`, `MsgSeq` and `MsgRandom`
-//!   again return the message already sent instead of a second one.
+//! - `sendmsg`: one message; answers `MsgTime` and `MsgKey` (`<seq>_<random>_<time>`, as
+//!   the REST API forms it, with the message's own random: the key `admin_getroammsg` lists
+//!   and `admin_msgwithdraw` takes). The same `From_Account`, `To_Account`, `MsgSeq` and
+//!   `MsgRandom` again return the message already sent instead of a second one.
 //! - `batchsendmsg`: one message to up to 500 users through the batch-send fan-out actor;
 //!   answers `MsgKey` and an `ErrorList` of the receivers it failed for.
 //!
@@ -54,12 +55,10 @@ fn u32_key(body: &Value, key: &str, code: i32) -> Result<Option<u32>, RestError>
     }
 }
 
-/// What `sendmsg` and `batchsendmsg` share: the sender, the message in TIM C API JSON, and
-/// the `MsgRandom` the key carries.
+/// What `sendmsg` and `batchsendmsg` share: the sender and the message in TIM C API JSON.
 struct Outgoing {
     from: String,
     message: Value,
-    random: u32,
 }
 
 fn outgoing(state: &ServiceState, body: &Value, receivers: &str) -> Result<Outgoing, RestError> {
@@ -98,7 +97,7 @@ fn outgoing(state: &ServiceState, body: &Value, receivers: &str) -> Result<Outgo
         "message_is_online_msg": online_only,
         "message_msg_id": format!("v4-{id}"),
     });
-    Ok(Outgoing { from, message, random })
+    Ok(Outgoing { from, message })
 }
 
 /// A dispatcher refusal as a REST error.
@@ -124,8 +123,8 @@ async fn call_as(state: &ServiceState, user: &str, call: ApiCall<'_>) -> Result<
     Ok(serde_json::from_str(&r.json_params).unwrap_or(Value::Null))
 }
 
-/// `<seq>_<random>_<time>` of a sent message (its view as the C API gives it).
-fn msg_key(message: &Value, random: u32) -> (u64, String) {
+/// The time and the `<seq>_<random>_<time>` key of a message (its view as the C API gives it).
+pub fn msg_key(message: &Value, random: u64) -> (u64, String) {
     let time = message["message_server_time"].as_u64().unwrap_or(0);
     let seq = message["message_seq"].as_u64().unwrap_or(0);
     (time, format!("{seq}_{random}_{time}"))
@@ -141,7 +140,7 @@ pub async fn sendmsg(state: &ServiceState, body: &Value) -> Result<Map<String, V
     let call =
         ApiCall { api: "TIMMsgSendMessage", conv_id: Some(&to), conv_type: 1, json: &json, ..Default::default() };
     let sent = call_as(state, &out.from, call).await?;
-    let (time, key) = msg_key(&sent, out.random);
+    let (time, key) = msg_key(&sent, sent["message_rand"].as_u64().unwrap_or(0));
     let mut reply = Map::new();
     reply.insert("MsgTime".into(), time.into());
     reply.insert("MsgKey".into(), key.into());
@@ -173,7 +172,8 @@ pub async fn batchsendmsg(state: &ServiceState, body: &Value) -> Result<Map<Stri
     for r in results.as_array().into_iter().flatten() {
         let code = r["msg_batch_send_result_code"].as_i64().unwrap_or(0);
         if code == 0 {
-            key = key.or_else(|| Some(msg_key(&r["msg_batch_send_result_msg"], out.random)));
+            let m = &r["msg_batch_send_result_msg"];
+            key = key.or_else(|| Some(msg_key(m, m["message_rand"].as_u64().unwrap_or(0))));
         } else {
             errors.push(json!({"To_Account": r["msg_batch_send_result_identifier"], "ErrorCode": code}));
         }
