@@ -184,7 +184,7 @@ fn listeners_may_change_listeners() {
 }
 
 #[test]
-fn logout_from_a_callback_with_the_queue_full_does_not_deadlock() {
+fn logout_and_login_from_callbacks_with_the_queue_full_do_not_deadlock() {
     run_program("logout_in_callback", 240);
 }
 

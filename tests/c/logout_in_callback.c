@@ -1,15 +1,16 @@
-/* TIMLogout from inside a callback while the callback queue is full: 100,000 history calls,
- * ~100 us of app work per callback, and the 20,000th callback logs out. The logout must
- * complete (its own callback comes), every accepted call must get its callback, and
- * TIMUninit must return. argv[1] is a fresh data directory. */
+/* TIMLogout and TIMLogin from inside callbacks while the callback queue is full: 100,000
+ * history calls, ~100 us of app work per callback; the 20,000th callback logs out and the
+ * 30,000th logs in again. Both complete (their own callbacks come), every accepted call gets
+ * its callback, and TIMUninit returns. argv[1] is a fresh data directory. */
 #include "harness.h"
 
 #include <stdatomic.h>
 
 #define CALLS 100000
 #define LOGOUT_AT 20000
+#define LOGIN_AT 30000
 
-static Result r, logout_r;
+static Result r, logout_r, login_r;
 static atomic_int answered;
 
 static void on_history(int32_t code, const char* desc, const char* json, const void* ud) {
@@ -19,6 +20,9 @@ static void on_history(int32_t code, const char* desc, const char* json, const v
     nanosleep(&work, NULL);
     if (n == LOGOUT_AT) {
         CHECK(TIMLogout(on_result, &logout_r) == TIM_SUCC, "logout from a callback");
+    }
+    if (n == LOGIN_AT) {
+        CHECK(TIMLogin("user1", "sig", on_result, &login_r) == TIM_SUCC, "login from a callback");
     }
 }
 
@@ -30,6 +34,7 @@ int main(int argc, char** argv) {
     CHECK(CALL(&r, TIMLogin("user1", "sig", on_result, &r)) == ERR_SUCC, "login");
     CHECK(CALL(&r, TIMMsgSendMessage("user2", kTIMConv_C2C, "{\"message_elem_array\":[{\"elem_type\":0,\"text_elem_content\":\"hi\"}]}", NULL, on_result, &r)) == ERR_SUCC, "send");
     result_init(&logout_r);
+    result_init(&login_r);
     int accepted = 0;
     for (int i = 0; i < CALLS; i++) {
         int rc = TIMMsgGetMsgList("user2", kTIMConv_C2C, "{\"msg_getmsglist_param_count\":1}", on_history, NULL);
@@ -39,11 +44,13 @@ int main(int argc, char** argv) {
             CHECK(rc == TIM_ERR_NOTLOGIN, "after the logout: not logged in, got %d", rc);
         }
     }
-    CHECK(accepted >= LOGOUT_AT, "accepted %d", accepted);
+    CHECK(accepted >= LOGIN_AT, "accepted %d", accepted);
     /* The logout's callback comes after the callbacks of the calls accepted before it (and
      * the events published before it): up to 65,536 of them, ~100 us each. */
     wait_calls_within(&logout_r, 1, 120);
     CHECK(logout_r.code == ERR_SUCC, "logout: %d %s", logout_r.code, logout_r.desc);
+    wait_calls_within(&login_r, 1, 120);
+    CHECK(login_r.code == ERR_SUCC, "login from a callback: %d %s", login_r.code, login_r.desc);
     /* Every accepted call is answered, once. */
     for (int waited = 0; atomic_load(&answered) < accepted; waited++) {
         CHECK(waited < 600, "answered %d of %d", atomic_load(&answered), accepted);
