@@ -465,6 +465,11 @@ impl Engine {
         rx.await.map_err(|_| lost_reply())
     }
 
+    /// Whether `user` has an event stream open (is logged in somewhere).
+    pub fn is_online(&self, user: &str) -> bool {
+        self.shared.events.is_online(user)
+    }
+
     /// Opens `user`'s event stream (replacing an earlier one).
     pub fn subscribe(&self, user: &UserId) -> (u64, EventStream) {
         self.shared.events.subscribe(user)

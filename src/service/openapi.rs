@@ -1,5 +1,6 @@
 //! `GET /v1/openapi.json`: an OpenAPI 3 document of the whole service, built from the
-//! dispatcher's table so it cannot drift from the endpoints (a test holds it to that).
+//! dispatcher's table and the REST v4 command table so it cannot drift from the endpoints
+//! (tests hold it to that).
 
 use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
@@ -74,6 +75,26 @@ pub fn build() -> Value {
             json!({"get": {"operationId": id, "summary": what, "responses": {"200": {"description": what}}}}),
         );
     }
+    for (service, command, what) in crate::service::rest_v4::COMMANDS {
+        let param = |name: &str, what: &str| json!({"name": name, "in": "query", "required": true, "schema": {"type": "string"}, "description": what});
+        paths.insert(
+            format!("/v4/{service}/{command}"),
+            json!({"post": {
+                "operationId": format!("v4_{service}_{command}"),
+                "summary": format!("TIM server REST API v4: {what}"),
+                "parameters": [
+                    param("sdkappid", "the app's SDKAppID"),
+                    param("identifier", "the admin account"),
+                    param("usersig", "the admin's UserSig v2"),
+                    param("random", "a random unsigned 32-bit number"),
+                    param("contenttype", "json")
+                ],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "always 200: ActionStatus OK or FAIL, ErrorCode, ErrorInfo and the command's keys",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RestReply"}}}}}
+            }}),
+        );
+    }
     json!({
         "openapi": "3.0.3",
         "info": {"title": "timsg", "version": env!("CARGO_PKG_VERSION"), "description": "The Tencent Cloud IM message API over HTTP and WebSocket"},
@@ -85,6 +106,11 @@ pub fn build() -> Value {
                 "param": {"description": "the C call's JSON argument: an object, an array or a string"},
                 "opt": {"type": "integer", "description": "TIMReceiveMessageOpt, for the receive-option setters"},
                 "path": {"type": "string", "description": "TIMMsgDownloadElemToPath's destination"}
+            }},
+            "RestReply": {"type": "object", "required": ["ActionStatus", "ErrorCode", "ErrorInfo"], "properties": {
+                "ActionStatus": {"type": "string", "enum": ["OK", "FAIL"]},
+                "ErrorCode": {"type": "integer"},
+                "ErrorInfo": {"type": "string"}
             }},
             "Result": {"type": "object", "required": ["code", "desc", "json_params"], "properties": {
                 "code": {"type": "integer"},

@@ -7,9 +7,10 @@
 //!
 //! - [`envelope`]: the reply shape and the protocol's error codes;
 //! - [`msg_body`]: `MsgBody` elements to and from the engine's;
-//! - [`openim`]: `sendmsg`, `batchsendmsg`;
+//! - [`openim`]: `sendmsg`, `batchsendmsg`, `querystate` / `query_online_status`;
 //! - [`c2c_admin`]: `admin_getroammsg`, `admin_msgwithdraw`, `admin_set_msg_read`,
-//!   `get_c2c_unread_msg_num`.
+//!   `get_c2c_unread_msg_num`;
+//! - [`COMMANDS`]: every command, for the metrics and the OpenAPI document.
 
 pub mod c2c_admin;
 pub mod envelope;
@@ -40,6 +41,26 @@ pub const ERR_SIG_EXPIRED: i32 = 70001;
 pub const ERR_SIG_EMPTY: i32 = 70002;
 pub const ERR_SIG_INVALID: i32 = 70003;
 pub const ERR_SIG_OTHER_USER: i32 = 70013;
+
+/// Every command served, `(service, command, what it does)`: the dispatch below, the metric
+/// labels and the OpenAPI document all come from it.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("openim", "sendmsg", "one C2C message, as From_Account or the admin"),
+    ("openim", "batchsendmsg", "one message to up to 500 users"),
+    ("openim", "admin_getroammsg", "C2C history, paged back in time"),
+    ("openim", "admin_msgwithdraw", "recall a C2C message by MsgKey"),
+    ("openim", "admin_set_msg_read", "mark a C2C conversation read for a user"),
+    ("openim", "get_c2c_unread_msg_num", "a user's C2C unread counts"),
+    ("openim", "querystate", "users' online state (legacy name)"),
+    ("openim", "query_online_status", "users' online state"),
+];
+
+/// The metric label of a command: `service/command`, or `unknown`.
+fn label(service: &str, command: &str) -> &'static str {
+    static LABELS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let labels = LABELS.get_or_init(|| COMMANDS.iter().map(|(s, c, _)| format!("{s}/{c}")).collect());
+    COMMANDS.iter().position(|(s, c, _)| *s == service && *c == command).map_or("unknown", |i| labels[i].as_str())
+}
 
 /// Checks the URL's `sdkappid`, `identifier` (the admin) and `usersig`.
 fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<(), RestError> {
@@ -78,15 +99,7 @@ pub async fn call(
     let (service, command) = path.into_inner();
     let started = std::time::Instant::now();
     let outcome = run(&req, &service, &command, payload, &state).await;
-    let label: &'static str = match (service.as_str(), command.as_str()) {
-        ("openim", "sendmsg") => "openim/sendmsg",
-        ("openim", "batchsendmsg") => "openim/batchsendmsg",
-        ("openim", "admin_getroammsg") => "openim/admin_getroammsg",
-        ("openim", "admin_msgwithdraw") => "openim/admin_msgwithdraw",
-        ("openim", "admin_set_msg_read") => "openim/admin_set_msg_read",
-        ("openim", "get_c2c_unread_msg_num") => "openim/get_c2c_unread_msg_num",
-        _ => "unknown",
-    };
+    let label = label(&service, &command);
     let result = if outcome.is_ok() { "ok" } else { "error" };
     metrics::counter!("timsg_rest_calls_total", "command" => label, "outcome" => result).increment(1);
     metrics::histogram!("timsg_rest_call_seconds", "command" => label).record(started.elapsed().as_secs_f64());
@@ -113,6 +126,7 @@ async fn run(
         ("openim", "admin_msgwithdraw") => c2c_admin::admin_msgwithdraw(state, &body).await,
         ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, &body).await,
         ("openim", "get_c2c_unread_msg_num") => c2c_admin::get_c2c_unread_msg_num(state, &body).await,
+        ("openim", "querystate" | "query_online_status") => openim::query_online_status(state, &body),
         _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command {service}/{command} here"))),
     }
 }

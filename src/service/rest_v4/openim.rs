@@ -188,3 +188,32 @@ pub async fn batchsendmsg(state: &ServiceState, body: &Value) -> Result<Map<Stri
     }
     Ok(reply)
 }
+
+/// `querystate` (the legacy name) and `query_online_status`: `Online` for a user with a live
+/// session (a WebSocket, a recent call, a logged-in SDK), else `Offline`; both `Status` and
+/// `State` are given, as the two generations of clients read one or the other.
+pub fn query_online_status(state: &ServiceState, body: &Value) -> Result<Map<String, Value>, RestError> {
+    let users = match body.get("To_Account") {
+        Some(Value::Array(a)) if !a.is_empty() && a.len() <= MAX_BATCH_RECEIVERS => a,
+        Some(Value::Array(a)) if a.len() > MAX_BATCH_RECEIVERS => {
+            return Err(RestError::new(ERR_TOO_MANY_RECEIVERS, "To_Account names more than 500 users"));
+        }
+        _ => return Err(RestError::new(ERR_TO_ACCOUNT, "To_Account (an array of user IDs) is required")),
+    };
+    let (mut results, mut errors) = (Vec::new(), Vec::new());
+    for u in users {
+        match u.as_str().filter(|u| timsg_actors::ids::is_valid_identifier(u)) {
+            Some(user) => {
+                let status = if state.runtime.engine().is_online(user) { "Online" } else { "Offline" };
+                results.push(json!({"To_Account": user, "Status": status, "State": status}));
+            }
+            None => errors.push(json!({"To_Account": u, "ErrorCode": 70107})),
+        }
+    }
+    let mut reply = Map::new();
+    reply.insert("QueryResult".into(), results.into());
+    if !errors.is_empty() {
+        reply.insert("ErrorList".into(), errors.into());
+    }
+    Ok(reply)
+}
