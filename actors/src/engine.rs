@@ -494,15 +494,41 @@ impl Engine {
     }
 
     /// Remembers where the commit order stood when `user` logged out, so the next login can
-    /// deliver what came after. Does not wait for the write.
+    /// deliver what came after. Does not wait for the write. When SQLite lags behind the
+    /// journal too far to say where it stands now (a busy disk), the point is taken on a
+    /// thread of its own once it can be, within `LOGOUT_MARK_PATIENCE`: what is published to
+    /// the user meanwhile is kept for its next login anyway (see `events`), so a later point
+    /// loses nothing — and not recording one made the next login deliver everything since the
+    /// previous logout again.
     pub fn record_logout(&self, user: &UserId) {
+        let stamp = self.shared.stamp();
+        let store = self.shared.store.clone();
+        let record = move |mark: i64| {
+            let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp };
+            let _ = store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
+        };
         match self.shared.store.newest_message_mark() {
-            Ok(mark) => {
-                let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp: self.shared.stamp() };
-                let _ =
-                    self.shared.store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
+            Ok(mark) => record(mark),
+            Err(e) => {
+                tracing::warn!(user = %user, error = %e, "the logout point is taken once the store catches up");
+                let (store, user) = (self.shared.store.clone(), user.clone());
+                let spawned = std::thread::Builder::new().name("timsg-logout-point".into()).spawn(move || {
+                    let deadline = std::time::Instant::now() + LOGOUT_MARK_PATIENCE;
+                    while std::time::Instant::now() < deadline {
+                        if let Ok(mark) = store.newest_message_mark() {
+                            let op = WriteOp::SetOfflineMark { user, mark, stamp };
+                            let _ =
+                                store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
+                            return;
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                    }
+                    tracing::error!(user = %user, "no logout point: the store did not catch up");
+                });
+                if let Err(e) = spawned {
+                    tracing::error!(error = %e, "no logout point: cannot start its thread");
+                }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot record a logout"),
         }
     }
 
@@ -766,6 +792,10 @@ impl Engine {
         self.shared.store.close();
     }
 }
+
+/// How long after a logout its point may still be taken: less than the event bus keeps
+/// messages published to a departed user for its next login (60 s).
+const LOGOUT_MARK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(50);
 
 /// Keeps new messages that reached no stream of `user` for its next login (GroupReports keep
 /// themselves before they are published).
