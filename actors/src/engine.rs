@@ -502,24 +502,17 @@ impl Engine {
     /// previous logout again.
     pub fn record_logout(&self, user: &UserId) {
         let stamp = self.shared.stamp();
-        let store = self.shared.store.clone();
-        let record = move |mark: i64| {
-            let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp };
-            let _ = store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
-        };
-        match self.shared.store.newest_message_mark() {
-            Ok(mark) => record(mark),
+        let store = &self.shared.store;
+        match store.newest_message_mark() {
+            Ok(mark) => submit_logout_point(store, user, mark, stamp),
             Err(e) => {
                 tracing::warn!(user = %user, error = %e, "the logout point is taken once the store catches up");
-                let (store, user) = (self.shared.store.clone(), user.clone());
+                let (store, user) = (store.clone(), user.clone());
                 let spawned = std::thread::Builder::new().name("timsg-logout-point".into()).spawn(move || {
                     let deadline = std::time::Instant::now() + LOGOUT_MARK_PATIENCE;
                     while std::time::Instant::now() < deadline {
                         if let Ok(mark) = store.newest_message_mark() {
-                            let op = WriteOp::SetOfflineMark { user, mark, stamp };
-                            let _ =
-                                store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
-                            return;
+                            return submit_logout_point(&store, &user, mark, stamp);
                         }
                         std::thread::sleep(std::time::Duration::from_millis(200));
                     }
@@ -796,6 +789,12 @@ impl Engine {
 /// How long after a logout its point may still be taken: less than the event bus keeps
 /// messages published to a departed user for its next login (60 s).
 const LOGOUT_MARK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(50);
+
+/// Writes `user`'s logout point (not waiting for the write).
+fn submit_logout_point(store: &Store, user: &UserId, mark: i64, stamp: u64) {
+    let op = WriteOp::SetOfflineMark { user: user.clone(), mark, stamp };
+    let _ = store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None));
+}
 
 /// Keeps new messages that reached no stream of `user` for its next login (GroupReports keep
 /// themselves before they are published).

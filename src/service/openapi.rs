@@ -75,12 +75,12 @@ pub fn build() -> Value {
             json!({"get": {"operationId": id, "summary": what, "responses": {"200": {"description": what}}}}),
         );
     }
-    for (service, command, what) in crate::service::rest_v4::COMMANDS {
+    for (command, what) in crate::service::rest_v4::COMMANDS {
         let param = |name: &str, what: &str| json!({"name": name, "in": "query", "required": true, "schema": {"type": "string"}, "description": what});
         paths.insert(
-            format!("/v4/{service}/{command}"),
+            format!("/v4/{command}"),
             json!({"post": {
-                "operationId": format!("v4_{service}_{command}"),
+                "operationId": format!("v4_{}", command.replace('/', "_")),
                 "summary": format!("TIM server REST API v4: {what}"),
                 "parameters": [
                     param("sdkappid", "the app's SDKAppID"),

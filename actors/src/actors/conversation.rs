@@ -351,11 +351,7 @@ impl ConversationActor {
         metrics::counter!("timsg_messages_committed_total", "conv_type" => conv_type_label(self.key.conv_type()))
             .increment(committed.len() as u64);
         self.publish_and_answer(&committed);
-        let window = self.shared.config.activation_window;
-        let trimmed = self.log().trim_to_window(window);
-        if trimmed > 0 {
-            metrics::counter!("timsg_conversation_trimmed_messages_total").increment(trimmed as u64);
-        }
+        self.trim_to_window();
         // Undelivered marks made by the receive options.
         self.flush(ctx, None);
     }
@@ -711,14 +707,17 @@ impl ConversationActor {
         // What was loaded for this op goes again: a read of old history must not leave the
         // whole conversation in memory.
         if loaded_older {
-            let window = self.shared.config.activation_window;
-            let trimmed = self.log().trim_to_window(window);
-            if trimmed > 0 {
-                metrics::counter!("timsg_conversation_trimmed_messages_total").increment(trimmed as u64);
-            }
-            if trimmed >= RETURN_MEMORY_AFTER {
-                return_freed_memory();
-            }
+            self.trim_to_window();
+        }
+    }
+
+    /// Lets go of the durable messages before the newest `activation_window` once the log
+    /// holds twice that many (see `ConversationLog::trim_to_window`), and counts them.
+    fn trim_to_window(&mut self) {
+        let window = self.shared.config.activation_window;
+        let trimmed = self.log().trim_to_window(window);
+        if trimmed > 0 {
+            metrics::counter!("timsg_conversation_trimmed_messages_total").increment(trimmed as u64);
         }
     }
 
@@ -996,19 +995,6 @@ fn needs_older(log: &ConversationLog, op: &ConvOp) -> bool {
             !matches!(query.anchor, crate::history::HistoryAnchor::None) || query.forward || query.time_begin > 0
         }
         _ => true,
-    }
-}
-
-/// Messages let go of at once past which the freed memory is handed back to the OS.
-const RETURN_MEMORY_AFTER: usize = 10_000;
-
-/// Hands the allocator's free pages back to the OS (glibc keeps them otherwise: a read of a
-/// long history loaded its messages for a moment and the process kept their ~1.5 KB each).
-fn return_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -102,11 +102,8 @@ pub async fn admin_getroammsg(state: &ServiceState, body: &Value) -> Result<Map<
         let query = HistoryQuery {
             anchor: anchor.map_or(HistoryAnchor::None, |seq| HistoryAnchor::Message(MessageTarget::Seq(seq))),
             count: ROAM_STEP,
-            forward: false,
             view: ViewKind::Roaming,
-            time_begin: 0,
-            time_period: 0,
-            types: Vec::new(),
+            ..Default::default()
         };
         let views = activity.session().get_msg_list(&conv, query).await.map_err(tim)?;
         for v in &views {
@@ -157,15 +154,7 @@ pub async fn admin_set_msg_read(state: &ServiceState, body: &Value) -> Result<Ma
     let target = match until {
         None => None,
         Some(t) => {
-            let query = HistoryQuery {
-                anchor: HistoryAnchor::None,
-                count: 1,
-                forward: false,
-                view: ViewKind::Roaming,
-                time_begin: t,
-                time_period: 0,
-                types: Vec::new(),
-            };
+            let query = HistoryQuery { count: 1, view: ViewKind::Roaming, time_begin: t, ..Default::default() };
             let newest = activity.session().get_msg_list(&conv, query).await.map_err(tim)?;
             match newest.first() {
                 Some(m) => Some(MessageTarget::Seq(m.message.seq)),

@@ -42,24 +42,26 @@ pub const ERR_SIG_EMPTY: i32 = 70002;
 pub const ERR_SIG_INVALID: i32 = 70003;
 pub const ERR_SIG_OTHER_USER: i32 = 70013;
 
-/// Every command served, `(service, command, what it does)`: the dispatch below, the metric
+/// Every command served, `("service/command", what it does)`: the dispatch below, the metric
 /// labels and the OpenAPI document all come from it.
-pub const COMMANDS: &[(&str, &str, &str)] = &[
-    ("openim", "sendmsg", "one C2C message, as From_Account or the admin"),
-    ("openim", "batchsendmsg", "one message to up to 500 users"),
-    ("openim", "admin_getroammsg", "C2C history, paged back in time"),
-    ("openim", "admin_msgwithdraw", "recall a C2C message by MsgKey"),
-    ("openim", "admin_set_msg_read", "mark a C2C conversation read for a user"),
-    ("openim", "get_c2c_unread_msg_num", "a user's C2C unread counts"),
-    ("openim", "querystate", "users' online state (legacy name)"),
-    ("openim", "query_online_status", "users' online state"),
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("openim/sendmsg", "one C2C message, as From_Account or the admin"),
+    ("openim/batchsendmsg", "one message to up to 500 users"),
+    ("openim/admin_getroammsg", "C2C history, paged back in time"),
+    ("openim/admin_msgwithdraw", "recall a C2C message by MsgKey"),
+    ("openim/admin_set_msg_read", "mark a C2C conversation read for a user"),
+    ("openim/get_c2c_unread_msg_num", "a user's C2C unread counts"),
+    ("openim/querystate", "users' online state (legacy name)"),
+    ("openim/query_online_status", "users' online state"),
 ];
 
-/// The metric label of a command: `service/command`, or `unknown`.
+/// The metric label of a command: its `service/command`, or `unknown`.
 fn label(service: &str, command: &str) -> &'static str {
-    static LABELS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let labels = LABELS.get_or_init(|| COMMANDS.iter().map(|(s, c, _)| format!("{s}/{c}")).collect());
-    COMMANDS.iter().position(|(s, c, _)| *s == service && *c == command).map_or("unknown", |i| labels[i].as_str())
+    COMMANDS
+        .iter()
+        .map(|(path, _)| *path)
+        .find(|path| path.split_once('/') == Some((service, command)))
+        .unwrap_or("unknown")
 }
 
 /// Checks the URL's `sdkappid`, `identifier` (the admin) and `usersig`.
