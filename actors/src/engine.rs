@@ -67,6 +67,9 @@ pub struct Shared {
     pub downloads: OnceLock<Addr<DownloadManagerActor>>,
     /// Where searches and other long scans run (never on a caller's executor).
     pub slow_reads: SlowReads,
+    /// Users whose logout point is still being taken (the store was lagging at their logout):
+    /// their next login waits for it, or it would read the previous one.
+    pub logout_points_due: DashMap<UserId, ()>,
 }
 
 /// Where [`Shared::enqueue`] left a command.
@@ -273,6 +276,7 @@ impl Engine {
             arbiters,
             supervisor: OnceLock::new(),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
+            logout_points_due: DashMap::new(),
         });
         let weak = Arc::downgrade(&shared);
         shared.events.set_undelivered_hook(Box::new(move |user, messages| {
@@ -507,18 +511,28 @@ impl Engine {
             Ok(mark) => submit_logout_point(store, user, mark, stamp),
             Err(e) => {
                 tracing::warn!(user = %user, error = %e, "the logout point is taken once the store catches up");
-                let (store, user) = (store.clone(), user.clone());
+                self.shared.logout_points_due.insert(user.clone(), ());
+                let (shared, due) = (self.shared.clone(), user.clone());
                 let spawned = std::thread::Builder::new().name("timsg-logout-point".into()).spawn(move || {
                     let deadline = std::time::Instant::now() + LOGOUT_MARK_PATIENCE;
-                    while std::time::Instant::now() < deadline {
-                        if let Ok(mark) = store.newest_message_mark() {
-                            return submit_logout_point(&store, &user, mark, stamp);
+                    let store = &shared.store;
+                    let mut taken = false;
+                    while !taken && std::time::Instant::now() < deadline {
+                        match store.newest_message_mark() {
+                            Ok(mark) => {
+                                submit_logout_point(store, &due, mark, stamp);
+                                taken = true;
+                            }
+                            Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
                         }
-                        std::thread::sleep(std::time::Duration::from_millis(200));
                     }
-                    tracing::error!(user = %user, "no logout point: the store did not catch up");
+                    if !taken {
+                        tracing::error!(user = %due, "no logout point: the store did not catch up");
+                    }
+                    shared.logout_points_due.remove(&due);
                 });
                 if let Err(e) = spawned {
+                    self.shared.logout_points_due.remove(user);
                     tracing::error!(error = %e, "no logout point: cannot start its thread");
                 }
             }
@@ -533,11 +547,20 @@ impl Engine {
     /// (see [`Engine::newest_message_mark`]); a pending delivery goes once a stream has
     /// handed it out ([`Engine::deliveries_acknowledged`]).
     pub async fn missed_while_offline(&self, user: &UserId, login_mark: i64) -> ConvResult<Vec<crate::events::Event>> {
+        // A logout point still being taken is waited for (within the time it may take).
+        let due_since = std::time::Instant::now();
+        while self.shared.logout_points_due.contains_key(user) {
+            if due_since.elapsed() > LOGOUT_MARK_PATIENCE {
+                return Err(ConvError::TimedOut(LOGOUT_MARK_PATIENCE.as_millis() as u64));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        // The barrier: whatever was kept for this user before it subscribed, and its logout
+        // point (both submitted without waiting), are journaled; the reads below wait for
+        // SQLite to hold them.
+        self.shared.store.write(Vec::new()).await.map_err(store_err)?;
         let point = self.shared.store.logout_point(user).map_err(store_err)?;
         let mark = point.map_or(0, |(m, _)| m);
-        // The barrier: whatever was kept for this user before it subscribed is in the store
-        // (what is kept after was published to the new stream).
-        self.shared.store.write(Vec::new()).await.map_err(store_err)?;
         let mut pending: Vec<(ConvRef, Vec<MessageView>)> = Vec::new();
         for (conv_type, conv_id, message) in self.shared.store.pending_deliveries(user).map_err(store_err)? {
             let Some(conv_type) = ConvType::from_number(conv_type) else { continue };
