@@ -35,6 +35,7 @@ pub mod code {
     pub const ERR_SVR_MSG_REVOKE_TIME_LIMIT: i32 = 20016;
     pub const ERR_SVR_GROUP_PERMISSION_DENY: i32 = 10007;
     pub const ERR_SVR_GROUP_NOT_FOUND: i32 = 10010;
+    pub const ERR_SVR_GROUP_FULL_MEMBER_COUNT: i32 = 10014;
     pub const ERR_SVR_GROUP_INVALID_GROUPID: i32 = 10015;
     pub const ERR_SVR_GROUP_SEND_MSG_FREQ_LIMIT: i32 = 10023;
     pub const ERR_SVR_GROUP_REVOKE_MSG_NOT_FOUND: i32 = 10030;
@@ -122,6 +123,7 @@ impl From<ConvError> for TimError {
             ConvError::TransferTimedOut(_) => ERR_SVR_RES_TRANSFER_TIMEOUT,
             ConvError::TimedOut(_) => ERR_REQUEST_TIME_OUT,
             ConvError::AlreadyMember { .. } => ERR_SVR_GROUP_ALREADY_MEMBER,
+            ConvError::GroupFull { .. } => ERR_SVR_GROUP_FULL_MEMBER_COUNT,
             ConvError::Forbidden(_) => ERR_SDK_INVALID_OPERATION,
             ConvError::Busy | ConvError::TooMany(_) => ERR_SDK_NET_REQ_COUNT_LIMIT,
             ConvError::Store(_) => ERR_DATABASE_OPERATE_FAILED,

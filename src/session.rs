@@ -10,7 +10,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use timsg_actors::actors::{BatchRecipientResult, ConvOp};
 use timsg_actors::events::{Event, EventStream};
-use timsg_actors::group::{GroupAddOption, GroupCommand, GroupKind};
+use timsg_actors::group::{GroupAddOption, GroupCommand, GroupKind, GroupProfile, GroupSnapshot};
 use timsg_actors::history::{HistoryQuery, MessageTarget};
 use timsg_actors::ids::{ConvKey, ConvRef, ConvType, MsgId, UserId, is_valid_identifier};
 use timsg_actors::member::{ReceiveOpt, ViewKind};
@@ -573,13 +573,27 @@ impl Session {
         add_option: GroupAddOption,
         members: Vec<String>,
     ) -> TimResult<()> {
+        self.create_group_with_profile(group_id, name, kind, add_option, GroupProfile::default(), members).await
+    }
+
+    /// Creates a group owned by this user, with its introduction, notification, face URL and
+    /// member bound.
+    pub async fn create_group_with_profile(
+        &self,
+        group_id: &str,
+        name: &str,
+        kind: GroupKind,
+        add_option: GroupAddOption,
+        profile: GroupProfile,
+        members: Vec<String>,
+    ) -> TimResult<()> {
         if let Some(bad) = members.iter().find(|m| !is_valid_identifier(m)) {
             return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {bad:?}")));
         }
         if let Some(remote) = self.remote() {
             remote.limits.take(&self.user, Limit::NewGroups, 1, self.engine.now_ms())?;
         }
-        let command = GroupCommand::Create { name: name.to_string(), kind, add_option, members };
+        let command = GroupCommand::Create { name: name.to_string(), kind, add_option, profile, members };
         self.group(group_id, command).await.map(drop)
     }
 
@@ -606,6 +620,21 @@ impl Session {
 
     pub async fn dismiss_group(&self, group_id: &str) -> TimResult<()> {
         self.group(group_id, GroupCommand::Dismiss).await.map(drop)
+    }
+
+    /// Sends a system notice (a GroupReport of type UserDefine carrying `content`) to the
+    /// members named, or to all of them when `to` is empty; answers the members it reached.
+    pub async fn notify_group(&self, group_id: &str, content: String, to: Vec<String>) -> TimResult<Vec<String>> {
+        self.group(group_id, GroupCommand::Notify { content, to }).await
+    }
+
+    /// The group and its active members now (10010 if there is no such group).
+    pub async fn group_snapshot(&self, group_id: &str) -> TimResult<GroupSnapshot> {
+        let key = self.conv_key(&ConvRef::group(group_id))?;
+        match self.call(&key, |reply| ConvOp::GroupSnapshot { reply }).await? {
+            Some(snapshot) => Ok(snapshot),
+            None => Err(ConvError::GroupNotFound(group_id.to_string()).into()),
+        }
     }
 
     pub async fn set_group_admin(&self, group_id: &str, user: &str, admin: bool) -> TimResult<()> {

@@ -283,3 +283,265 @@ async fn online_state_and_the_openapi_description_of_every_command() {
         );
     }
 }
+
+/// The next event frame whose JSON text holds `needle`.
+async fn event_with(ws: &mut Ws, needle: &str) -> Value {
+    loop {
+        let e = next_event(ws).await;
+        if e.to_string().contains(needle) {
+            return e;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_created_filled_listed_emptied_and_dismissed_over_rest() {
+    let s = TestService::start();
+    let code = |r: &Value| r["ErrorCode"].as_i64().unwrap();
+    let club = json!({"Type": "Public", "Name": "Club", "Owner_Account": "alice", "GroupId": "club",
+        "Introduction": "we meet", "MaxMemberCount": 4, "ApplyJoinOption": "FreeAccess",
+        "MemberList": [{"Member_Account": "bob", "Role": "Admin"}, {"Member_Account": "carol"}]});
+    let r = admin(&s, "group_open_http_svc/create_group", club.clone()).await;
+    assert_eq!((code(&r), r["GroupId"].as_str()), (0, Some("club")), "{r}");
+    // The ID taken: by the same owner 10025, by another 10021.
+    assert_eq!(code(&admin(&s, "group_open_http_svc/create_group", club.clone()).await), 10025);
+    let mut other = club.clone();
+    other["Owner_Account"] = "zed".into();
+    assert_eq!(code(&admin(&s, "group_open_http_svc/create_group", other).await), 10021);
+    // No ID: one is made; no owner: the admin owns it.
+    let made = admin(&s, "group_open_http_svc/create_group", json!({"Type": "Work", "Name": "Ops"})).await;
+    let made_id = made["GroupId"].as_str().unwrap().to_string();
+    assert!(made_id.starts_with("@TGS#"), "{made}");
+    for (bad, why) in [
+        (json!({"Type": "Nope", "Name": "x"}), "type"),
+        (json!({"Type": "Public", "Name": "x".repeat(31)}), "name over 30 bytes"),
+        (json!({"Type": "Public", "Name": "x", "GroupId": "@TGS#mine"}), "made-ID prefix"),
+        (json!({"Type": "Public", "Name": "x", "Owner_Account": "../x"}), "owner"),
+        (json!({"Type": "AVChatRoom", "Name": "x", "MemberList": [{"Member_Account": "bob"}]}), "live members"),
+    ] {
+        assert_eq!(code(&admin(&s, "group_open_http_svc/create_group", bad).await), 10004, "{why}");
+    }
+
+    // Added: 1 new, 2 a member already, 0 not a user; past MaxMemberCount 10014.
+    let r = admin(
+        &s,
+        "group_open_http_svc/add_group_member",
+        json!({"GroupId": "club", "MemberList": [{"Member_Account": "dave"}, {"Member_Account": "bob"}, {"Member_Account": "../x"}]}),
+    )
+    .await;
+    assert_eq!(
+        r["MemberList"],
+        json!([{"Member_Account": "dave", "Result": 1}, {"Member_Account": "bob", "Result": 2}, {"Member_Account": "../x", "Result": 0}]),
+        "{r}"
+    );
+    let full = json!({"GroupId": "club", "MemberList": [{"Member_Account": "erin"}]});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/add_group_member", full).await), 10014);
+
+    let info = admin(&s, "group_open_http_svc/get_group_info", json!({"GroupIdList": ["club", "missing"]})).await;
+    let club_info = &info["GroupInfo"][0];
+    assert_eq!(
+        (club_info["ErrorCode"].as_i64(), club_info["Name"].as_str(), club_info["Owner_Account"].as_str()),
+        (Some(0), Some("Club"), Some("alice")),
+        "{info}"
+    );
+    assert_eq!(
+        (club_info["Type"].as_str(), club_info["MemberNum"].as_u64(), club_info["MaxMemberNum"].as_u64()),
+        (Some("Public"), Some(4), Some(4))
+    );
+    assert_eq!(
+        (club_info["Introduction"].as_str(), club_info["ApplyJoinOption"].as_str()),
+        (Some("we meet"), Some("FreeAccess"))
+    );
+    let roles: Vec<(String, String)> = club_info["MemberList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["Member_Account"].as_str().unwrap().into(), m["Role"].as_str().unwrap().into()))
+        .collect();
+    let role = |u: &str| roles.iter().find(|(m, _)| m == u).map(|(_, r)| r.as_str());
+    assert_eq!(
+        (role("alice"), role("bob"), role("carol"), role("dave")),
+        (Some("Owner"), Some("Admin"), Some("Member"), Some("Member"))
+    );
+    assert_eq!(info["GroupInfo"][1]["ErrorCode"], 10010, "{info}");
+    let filtered = admin(
+        &s,
+        "group_open_http_svc/get_group_info",
+        json!({"GroupIdList": ["club"], "ResponseFilter": {"GroupBaseInfoFilter": ["Name"]}}),
+    )
+    .await;
+    let item = filtered["GroupInfo"][0].as_object().unwrap();
+    assert!(
+        item.contains_key("Name") && !item.contains_key("Owner_Account") && !item.contains_key("MemberList"),
+        "{filtered}"
+    );
+
+    let joined = admin(
+        &s,
+        "group_open_http_svc/get_joined_group_list",
+        json!({"Member_Account": "bob", "ResponseFilter": {"GroupBaseInfoFilter": ["Type"], "SelfInfoFilter": ["Role"]}}),
+    )
+    .await;
+    assert_eq!(joined["TotalCount"], 1, "{joined}");
+    assert_eq!(joined["GroupIdList"], json!([{"GroupId": "club", "Type": "Public", "SelfInfo": {"Role": "Admin"}}]));
+    let admins =
+        admin(&s, "group_open_http_svc/get_joined_group_list", json!({"Member_Account": "administrator", "Limit": 5}))
+            .await;
+    assert_eq!(admins["GroupIdList"], json!([{"GroupId": made_id}]), "{admins}");
+
+    // Removed: carol, and nobody (no member: still a success); the owner cannot be.
+    let r = admin(
+        &s,
+        "group_open_http_svc/delete_group_member",
+        json!({"GroupId": "club", "MemberToDel_Account": ["carol", "nobody"], "Reason": "quiet"}),
+    )
+    .await;
+    assert_eq!(code(&r), 0, "{r}");
+    let owner_out = json!({"GroupId": "club", "MemberToDel_Account": ["alice"]});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/delete_group_member", owner_out).await), 10007);
+    // As a C SDK user, carol is out: her group message is refused.
+    let (_, sent) = post(
+        &s,
+        "carol",
+        "TIMMsgSendMessage",
+        json!({"conv_id": "club", "conv_type": 2, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "still here?"}]}}),
+    )
+    .await;
+    assert_eq!(sent["code"], 10007, "{sent}");
+    let info = admin(&s, "group_open_http_svc/get_group_info", json!({"GroupIdList": ["club"]})).await;
+    assert_eq!(info["GroupInfo"][0]["MemberNum"], 3, "{info}");
+
+    assert_eq!(code(&admin(&s, "group_open_http_svc/destroy_group", json!({"GroupId": "club"})).await), 0);
+    assert_eq!(code(&admin(&s, "group_open_http_svc/destroy_group", json!({"GroupId": "club"})).await), 10010);
+    let gone = admin(&s, "group_open_http_svc/get_group_info", json!({"GroupIdList": ["club"]})).await;
+    assert_eq!(gone["GroupInfo"][0]["ErrorCode"], 10010, "{gone}");
+    let none = admin(&s, "group_open_http_svc/get_joined_group_list", json!({"Member_Account": "bob"})).await;
+    assert_eq!((none["TotalCount"].as_u64(), none["GroupIdList"].as_array().map(Vec::len)), (Some(0), Some(0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_messages_sent_recalled_and_listed_over_rest_are_the_c_sdk_users_messages() {
+    let s = TestService::start();
+    let code = |r: &Value| r["ErrorCode"].as_i64().unwrap();
+    let room = json!({"Type": "Private", "Name": "Room", "Owner_Account": "alice", "GroupId": "room",
+        "MemberList": [{"Member_Account": "bob"}]});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/create_group", room).await), 0);
+    let mut bob = connect(&s, "bob", None).await;
+    let say = |from: Option<&str>, random: u32, text: &str| {
+        let mut m = json!({"GroupId": "room", "Random": random, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]});
+        if let Some(f) = from {
+            m["From_Account"] = f.into();
+        }
+        m
+    };
+    let first = admin(&s, "group_open_http_svc/send_group_msg", say(Some("alice"), 1, "hello room")).await;
+    assert_eq!(code(&first), 0, "{first}");
+    let seq = first["MsgSeq"].as_u64().unwrap();
+    assert!(first["MsgTime"].as_u64().unwrap() > 0);
+    event_with(&mut bob, "hello room").await;
+    // The same Random from the same sender is the same message.
+    let again = admin(&s, "group_open_http_svc/send_group_msg", say(Some("alice"), 1, "hello room")).await;
+    assert_eq!(again["MsgSeq"].as_u64(), Some(seq), "{again}");
+    // The admin sends without being a member; a user who is not one may not.
+    assert_eq!(code(&admin(&s, "group_open_http_svc/send_group_msg", say(None, 2, "from the bot")).await), 0);
+    assert_eq!(
+        code(&admin(&s, "group_open_http_svc/send_group_msg", say(Some("mallory"), 3, "let me in")).await),
+        10007
+    );
+    assert_eq!(
+        code(&admin(&s, "group_open_http_svc/send_group_msg", json!({"GroupId": "room", "MsgBody": []})).await),
+        10004
+    );
+    // Bob's history through the C API's call: alice's and the admin's messages, as sent.
+    let (_, h) = post(
+        &s,
+        "bob",
+        "TIMMsgGetMsgList",
+        json!({"conv_id": "room", "conv_type": 2, "param": {"msg_getmsglist_param_count": 20}}),
+    )
+    .await;
+    let from_bot = h["json_params"].as_array().unwrap().iter().find(|m| m["message_sender"] == "administrator");
+    assert_eq!(from_bot.unwrap()["message_elem_array"][0]["text_elem_content"], "from the bot", "{h}");
+    // Bob writes with the C API; group_msg_get_simple lists all three, newest first, no tips.
+    let (_, sent) = post(
+        &s,
+        "bob",
+        "TIMMsgSendMessage",
+        json!({"conv_id": "room", "conv_type": 2, "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "bob here"}]}}),
+    )
+    .await;
+    assert_eq!(sent["code"], 0, "{sent}");
+    let simple = |number: u64, extra: Value| {
+        let mut b = json!({"GroupId": "room", "ReqMsgNumber": number});
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let listed = |r: &Value| -> Vec<(String, String)> {
+        r["RspMsgList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["From_Account"].as_str().unwrap().into(),
+                    m["MsgBody"][0]["MsgContent"]["Text"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let all = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(20, json!({}))).await;
+    assert_eq!(
+        listed(&all),
+        [
+            ("bob".into(), "bob here".into()),
+            ("administrator".into(), "from the bot".into()),
+            ("alice".into(), "hello room".into())
+        ],
+        "{all}"
+    );
+    assert_eq!((all["IsFinished"].as_u64(), all["GroupId"].as_str()), (Some(1), Some("room")));
+    let one = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(1, json!({}))).await;
+    assert_eq!((listed(&one).len(), one["IsFinished"].as_u64()), (1, Some(0)), "{one}");
+    let upto = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(20, json!({"ReqMsgSeq": seq}))).await;
+    assert_eq!(listed(&upto), [("alice".to_string(), "hello room".to_string())], "{upto}");
+
+    // Recalled by seq: bob hears the revoke; the message leaves the plain listing.
+    let r = admin(
+        &s,
+        "group_open_http_svc/group_msg_recall",
+        json!({"GroupId": "room", "MsgSeqList": [{"MsgSeq": seq}, {"MsgSeq": 999}]}),
+    )
+    .await;
+    assert_eq!(r["RecallRetList"], json!([{"MsgSeq": seq, "RetCode": 0}, {"MsgSeq": 999, "RetCode": 10030}]), "{r}");
+    event_with(&mut bob, "MsgRevoke").await;
+    let after = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(20, json!({}))).await;
+    assert_eq!(listed(&after).len(), 2, "{after}");
+    let with = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(20, json!({"WithRecalledMsg": 1}))).await;
+    assert_eq!(listed(&with).len(), 3, "{with}");
+
+    // A system notice reaches the members as a GroupReport of the app's own type.
+    let r = admin(
+        &s,
+        "group_open_http_svc/send_group_system_notification",
+        json!({"GroupId": "room", "Content": "maintenance at 5"}),
+    )
+    .await;
+    assert_eq!(code(&r), 0, "{r}");
+    let notice = event_with(&mut bob, "maintenance at 5").await;
+    assert!(notice.to_string().contains("\"group_report_elem_report_type\":16"), "{notice}");
+
+    // Everything bob sent is recalled.
+    let r = admin(
+        &s,
+        "group_open_http_svc/delete_group_msg_by_sender",
+        json!({"GroupId": "room", "Sender_Account": "bob"}),
+    )
+    .await;
+    assert_eq!(code(&r), 0, "{r}");
+    let left = admin(&s, "group_open_http_svc/group_msg_get_simple", simple(20, json!({}))).await;
+    assert_eq!(listed(&left), [("administrator".to_string(), "from the bot".to_string())], "{left}");
+    let missing = json!({"GroupId": "nowhere", "Sender_Account": "bob"});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/delete_group_msg_by_sender", missing).await), 10010);
+}

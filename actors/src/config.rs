@@ -87,6 +87,10 @@ pub struct EngineConfig {
     /// Makes media URLs and relay keys capabilities (see `media::blob`): set by the service,
     /// whose users must not read a blob by its hash alone. `None` for embedded use.
     pub blob_url_key: Option<Vec<u8>>,
+    /// The app administrator (the REST API's admin, set by the service): in any group it may
+    /// send, recall, invite, remove and dismiss as an owner may, and read the history, without
+    /// being a member. `None` for embedded use.
+    pub app_admin: Option<crate::ids::UserId>,
     /// How long a caller waits for a conversation's answer (a call, a send's durability)
     /// before it gets a timeout (6012) instead of hanging: a stalled disk or a stuck actor
     /// must not hold callers forever.
@@ -148,6 +152,7 @@ impl Default for EngineConfig {
             blob_sweep_grace: Duration::from_secs(3600),
             blob_sweep_interval: Duration::from_secs(600),
             blob_url_key: None,
+            app_admin: None,
             call_deadline: Duration::from_secs(30),
             disk_reserve: 256 * 1024 * 1024,
             activation_window: 200,

@@ -328,6 +328,9 @@ pub enum GroupReportType {
     Quit = 8,
     GrantAdmin = 9,
     CancelAdmin = 10,
+    /// A notice of the app's own (the REST API's `send_group_system_notification`): the
+    /// content is in `user_data`.
+    UserDefine = 16,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -66,6 +66,8 @@ pub enum ConvError {
     TransferCancelled,
     #[error("the transfer took longer than its deadline of {0} s")]
     TransferTimedOut(u64),
+    #[error("group {group} is full: it takes {max} members at most")]
+    GroupFull { group: String, max: u32 },
     #[error("{user} is already a member of group {group}")]
     AlreadyMember { user: String, group: String },
     #[error("not allowed: {0}")]

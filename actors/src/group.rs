@@ -96,6 +96,19 @@ pub struct GroupInfo {
     /// Groups stored before add options existed read as their kind's default.
     #[serde(default)]
     pub add_option: Option<GroupAddOption>,
+    /// Groups stored before profiles existed have an empty one.
+    #[serde(default)]
+    pub profile: GroupProfile,
+}
+
+/// What a group says about itself beyond its name, and its member bound.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupProfile {
+    pub introduction: String,
+    pub notification: String,
+    pub face_url: String,
+    /// Members the group takes at most; 0 = no bound.
+    pub max_members: u32,
 }
 
 impl GroupInfo {
@@ -104,16 +117,55 @@ impl GroupInfo {
     }
 }
 
+/// A group as its actor knows it now: for the REST API's group queries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSnapshot {
+    pub info: GroupInfo,
+    /// Active members, by user ID.
+    pub members: Vec<GroupMember>,
+    /// The seq the next message will take.
+    pub next_seq: u64,
+    /// When the newest message was sent (s; 0 for none).
+    pub last_msg_time: u64,
+}
+
+/// One active member of a [`GroupSnapshot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupMember {
+    pub user: crate::ids::UserId,
+    pub role: crate::member::Role,
+    /// When it joined (s).
+    pub join_time: u64,
+    pub recv_opt: crate::member::ReceiveOpt,
+    /// The last seq it read.
+    pub read_seq: u64,
+}
+
 /// A change to a group's membership, as the group actor receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupCommand {
-    Create { name: String, kind: GroupKind, add_option: GroupAddOption, members: Vec<String> },
+    Create {
+        name: String,
+        kind: GroupKind,
+        add_option: GroupAddOption,
+        profile: GroupProfile,
+        members: Vec<String>,
+    },
     Join,
     Quit,
     Invite(Vec<String>),
     Kick(Vec<String>),
     Dismiss,
-    SetAdmin { user: String, admin: bool },
+    SetAdmin {
+        user: String,
+        admin: bool,
+    },
+    /// A system notice to the members named (all when empty): a GroupReport of its own type
+    /// to each, stored in no conversation.
+    Notify {
+        content: String,
+        to: Vec<String>,
+    },
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::chunked::ChunkedVec;
 use crate::element::{Element, ElementBody, GroupReportElement, GroupReportType, GroupTipType, GroupTipsElement};
 use crate::error::{ConvError, ConvResult};
-use crate::group::{GroupCommand, GroupInfo, join_policy};
+use crate::group::{GroupCommand, GroupInfo, GroupMember, GroupSnapshot, join_policy};
 use crate::hashed_id_index::HashedIdIndex;
 use crate::history::{self, Anchor, HistoryAnchor, HistoryQuery, MessageTarget};
 use crate::ids::{ConvKey, ConvType, MsgId, SYSTEM_SENDER, UserId};
@@ -125,6 +125,10 @@ pub struct ConversationLog {
     durable_seq: u64,
     rate: TokenBucket,
     changes: Changes,
+    /// The app administrator (the REST API's admin): in a group it may do what an owner may
+    /// without being a member, and reads it as a member who saw everything.
+    app_admin: Option<UserId>,
+    admin_view: MemberState,
 }
 
 impl ConversationLog {
@@ -176,6 +180,30 @@ impl ConversationLog {
             durable_seq,
             rate,
             changes: Changes::default(),
+            app_admin: None,
+            admin_view: MemberState::new(Role::Owner, 1, 0),
+        }
+    }
+
+    /// Names the app administrator (see [`ConversationLog::is_app_admin`]).
+    pub fn with_app_admin(mut self, admin: Option<UserId>) -> ConversationLog {
+        self.app_admin = admin;
+        self
+    }
+
+    /// Whether `user` is the app administrator acting on this group (never for C2C: there it
+    /// is a user like any other).
+    fn is_app_admin(&self, user: &str) -> bool {
+        self.key.conv_type() == ConvType::Group && self.app_admin.as_deref() == Some(user)
+    }
+
+    /// The role `user` acts with: its member role, or an owner's for the app administrator
+    /// that is not a member.
+    fn acting_role(&self, user: &str) -> Role {
+        match self.members.get(user) {
+            Some(m) if m.active => m.role,
+            _ if self.is_app_admin(user) => Role::Owner,
+            _ => Role::Member,
         }
     }
 
@@ -331,7 +359,7 @@ impl ConversationLog {
         if self.key.conv_type() == ConvType::Group {
             self.require_group_alive()?;
         }
-        if self.is_active_member(user) {
+        if self.is_active_member(user) || self.is_app_admin(user) {
             Ok(())
         } else {
             Err(ConvError::NotMember { user: user.to_string(), group: self.group_id() })
@@ -340,7 +368,11 @@ impl ConversationLog {
 
     /// A member that may have left: reads of history stay possible after quitting.
     fn viewer(&self, user: &str) -> ConvResult<&MemberState> {
-        self.members.get(user).ok_or_else(|| ConvError::NotMember { user: user.to_string(), group: self.group_id() })
+        match self.members.get(user) {
+            Some(m) => Ok(m),
+            None if self.is_app_admin(user) => Ok(&self.admin_view),
+            None => Err(ConvError::NotMember { user: user.to_string(), group: self.group_id() }),
+        }
     }
 
     fn viewer_mut(&mut self, user: &str) -> ConvResult<&mut MemberState> {
@@ -609,8 +641,8 @@ impl ConversationLog {
             return Err(ConvError::NotRevocable("still being sent".into()));
         }
         if *msg.sender != **by {
-            let admin =
-                self.key.conv_type() == ConvType::Group && self.members.get(by).is_some_and(MemberState::is_admin);
+            let admin = self.key.conv_type() == ConvType::Group
+                && (self.members.get(by).is_some_and(MemberState::is_admin) || self.is_app_admin(by));
             if !admin {
                 return Err(ConvError::PermissionDenied(
                     "only the sender, or a group owner or admin, may revoke".into(),
@@ -1007,9 +1039,14 @@ impl ConversationLog {
         let now_secs = now_ms / 1000;
         let mut out = GroupOutcome::default();
         match cmd {
-            GroupCommand::Create { name, kind, add_option, members } => {
+            GroupCommand::Create { name, kind, add_option, profile, members } => {
                 if self.group.is_some() {
                     return Err(ConvError::GroupExists(gid.to_string()));
+                }
+                let joining =
+                    1 + members.iter().filter(|m| **m != **by).collect::<std::collections::HashSet<_>>().len();
+                if profile.max_members > 0 && joining > profile.max_members as usize {
+                    return Err(ConvError::GroupFull { group: gid.to_string(), max: profile.max_members });
                 }
                 self.group = Some(GroupInfo {
                     id: gid.to_string(),
@@ -1019,6 +1056,7 @@ impl ConversationLog {
                     created_at: now_secs,
                     dismissed: false,
                     add_option: Some(add_option),
+                    profile,
                 });
                 self.changes.group = true;
                 self.add_member(by, Role::Owner, now_secs);
@@ -1036,12 +1074,13 @@ impl ConversationLog {
                 }
                 let info = self.group.as_ref().expect("require_group_alive checked it");
                 join_policy(info.kind, info.add_option()).map_err(|why| ConvError::PermissionDenied(why.into()))?;
+                self.check_room(1)?;
                 self.add_member(by, Role::Member, now_secs);
                 out.tips.push(self.tip(GroupTipType::Invite, by, vec![by.to_string()], now_ms));
             }
             GroupCommand::Quit => {
                 self.require_member(by)?;
-                if self.members[by].role == Role::Owner {
+                if self.acting_role(by) == Role::Owner {
                     return Err(ConvError::PermissionDenied("the owner cannot quit; dismiss the group".into()));
                 }
                 let tip = self.tip(GroupTipType::Quit, by, vec![by.to_string()], now_ms);
@@ -1051,6 +1090,10 @@ impl ConversationLog {
             }
             GroupCommand::Invite(users) => {
                 self.require_member(by)?;
+                let mut newcomers: Vec<&String> = users.iter().filter(|u| !self.is_active_member(u)).collect();
+                newcomers.sort();
+                newcomers.dedup();
+                self.check_room(newcomers.len())?;
                 let invited = self.add_members(&users, now_secs);
                 out.affected = invited.clone();
                 if !invited.is_empty() {
@@ -1062,7 +1105,7 @@ impl ConversationLog {
             }
             GroupCommand::Kick(users) => {
                 self.require_member(by)?;
-                let by_role = self.members[by].role;
+                let by_role = self.acting_role(by);
                 for u in &users {
                     match self.members.get(u.as_str()) {
                         Some(m) if m.active => {
@@ -1085,7 +1128,7 @@ impl ConversationLog {
             }
             GroupCommand::Dismiss => {
                 self.require_member(by)?;
-                if self.members[by].role != Role::Owner {
+                if self.acting_role(by) != Role::Owner {
                     return Err(ConvError::PermissionDenied("only the owner may dismiss the group".into()));
                 }
                 let last = self.last_seq();
@@ -1101,9 +1144,25 @@ impl ConversationLog {
                 }
                 self.changes.group = true;
             }
+            GroupCommand::Notify { content, to } => {
+                self.require_member(by)?;
+                let mut audience: Vec<UserId> = self
+                    .members
+                    .iter()
+                    .filter(|(u, m)| m.active && (to.is_empty() || to.iter().any(|t| **t == ***u)))
+                    .map(|(u, _)| u.clone())
+                    .collect();
+                audience.sort();
+                for u in audience {
+                    let mut report = self.report(GroupReportType::UserDefine, by);
+                    report.user_data = content.clone();
+                    out.affected.push(u.to_string());
+                    out.reports.push((u, report));
+                }
+            }
             GroupCommand::SetAdmin { user, admin } => {
                 self.require_member(by)?;
-                if self.members[by].role != Role::Owner {
+                if self.acting_role(by) != Role::Owner {
                     return Err(ConvError::PermissionDenied("only the owner may change admins".into()));
                 }
                 let member = self
@@ -1126,6 +1185,36 @@ impl ConversationLog {
             }
         }
         Ok(out)
+    }
+
+    /// The group and its active members now; `None` if this conversation is not a group that
+    /// was created.
+    pub fn group_snapshot(&self) -> Option<GroupSnapshot> {
+        let info = self.group.clone()?;
+        let mut members: Vec<GroupMember> = self
+            .members
+            .iter()
+            .filter(|(_, m)| m.active)
+            .map(|(user, m)| GroupMember {
+                user: user.clone(),
+                role: m.role,
+                join_time: m.join_time,
+                recv_opt: m.recv_opt,
+                read_seq: m.read_seq,
+            })
+            .collect();
+        members.sort_by(|a, b| a.user.cmp(&b.user));
+        let last_msg_time = self.entries.last().map_or(0, |m| m.server_time);
+        Some(GroupSnapshot { info, members, next_seq: self.last_seq() + 1, last_msg_time })
+    }
+
+    /// Refuses `adding` more members where the group's bound would be passed.
+    fn check_room(&self, adding: usize) -> ConvResult<()> {
+        let max = self.group.as_ref().map_or(0, |g| g.profile.max_members);
+        if max > 0 && self.member_count() as usize + adding > max as usize {
+            return Err(ConvError::GroupFull { group: self.group_id(), max });
+        }
+        Ok(())
     }
 
     fn add_members(&mut self, users: &[String], now_secs: u64) -> Vec<String> {
@@ -1216,6 +1305,7 @@ mod tests {
             name: "g".into(),
             kind: GroupKind::ChatRoom,
             add_option: GroupAddOption::Any,
+            profile: Default::default(),
             members: vec!["b".into()],
         };
         log.apply_group(&"a".into(), create, 0).unwrap();

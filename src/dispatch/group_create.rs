@@ -11,6 +11,12 @@ use crate::error::TimError;
 use crate::session::Session;
 use crate::wire::group::{CreateGroupParam, CreateGroupResult};
 
+/// A group ID made for a group created without one: `@TGS#` and 12 hex digits, as the backend
+/// makes them, from the OS's random source (a made ID says nothing about the next one).
+pub fn new_group_id() -> String {
+    format!("@TGS#{:012X}", u64::from(os_random::u32()) << 16 | u64::from(os_random::u32() >> 16))
+}
+
 pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, TimError> {
     let p: CreateGroupParam =
         parse::json(parse::required(call.json, "json_group_create_param")?, "json_group_create_param")?;
@@ -24,11 +30,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
             GroupAddOption::from_number(n).ok_or_else(|| TimError::param(format!("add option {n} is not 0 to 2")))?
         }
     };
-    let group_id = match p.create_group_param_group_id.filter(|g| !g.is_empty()) {
-        Some(g) => g,
-        // From the OS's random source: a made ID says nothing about the next one.
-        None => format!("@TGS#{:012X}", u64::from(os_random::u32()) << 16 | u64::from(os_random::u32() >> 16)),
-    };
+    let group_id = p.create_group_param_group_id.filter(|g| !g.is_empty()).unwrap_or_else(new_group_id);
     let members = p
         .create_group_param_group_member_array
         .iter()

@@ -157,6 +157,8 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         download_deadline: Duration::from_secs(config.downloads.deadline_secs),
         download_max_bytes: config.downloads.max_bytes,
         media_limits: MediaLimits { image_pixels: config.image_max_pixels, ..MediaLimits::default() },
+        // The REST API's admin acts in every group (sends, recalls, membership) as TIM's does.
+        app_admin: Some(config.admin.as_str().into()),
         ..Default::default()
     };
     config.engine.apply(&mut engine);

@@ -118,6 +118,10 @@ pub enum ConvOp {
         command: GroupCommand,
         reply: Reply<Vec<String>>,
     },
+    /// The group and its members now (`None`: no such group was created).
+    GroupSnapshot {
+        reply: Reply<Option<crate::group::GroupSnapshot>>,
+    },
     FilterVisible {
         user: UserId,
         shared: Vec<u64>,
@@ -174,6 +178,7 @@ impl ConvOp {
             ConvOp::ApplyGroup { reply, .. } => answer!(reply),
             ConvOp::FilterVisible { reply, .. } => answer!(reply),
             ConvOp::GetUnreadCount { reply, .. } => answer!(reply),
+            ConvOp::GroupSnapshot { reply } => answer!(reply),
             ConvOp::GetMissedEvents { reply, .. } => answer!(reply),
             ConvOp::Passivate { reply, .. } => answer!(reply),
             ConvOp::InjectPanic => {}
@@ -457,15 +462,18 @@ impl ConversationActor {
             Ok(loaded) => {
                 self.shared.unloadable.loaded(&key);
                 let rate = self.shared.config.group_rate_limit;
-                self.log = Some(ConversationLog::restore_window(
-                    key,
-                    loaded.group,
-                    loaded.entries,
-                    loaded.base,
-                    &loaded.older_ids,
-                    loaded.members,
-                    rate,
-                ));
+                self.log = Some(
+                    ConversationLog::restore_window(
+                        key,
+                        loaded.group,
+                        loaded.entries,
+                        loaded.base,
+                        &loaded.older_ids,
+                        loaded.members,
+                        rate,
+                    )
+                    .with_app_admin(self.shared.config.app_admin.clone()),
+                );
                 true
             }
             Err(e) => {
@@ -934,6 +942,9 @@ impl ConversationActor {
             ConvOp::GetUnreadCount { user, reply } => {
                 let _ = reply.send(Ok(self.log().unread_count(&user)));
             }
+            ConvOp::GroupSnapshot { reply } => {
+                let _ = reply.send(Ok(self.log().group_snapshot()));
+            }
             ConvOp::Passivate { reply } => {
                 let idle = self.is_idle();
                 if idle {
@@ -979,6 +990,7 @@ fn needs_older(log: &ConversationLog, op: &ConvOp) -> bool {
     match op {
         ConvOp::SendMessage { id, .. } => log.id_may_be_older(id),
         ConvOp::CancelSend { .. } | ConvOp::Passivate { .. } | ConvOp::InjectPanic => false,
+        ConvOp::GroupSnapshot { .. } => false,
         // Group commands and options touch members and append tips, never older messages.
         ConvOp::ApplyGroup { .. } | ConvOp::SetGroupReceiveOpt { .. } => false,
         ConvOp::SaveLocal { messages, .. } => messages.iter().any(|m| log.id_may_be_older(&m.id)),

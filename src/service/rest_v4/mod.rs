@@ -10,10 +10,16 @@
 //! - [`openim`]: `sendmsg`, `batchsendmsg`, `querystate` / `query_online_status`;
 //! - [`c2c_admin`]: `admin_getroammsg`, `admin_msgwithdraw`, `admin_set_msg_read`,
 //!   `get_c2c_unread_msg_num`;
+//! - [`group_admin`]: `create_group`, `destroy_group`, `add_group_member`,
+//!   `delete_group_member`, `get_group_info`, `get_joined_group_list`;
+//! - [`group_msg`]: `send_group_msg`, `send_group_system_notification`, `group_msg_recall`,
+//!   `group_msg_get_simple`, `delete_group_msg_by_sender`;
 //! - [`COMMANDS`]: every command, for the metrics and the OpenAPI document.
 
 pub mod c2c_admin;
 pub mod envelope;
+pub mod group_admin;
+pub mod group_msg;
 pub mod msg_body;
 pub mod openim;
 
@@ -53,6 +59,17 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("openim/get_c2c_unread_msg_num", "a user's C2C unread counts"),
     ("openim/querystate", "users' online state (legacy name)"),
     ("openim/query_online_status", "users' online state"),
+    ("group_open_http_svc/create_group", "a group, owned by Owner_Account or the admin"),
+    ("group_open_http_svc/destroy_group", "dismiss a group"),
+    ("group_open_http_svc/add_group_member", "add members to a group"),
+    ("group_open_http_svc/delete_group_member", "remove members from a group"),
+    ("group_open_http_svc/get_group_info", "groups' profiles and members"),
+    ("group_open_http_svc/get_joined_group_list", "the groups a user is in"),
+    ("group_open_http_svc/send_group_msg", "a group message, as From_Account or the admin"),
+    ("group_open_http_svc/send_group_system_notification", "a system notice to a group's members"),
+    ("group_open_http_svc/group_msg_recall", "recall group messages by MsgSeq"),
+    ("group_open_http_svc/group_msg_get_simple", "a group's history, newest first"),
+    ("group_open_http_svc/delete_group_msg_by_sender", "recall every message of one sender in a group"),
 ];
 
 /// The metric label of a command: its `service/command`, or `unknown`.
@@ -62,6 +79,27 @@ fn label(service: &str, command: &str) -> &'static str {
         .map(|(path, _)| *path)
         .find(|path| path.split_once('/') == Some((service, command)))
         .unwrap_or("unknown")
+}
+
+async fn group_command(
+    state: &ServiceState,
+    command: &str,
+    body: &Value,
+) -> Result<serde_json::Map<String, Value>, RestError> {
+    match command {
+        "create_group" => group_admin::create_group(state, body).await,
+        "destroy_group" => group_admin::destroy_group(state, body).await,
+        "add_group_member" => group_admin::add_group_member(state, body).await,
+        "delete_group_member" => group_admin::delete_group_member(state, body).await,
+        "get_group_info" => group_admin::get_group_info(state, body).await,
+        "get_joined_group_list" => group_admin::get_joined_group_list(state, body).await,
+        "send_group_msg" => group_msg::send_group_msg(state, body).await,
+        "send_group_system_notification" => group_msg::send_group_system_notification(state, body).await,
+        "group_msg_recall" => group_msg::group_msg_recall(state, body).await,
+        "group_msg_get_simple" => group_msg::group_msg_get_simple(state, body).await,
+        "delete_group_msg_by_sender" => group_msg::delete_group_msg_by_sender(state, body).await,
+        _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command group_open_http_svc/{command} here"))),
+    }
 }
 
 /// Checks the URL's `sdkappid`, `identifier` (the admin) and `usersig`.
@@ -129,6 +167,7 @@ async fn run(
         ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, &body).await,
         ("openim", "get_c2c_unread_msg_num") => c2c_admin::get_c2c_unread_msg_num(state, &body).await,
         ("openim", "querystate" | "query_online_status") => openim::query_online_status(state, &body),
+        ("group_open_http_svc", command) => group_command(state, command, &body).await,
         _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command {service}/{command} here"))),
     }
 }

@@ -101,7 +101,7 @@ fn outgoing(state: &ServiceState, body: &Value, receivers: &str) -> Result<Outgo
 }
 
 /// A dispatcher refusal as a REST error.
-fn rest_error(code: i32, desc: String) -> RestError {
+pub(super) fn rest_error(code: i32, desc: String) -> RestError {
     let code = match code {
         8001 => ERR_MSG_TOO_LONG,
         7003 => ERR_TO_ACCOUNT,
@@ -111,14 +111,20 @@ fn rest_error(code: i32, desc: String) -> RestError {
     RestError::new(code, desc)
 }
 
-/// Runs one dispatcher call as `user` and returns its `json_params`.
-async fn call_as(state: &ServiceState, user: &str, call: ApiCall<'_>) -> Result<Value, RestError> {
-    let activity = state.session(user).map_err(|e: TimError| RestError::new(ERR_FROM_ACCOUNT, e.desc))?;
+/// Runs one dispatcher call as `user` and returns its `json_params`; `refusal` turns a TIM
+/// code into the command's.
+pub(super) async fn call_as(
+    state: &ServiceState,
+    user: &str,
+    call: ApiCall<'_>,
+    refusal: fn(i32, String) -> RestError,
+) -> Result<Value, RestError> {
+    let activity = state.session(user).map_err(|e: TimError| refusal(e.code, e.desc))?;
     let session: &Arc<Session> = activity.session();
-    let accepted = dispatch::begin(session, &call).map_err(|e| rest_error(e.code, e.desc))?;
+    let accepted = dispatch::begin(session, &call).map_err(|e| refusal(e.code, e.desc))?;
     let r = accepted.completion.await;
     if r.code != 0 {
-        return Err(rest_error(r.code, r.desc));
+        return Err(refusal(r.code, r.desc));
     }
     Ok(serde_json::from_str(&r.json_params).unwrap_or(Value::Null))
 }
@@ -139,7 +145,7 @@ pub async fn sendmsg(state: &ServiceState, body: &Value) -> Result<Map<String, V
     let json = out.message.to_string();
     let call =
         ApiCall { api: "TIMMsgSendMessage", conv_id: Some(&to), conv_type: 1, json: &json, ..Default::default() };
-    let sent = call_as(state, &out.from, call).await?;
+    let sent = call_as(state, &out.from, call, rest_error).await?;
     let (time, key) = msg_key(&sent, sent["message_rand"].as_u64().unwrap_or(0));
     let mut reply = Map::new();
     reply.insert("MsgTime".into(), time.into());
@@ -166,7 +172,7 @@ pub async fn batchsendmsg(state: &ServiceState, body: &Value) -> Result<Map<Stri
     let param =
         json!({"msg_batch_send_param_identifier_array": to, "msg_batch_send_param_msg": out.message}).to_string();
     let call = ApiCall { api: "TIMMsgBatchSend", json: &param, ..Default::default() };
-    let results = call_as(state, &out.from, call).await?;
+    let results = call_as(state, &out.from, call, rest_error).await?;
     let mut errors = Vec::new();
     let mut key = None;
     for r in results.as_array().into_iter().flatten() {
