@@ -545,3 +545,56 @@ async fn group_messages_sent_recalled_and_listed_over_rest_are_the_c_sdk_users_m
     let missing = json!({"GroupId": "nowhere", "Sender_Account": "bob"});
     assert_eq!(code(&admin(&s, "group_open_http_svc/delete_group_msg_by_sender", missing).await), 10010);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_elements_keep_their_urls_both_ways_and_reach_the_c_api_as_its_elements() {
+    let s = TestService::start();
+    let media = json!([
+        {"MsgType": "TIMImageElem", "MsgContent": {"UUID": "img-1", "ImageFormat": 1, "ImageInfoArray": [
+            {"Type": 1, "Size": 1000, "Width": 640, "Height": 480, "URL": "https://cdn.example.com/o.jpg"},
+            {"Type": 3, "Size": 100, "Width": 64, "Height": 48, "URL": "https://cdn.example.com/t.jpg"}]}},
+        {"MsgType": "TIMSoundElem", "MsgContent": {"Url": "https://cdn.example.com/a.m4a", "UUID": "snd-1", "Size": 2000, "Second": 3, "Download_Flag": 2}},
+        {"MsgType": "TIMFileElem", "MsgContent": {"Url": "https://cdn.example.com/f.pdf", "UUID": "file-1", "FileSize": 3000, "FileName": "f.pdf", "Download_Flag": 2}},
+        {"MsgType": "TIMVideoFileElem", "MsgContent": {"VideoUrl": "https://cdn.example.com/v.mp4", "VideoUUID": "vid-1", "VideoSize": 4000,
+            "VideoSecond": 5, "VideoFormat": "mp4", "VideoDownloadFlag": 2, "ThumbUrl": "https://cdn.example.com/v.jpg", "ThumbUUID": "th-1",
+            "ThumbSize": 50, "ThumbWidth": 32, "ThumbHeight": 24, "ThumbFormat": "JPG", "ThumbDownloadFlag": 2}}
+    ]);
+    let r = admin(
+        &s,
+        "openim/sendmsg",
+        json!({"From_Account": "alice", "To_Account": "bob", "MsgRandom": 3, "MsgBody": media}),
+    )
+    .await;
+    assert_eq!(r["ErrorCode"], 0, "{r}");
+    // As the C API gives it to bob: its image, sound, file and video elements with those URLs.
+    let seen = history(&s, "bob", "alice").await;
+    let elems = &seen[0]["message_elem_array"];
+    assert_eq!(
+        (
+            elems[0]["elem_type"].as_i64(),
+            elems[0]["image_elem_orig_url"].as_str(),
+            elems[0]["image_elem_thumb_pic_width"].as_i64()
+        ),
+        (Some(1), Some("https://cdn.example.com/o.jpg"), Some(64))
+    );
+    assert_eq!((elems[1]["elem_type"].as_i64(), elems[1]["sound_elem_file_time"].as_i64()), (Some(2), Some(3)));
+    assert_eq!((elems[2]["elem_type"].as_i64(), elems[2]["file_elem_file_name"].as_str()), (Some(4), Some("f.pdf")));
+    assert_eq!((elems[3]["elem_type"].as_i64(), elems[3]["video_elem_image_id"].as_str()), (Some(9), Some("th-1")));
+    // Listed over REST exactly as sent.
+    let roam = admin(
+        &s,
+        "openim/admin_getroammsg",
+        json!({"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 5, "MinTime": 0, "MaxTime": now() + 60}),
+    )
+    .await;
+    assert_eq!(roam["MsgList"][0]["MsgBody"], media, "{roam}");
+    // Required keys and the one download flag the REST API takes.
+    for bad in [
+        json!([{"MsgType": "TIMImageElem", "MsgContent": {"ImageFormat": 1}}]),
+        json!([{"MsgType": "TIMFileElem", "MsgContent": {"UUID": "f", "Url": "https://x/f", "Download_Flag": 1}}]),
+        json!([{"MsgType": "TIMVideoFileElem", "MsgContent": {"VideoUrl": "https://x/v", "VideoUUID": "v"}}]),
+    ] {
+        let r = admin(&s, "openim/sendmsg", json!({"To_Account": "bob", "MsgRandom": 4, "MsgBody": bad})).await;
+        assert_eq!(r["ErrorCode"], 90002, "{bad}: {r}");
+    }
+}
