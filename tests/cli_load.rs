@@ -153,6 +153,7 @@ fn bad_arguments_are_refused() {
         &["--users", "3", "--conversations", "10", "--group-share", "0"],
         &["--not-receive-share", "1.5"],
         &["--not-receive-share", "NaN"],
+        &["--via", "rest", "--target", "http://127.0.0.1:9", "--secret-key", "k", "--mix", "text=1,revoke=1"],
     ] {
         let out = load(args);
         assert!(!out.status.success(), "{args:?} should fail");
@@ -160,13 +161,13 @@ fn bad_arguments_are_refused() {
     }
 }
 
-#[test]
-fn over_the_network_against_a_running_service() {
+/// A `timsg serve` on a free loopback port with the secret key `load-key`: the process and
+/// its base URL. `_dir` is its data directory.
+fn serve(dir: &std::path::Path) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_timsg"))
         .args(["serve", "--listen", "127.0.0.1:0", "--durability", "os", "--secret-key", "load-key", "--data-dir"])
-        .arg(dir.path())
+        .arg(dir)
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -175,7 +176,13 @@ fn over_the_network_against_a_running_service() {
     let banner = lines.next().unwrap().unwrap();
     let addr = banner.split("http://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
     std::thread::spawn(move || for _ in lines {});
-    let target = format!("http://{addr}");
+    (server, format!("http://{addr}"))
+}
+
+#[test]
+fn over_the_network_against_a_running_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, target) = serve(dir.path());
     let out = load(&[
         "--via",
         "ws",
@@ -217,5 +224,46 @@ fn over_the_network_against_a_running_service() {
     assert!(r["not_receiving"].as_u64().unwrap() > 0, "{r}");
     assert_eq!(r["unexpected"], 0, "{r}");
     assert!(r["baseline"]["what"].as_str().unwrap().starts_with("bare WebSocket relay"), "{r}");
+    assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
+}
+
+#[test]
+fn a_bot_sending_over_the_rest_api_reaches_every_receiver_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, target) = serve(dir.path());
+    let out = load(&[
+        "--via",
+        "rest",
+        "--target",
+        &target,
+        "--secret-key",
+        "load-key",
+        "--users",
+        "8",
+        "--conversations",
+        "16",
+        "--group-share",
+        "0.25",
+        "--group-size",
+        "4",
+        "--messages",
+        "300",
+        "--concurrency",
+        "8",
+        "--mix",
+        "text=85,custom=5,read=5,history=5",
+        "--json",
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let r = report(&out);
+    assert_eq!(r["via"], "rest");
+    assert_eq!(
+        (r["lost"].as_u64(), r["duplicated"].as_u64(), r["reordered"].as_u64(), r["unexpected"].as_u64()),
+        (Some(0), Some(0), Some(0), Some(0)),
+        "{r}"
+    );
+    assert!(r["sends"].as_u64().unwrap() > 230, "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
     assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
 }

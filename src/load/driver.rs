@@ -16,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 use super::inbox::Inbox;
+use super::rest_sender::RestSender;
 use super::ws_caller::{WsCaller, spawn_frame_writer};
 use crate::session::Session;
 use crate::{Element, Event, HistoryQuery, MessageContent, MessageTarget, ReceiveOpt, SearchQuery};
@@ -84,6 +85,8 @@ pub struct Remote {
     pub calls_over_ws: bool,
     /// Per user, the caller on its WebSocket, set when its event stream opens.
     pub sockets: Vec<OnceLock<Arc<WsCaller>>>,
+    /// With `--via rest`: messages are sent as the admin over the REST API.
+    pub rest: Option<RestSender>,
 }
 
 pub enum Driver {
@@ -105,7 +108,7 @@ fn user_name(u: u32) -> String {
 impl Remote {
     pub fn new(base: String, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
         let sockets = sigs.iter().map(|_| OnceLock::new()).collect();
-        Remote { http: reqwest::Client::new(), base, sigs, calls_over_ws, sockets }
+        Remote { http: reqwest::Client::new(), base, sigs, calls_over_ws, sockets, rest: None }
     }
 
     async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
@@ -217,6 +220,14 @@ impl Driver {
                     .await
                     .map_err(|e| e.to_string())?;
                 Ok((view.message.seq, SentHandle::Id(view.message.id.clone())))
+            }
+            Driver::Remote(Remote { rest: Some(rest), http, base, .. }) => {
+                let body = match kind {
+                    Kind::Custom => json!([{"MsgType": "TIMCustomElem", "MsgContent": {"Data": "{\"load\":true}"}}]),
+                    _ => json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "load text message"}}]),
+                };
+                let (seq, reply) = rest.send(http, base, &user_name(user), conv, body).await?;
+                Ok((seq, SentHandle::Json(reply)))
             }
             Driver::Remote(r) => {
                 let elem = match kind {

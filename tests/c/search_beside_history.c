@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
         char msg[256];
         snprintf(msg, sizeof msg, "{\"message_elem_array\":[{\"elem_type\":0,\"text_elem_content\":\"needle number %d\"}]}", i);
         if (i == MESSAGES - 1) {
-            CHECK(CALL(&r, TIMMsgSendMessage("user2", kTIMConv_C2C, msg, NULL, on_result, &r)) == ERR_SUCC, "last send");
+            CHECK(CALL(&r, TIMMsgSendMessage("user2", kTIMConv_C2C, msg, NULL, on_result, &r)) == ERR_SUCC, "last send: %d %s", r.code, r.desc);
         } else {
             CHECK(TIMMsgSendMessage("user2", kTIMConv_C2C, msg, NULL, NULL, NULL) == TIM_SUCC, "send %d", i);
         }
