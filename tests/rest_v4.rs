@@ -598,3 +598,64 @@ async fn media_elements_keep_their_urls_both_ways_and_reach_the_c_api_as_its_ele
         assert_eq!(r["ErrorCode"], 90002, "{bad}: {r}");
     }
 }
+
+/// `TIMMsgGetMsgList` as alice with `usersig`.
+async fn history_as_alice(s: &TestService, usersig: String) -> (u16, Value) {
+    let headers = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", usersig)];
+    post_as(s, "TIMMsgGetMsgList", &headers, json!({"conv_id": "bob", "conv_type": 1, "param": {}})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_imported_checked_deleted_and_a_kick_revokes_old_usersigs() {
+    let s = TestService::start();
+    let code = |r: &Value| r["ErrorCode"].as_i64().unwrap();
+    assert_eq!(code(&admin(&s, "im_open_login_svc/account_import", json!({"UserID": "alice", "Nick": "Al"})).await), 0);
+    assert_eq!(
+        code(&admin(&s, "im_open_login_svc/account_import", json!({"Identifier": "bob"})).await),
+        0,
+        "legacy key"
+    );
+    assert_eq!(code(&admin(&s, "im_open_login_svc/account_import", json!({"UserID": "../x"})).await), 70402);
+    let long = json!({"UserID": "carl", "Nick": "n".repeat(501)});
+    assert_eq!(code(&admin(&s, "im_open_login_svc/account_import", long).await), 40601);
+    let r = admin(&s, "im_open_login_svc/multiaccount_import", json!({"Accounts": ["c1", "c2", "../x"]})).await;
+    assert_eq!(r["FailAccounts"], json!(["../x"]), "{r}");
+    let many: Vec<String> = (0..101).map(|i| format!("m{i}")).collect();
+    assert_eq!(code(&admin(&s, "im_open_login_svc/multiaccount_import", json!({"Accounts": many})).await), 70206);
+    let check = |ids: &[&str]| json!({"CheckItem": ids.iter().map(|u| json!({"UserID": u})).collect::<Vec<_>>()});
+    let r = admin(&s, "im_open_login_svc/account_check", check(&["alice", "c1", "zed"])).await;
+    let status: Vec<&str> =
+        r["ResultItem"].as_array().unwrap().iter().map(|i| i["AccountStatus"].as_str().unwrap()).collect();
+    assert_eq!(status, ["Imported", "Imported", "NotImported"], "{r}");
+    let r = admin(&s, "im_open_login_svc/account_delete", json!({"DeleteItem": [{"UserID": "c1"}, {"UserID": "zed"}]}))
+        .await;
+    let codes: Vec<i64> =
+        r["ResultItem"].as_array().unwrap().iter().map(|i| i["ResultCode"].as_i64().unwrap()).collect();
+    assert_eq!(codes, [0, 70107], "{r}");
+    let r = admin(&s, "im_open_login_svc/account_check", check(&["c1"])).await;
+    assert_eq!(r["ResultItem"][0]["AccountStatus"], "NotImported", "{r}");
+
+    // A kick: alice's socket, opened with a UserSig made before it, closes; that UserSig is
+    // refused (70052) from then on; a new one logs in.
+    let old = timsg::auth::usersig::generate(APP, KEY, "alice", 3600, now() - 30);
+    let url = format!("ws://{}/v1/events?user=alice&usersig={old}", s.addr);
+    let mut ws = tokio_tungstenite::connect_async(url).await.expect("connects").0;
+    assert_eq!(history_as_alice(&s, old.clone()).await.0, 200, "before the kick");
+    assert_eq!(code(&admin(&s, "im_open_login_svc/kick", json!({"UserID": "alice"})).await), 0);
+    let closed = loop {
+        use futures_util::StreamExt;
+        match tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.expect("the socket ends") {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert!(closed.unwrap().reason.contains("kicked"));
+    let (status, refused) = history_as_alice(&s, old).await;
+    assert_eq!((status, refused["code"].as_i64()), (401, Some(70052)), "{refused}");
+    assert_eq!(history_as_alice(&s, sig("alice")).await.0, 200, "a new UserSig works");
+    // The revocation is stored, so it holds after a restart (the service reads it at start).
+    let floors = s.state.runtime.engine().sig_floors().unwrap();
+    assert!(floors.iter().any(|(u, t)| u == "alice" && Some(*t) == s.state.sigs_valid_from("alice")), "{floors:?}");
+    assert_eq!(code(&admin(&s, "im_open_login_svc/kick", json!({})).await), 70402);
+}

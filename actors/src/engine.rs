@@ -497,6 +497,28 @@ impl Engine {
         })
     }
 
+    /// Imports `user`'s account (the REST API's `account_import`), durably.
+    pub async fn import_account(&self, user: &UserId, nick: String, face_url: String) -> ConvResult<()> {
+        let op = WriteOp::ImportAccount { user: user.clone(), nick, face_url };
+        self.shared.store.write(vec![op]).await.map_err(store_err)
+    }
+
+    /// Revokes `user`'s UserSigs made before `before` (s); with `delete`, un-imports it too.
+    pub async fn revoke_sigs(&self, user: &UserId, before: u64, delete: bool) -> ConvResult<()> {
+        let op = WriteOp::RevokeSigs { user: user.clone(), before, delete };
+        self.shared.store.write(vec![op]).await.map_err(store_err)
+    }
+
+    /// `user`'s account, if it was ever imported, kicked or deleted.
+    pub fn account(&self, user: &str) -> ConvResult<Option<crate::store::Account>> {
+        self.shared.store.account(user).map_err(store_err)
+    }
+
+    /// Every user whose UserSigs made before some time (s) log in no more.
+    pub fn sig_floors(&self) -> ConvResult<Vec<(String, u64)>> {
+        self.shared.store.sig_floors().map_err(store_err)
+    }
+
     /// Remembers where the commit order stood when `user` logged out, so the next login can
     /// deliver what came after. Does not wait for the write. When SQLite lags behind the
     /// journal too far to say where it stands now (a busy disk), the point is taken on a

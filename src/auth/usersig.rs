@@ -81,6 +81,12 @@ fn invalid(why: &str) -> TimError {
 
 /// Checks `sig` for `identifier` and `sdkappid` at time `now` (seconds).
 pub fn verify(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -> Result<(), TimError> {
+    verify_issued(sig, sdkappid, key, identifier, now).map(drop)
+}
+
+/// As [`verify`], answering when the UserSig was made (`TLS.time`, s): a kicked user's
+/// UserSigs made before the kick are refused by that time.
+pub fn verify_issued(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -> Result<u64, TimError> {
     let compressed = STANDARD.decode(unescape(sig.trim())).map_err(|_| invalid("not base64"))?;
     let mut text = String::new();
     ZlibDecoder::new(&compressed[..]).take(64 * 1024).read_to_string(&mut text).map_err(|_| invalid("not zlib"))?;
@@ -116,7 +122,7 @@ pub fn verify(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -
     if now > time.saturating_add(expire) {
         return Err(TimError::new(ERR_USER_SIG_EXPIRED, "the UserSig has expired"));
     }
-    Ok(())
+    Ok(time)
 }
 
 #[cfg(test)]

@@ -68,8 +68,28 @@ fn header_or_query(req: &HttpRequest, header: &str, query: &str) -> Option<Strin
         .filter(|v| !v.is_empty())
 }
 
+/// `70052`: the UserSig was made before its user was kicked (or its account deleted).
+pub const ERR_SIG_REVOKED: i32 = 70052;
+
+/// Refuses a UserSig of `user` made at `issued` (s) before the user's last kick.
+pub fn check_not_revoked(state: &ServiceState, user: &str, issued: u64) -> Result<(), TimError> {
+    match state.sigs_valid_from(user) {
+        Some(from) if issued < from => Err(TimError::new(
+            ERR_SIG_REVOKED,
+            format!("the UserSig of {user} was made before its account was kicked; make a new one"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The user a request acts as, after checking its UserSig (and its right to act as another).
 pub fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<String, Refusal> {
+    authenticate_issued(state, req).map(|(user, _)| user)
+}
+
+/// As [`authenticate`], with the time (s) the UserSig was made: a WebSocket closes when its
+/// user is kicked after that.
+pub fn authenticate_issued(state: &ServiceState, req: &HttpRequest) -> Result<(String, u64), Refusal> {
     let unauthorized = |error: TimError| Refusal { status: StatusCode::UNAUTHORIZED, error };
     let user = header_or_query(req, "x-tim-user", "user").ok_or_else(|| {
         unauthorized(TimError::new(ERR_SDK_NOT_LOGGED_IN, "name the user (X-TIM-User) and its UserSig (X-TIM-UserSig)"))
@@ -77,11 +97,13 @@ pub fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<String, R
     let sig = header_or_query(req, "x-tim-usersig", "usersig")
         .ok_or_else(|| unauthorized(TimError::new(ERR_SDK_NOT_LOGGED_IN, "the UserSig (X-TIM-UserSig) is missing")))?;
     let now = state.runtime.engine().now_ms() / 1000;
-    usersig::verify(&sig, state.config.sdkappid, &state.config.secret_key, &user, now).map_err(unauthorized)?;
+    let issued = usersig::verify_issued(&sig, state.config.sdkappid, &state.config.secret_key, &user, now)
+        .map_err(unauthorized)?;
+    check_not_revoked(state, &user, issued).map_err(unauthorized)?;
     match header_or_query(req, "x-tim-act-as", "act_as") {
         Some(other) if other != user => {
             if user == state.config.admin {
-                Ok(other)
+                Ok((other, issued))
             } else {
                 Err(Refusal {
                     status: StatusCode::FORBIDDEN,
@@ -89,7 +111,7 @@ pub fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<String, R
                 })
             }
         }
-        _ => Ok(user),
+        _ => Ok((user, issued)),
     }
 }
 

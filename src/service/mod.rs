@@ -59,9 +59,32 @@ pub struct ServiceState {
     sessions: SessionTable,
     /// Flips to true when the service is shutting down (WebSockets close with a reason).
     pub shutting_down: watch::Sender<bool>,
+    /// Per user, the time (s) before which its UserSigs log in no more (kicked or deleted
+    /// accounts, from the store at start): every authentication checks it.
+    sigs_valid_from: dashmap::DashMap<String, u64>,
+    /// Counts kicks: each open WebSocket then checks whether its UserSig still stands.
+    pub kicks: watch::Sender<u64>,
 }
 
 impl ServiceState {
+    /// The time (s) before which `user`'s UserSigs log in no more, if it was kicked.
+    pub fn sigs_valid_from(&self, user: &str) -> Option<u64> {
+        self.sigs_valid_from.get(user).map(|t| *t)
+    }
+
+    /// Revokes `user`'s UserSigs made before `before` (s), durably, and ends its sessions: its
+    /// WebSockets close and its next request logs in anew. With `delete`, the account is no
+    /// longer imported either.
+    pub async fn revoke_sigs(&self, user: &str, before: u64, delete: bool) -> Result<(), crate::error::TimError> {
+        self.runtime.engine().revoke_sigs(&user.into(), before, delete).await?;
+        let mut from = self.sigs_valid_from.entry(user.to_string()).or_insert(0);
+        *from = (*from).max(before);
+        drop(from);
+        self.kicks.send_modify(|n| *n += 1);
+        self.sessions.end(user);
+        Ok(())
+    }
+
     /// `user`'s session and hub, logging it in on first use; the user counts as active (its
     /// session is not ended for idleness) while the guard lives.
     pub fn session(&self, user: &str) -> Result<ActivityGuard, crate::error::TimError> {
@@ -170,8 +193,17 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         limits: LimitBook::new(config.limits),
     });
     let (shutting_down, _) = watch::channel(false);
-    let state =
-        web::Data::new(ServiceState { config, runtime, policy, sessions: SessionTable::default(), shutting_down });
+    let sigs_valid_from =
+        runtime.engine().sig_floors().map_err(|e| std::io::Error::other(e.to_string()))?.into_iter().collect();
+    let state = web::Data::new(ServiceState {
+        config,
+        runtime,
+        policy,
+        sessions: SessionTable::default(),
+        shutting_down,
+        sigs_valid_from,
+        kicks: watch::channel(0).0,
+    });
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()

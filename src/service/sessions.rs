@@ -127,6 +127,11 @@ impl SessionTable {
         ended
     }
 
+    /// Ends `user`'s session now (a kick): its next request logs it in anew.
+    pub fn end(&self, user: &str) {
+        self.users.remove(user);
+    }
+
     pub fn len(&self) -> usize {
         self.users.len()
     }

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use super::ServiceState;
 use super::api::refuse;
-use super::auth::{authenticate, query_param};
+use super::auth::{authenticate_issued, query_param};
 use super::ws_calls::{MAX_IN_FLIGHT, start};
 use crate::error::TimError;
 
@@ -23,7 +23,7 @@ fn reason(code: CloseCode, text: &str) -> Option<CloseReason> {
 }
 
 pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<ServiceState>) -> HttpResponse {
-    let user = match authenticate(&state, &req) {
+    let (user, issued) = match authenticate_issued(&state, &req) {
         Ok(u) => u,
         Err(r) => return refuse(r.status, &r.error),
     };
@@ -49,6 +49,7 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
     let state = state.clone();
     let mut sub = hub.subscribe(cursor);
     let mut shutting_down = state.shutting_down.subscribe();
+    let mut kicks = state.kicks.subscribe();
     metrics::gauge!("timsg_ws_connections").increment(1.0);
     actix_web::rt::spawn(async move {
         let close = 'outer: {
@@ -95,6 +96,14 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
                         Some(Ok(_)) => break reason(CloseCode::Unsupported, "this stream takes text frames (calls) only"),
                         Some(Err(_)) => break reason(CloseCode::Protocol, "protocol error"),
                     },
+                    changed = kicks.changed() => {
+                        if changed.is_err() {
+                            break reason(CloseCode::Restart, "the service is shutting down");
+                        }
+                        if super::auth::check_not_revoked(&state, &user, issued).is_err() {
+                            break reason(CloseCode::Policy, "kicked: the account's UserSigs were revoked; log in with a new one");
+                        }
+                    }
                     changed = shutting_down.changed() => {
                         if changed.is_err() || *shutting_down.borrow() {
                             break reason(CloseCode::Restart, "the service is shutting down");

@@ -102,6 +102,24 @@ pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**user, mark, *stamp as i64])?;
         }
+        WriteOp::ImportAccount { user, nick, face_url } => {
+            tx.prepare_cached(
+                "INSERT INTO accounts (user, imported, nick, face_url, sigs_valid_from) VALUES (?1, 1, ?2, ?3, 0)
+                 ON CONFLICT (user) DO UPDATE SET imported = 1, nick = excluded.nick, face_url = excluded.face_url",
+            )?
+            .execute(params![&**user, nick, face_url])?;
+        }
+        WriteOp::RevokeSigs { user, before, delete } => {
+            let sql = if *delete {
+                "INSERT INTO accounts (user, imported, nick, face_url, sigs_valid_from) VALUES (?1, 0, '', '', ?2)
+                 ON CONFLICT (user) DO UPDATE SET imported = 0, nick = '', face_url = '',
+                 sigs_valid_from = max(sigs_valid_from, excluded.sigs_valid_from)"
+            } else {
+                "INSERT INTO accounts (user, imported, nick, face_url, sigs_valid_from) VALUES (?1, 0, '', '', ?2)
+                 ON CONFLICT (user) DO UPDATE SET sigs_valid_from = max(sigs_valid_from, excluded.sigs_valid_from)"
+            };
+            tx.prepare_cached(sql)?.execute(params![&**user, *before as i64])?;
+        }
         WriteOp::AddPendingDelivery { user, stamp, conv_type, conv_id, message } => {
             tx.prepare_cached(
                 "INSERT OR REPLACE INTO pending_deliveries (user, id, stamp, conv_type, conv_id, record)

@@ -62,6 +62,7 @@ pub(super) struct Tables {
     groups: HashMap<Arc<str>, String>,
     c2c_opts: HashMap<UserId, HashMap<String, u32>>,
     users: HashMap<UserId, (i64, u64)>,
+    accounts: HashMap<UserId, super::Account>,
     /// Undelivered system notices per user by stamp (see the SQLite `pending_deliveries`).
     notices: HashMap<UserId, BTreeMap<u64, PendingDelivery>>,
     blobs: HashMap<String, i64>,
@@ -159,6 +160,17 @@ impl Tables {
             }
             WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
                 self.c2c_opts.entry(owner.clone()).or_default().insert(peer.clone(), *opt);
+            }
+            WriteOp::ImportAccount { user, nick, face_url } => {
+                let a = self.accounts.entry(user.clone()).or_default();
+                (a.imported, a.nick, a.face_url) = (true, nick.clone(), face_url.clone());
+            }
+            WriteOp::RevokeSigs { user, before, delete } => {
+                let a = self.accounts.entry(user.clone()).or_default();
+                a.sigs_valid_from = a.sigs_valid_from.max(*before);
+                if *delete {
+                    (a.imported, a.nick, a.face_url) = (false, String::new(), String::new());
+                }
             }
             WriteOp::SetOfflineMark { user, mark, stamp } => {
                 self.users.insert(user.clone(), (*mark, *stamp));
@@ -337,6 +349,19 @@ impl MemoryStore {
 
     pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
         Ok(self.tables.read().users.get(user).copied())
+    }
+
+    pub fn account(&self, user: &str) -> Result<Option<super::Account>, StoreError> {
+        Ok(self.tables.read().accounts.get(user).cloned())
+    }
+
+    pub fn sig_floors(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let t = self.tables.read();
+        Ok(t.accounts
+            .iter()
+            .filter(|(_, a)| a.sigs_valid_from > 0)
+            .map(|(u, a)| (u.to_string(), a.sigs_valid_from))
+            .collect())
     }
 
     pub fn pending_deliveries(&self, user: &str) -> Result<Vec<PendingDelivery>, StoreError> {

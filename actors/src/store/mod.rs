@@ -67,6 +67,16 @@ pub const MAX_PENDING_DELIVERIES: usize = 1000;
 /// (`ConvType` number, ID) and the message.
 pub type PendingDelivery = (u32, String, Arc<crate::message::StoredMessage>);
 
+/// What the store keeps of a user's account: whether the app imported it (with its nickname
+/// and face URL), and the time (s) before which its UserSigs log in no more (0: none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    pub imported: bool,
+    pub nick: String,
+    pub face_url: String,
+    pub sigs_valid_from: u64,
+}
+
 use crate::config::{Durability, EngineConfig};
 use crate::group::GroupInfo;
 use crate::ids::{ConvKey, MsgId, UserId};
@@ -261,6 +271,22 @@ impl Store {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::logout_point(c, user)),
             Backend::Memory(m) => m.logout_point(user),
+        }
+    }
+
+    /// `user`'s account (see [`Account`]); `None` if it was never imported, kicked or deleted.
+    pub fn account(&self, user: &str) -> Result<Option<Account>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(user), |c| read::account(c, user)),
+            Backend::Memory(m) => m.account(user),
+        }
+    }
+
+    /// Every user whose UserSigs made before some time (s) log in no more.
+    pub fn sig_floors(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::All, read::sig_floors),
+            Backend::Memory(m) => m.sig_floors(),
         }
     }
 

@@ -173,6 +173,28 @@ pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>,
         .optional()?)
 }
 
+/// `user`'s account row, if it was ever imported, kicked or deleted.
+pub fn account(conn: &Connection, user: &str) -> Result<Option<super::Account>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT imported, nick, face_url, sigs_valid_from FROM accounts WHERE user = ?1")?
+        .query_row([user], |r| {
+            Ok(super::Account {
+                imported: r.get::<_, i64>(0)? != 0,
+                nick: r.get(1)?,
+                face_url: r.get(2)?,
+                sigs_valid_from: r.get::<_, i64>(3)? as u64,
+            })
+        })
+        .optional()?)
+}
+
+/// Every user whose UserSigs made before some time log in no more: (user, that time).
+pub fn sig_floors(conn: &Connection) -> Result<Vec<(String, u64)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT user, sigs_valid_from FROM accounts WHERE sigs_valid_from > 0")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// `user`'s pending deliveries, oldest first.
 pub fn pending_deliveries(conn: &Connection, user: &str) -> Result<Vec<super::PendingDelivery>, StoreError> {
     let mut stmt = conn

@@ -51,6 +51,19 @@ pub enum WriteOp {
         mark: i64,
         stamp: u64,
     },
+    /// The app imported `user` (the REST API's `account_import`): its nickname and face URL.
+    ImportAccount {
+        user: UserId,
+        nick: String,
+        face_url: String,
+    },
+    /// `user`'s UserSigs made before `before` (s) log in no more (a kick); with `delete`, the
+    /// account is no longer imported either.
+    RevokeSigs {
+        user: UserId,
+        before: u64,
+        delete: bool,
+    },
     /// A message or system notice (a GroupReport) that reached no event stream of `user`
     /// (it had logged out, or its stream was full), kept until a stream delivers it.
     AddPendingDelivery {
@@ -81,6 +94,8 @@ impl WriteOp {
             | WriteOp::UpsertGroup { conv, .. } => conv,
             WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
             WriteOp::SetOfflineMark { user, .. }
+            | WriteOp::ImportAccount { user, .. }
+            | WriteOp::RevokeSigs { user, .. }
             | WriteOp::AddPendingDelivery { user, .. }
             | WriteOp::DropPendingDeliveries { user, .. } => user,
         }
@@ -91,6 +106,8 @@ impl WriteOp {
         match self {
             WriteOp::SetC2cReceiveOpt { .. }
             | WriteOp::SetOfflineMark { .. }
+            | WriteOp::ImportAccount { .. }
+            | WriteOp::RevokeSigs { .. }
             | WriteOp::AddPendingDelivery { .. }
             | WriteOp::DropPendingDeliveries { .. } => None,
             other => Some(other.read_key()),

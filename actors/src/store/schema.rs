@@ -57,6 +57,15 @@ CREATE TABLE IF NOT EXISTS users (
     offline_mark INTEGER NOT NULL,
     logout_stamp INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Accounts the app imported (the REST API's account_import), and for any user the time (s)
+-- before which its UserSigs log in no more (a kick, a deletion; 0 for none).
+CREATE TABLE IF NOT EXISTS accounts (
+    user            TEXT PRIMARY KEY,
+    imported        INTEGER NOT NULL,
+    nick            TEXT NOT NULL,
+    face_url        TEXT NOT NULL,
+    sigs_valid_from INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Messages and system notices (GroupReports) that reached no event stream of their user (it
 -- had logged out, or its stream was full), until a stream delivers them: they reach the user
 -- at its next login. At most MAX_PENDING_DELIVERIES per user, the newest.

@@ -6,6 +6,8 @@
 //! dispatcher) as every other way in: a message sent here is the message C SDK users see.
 //!
 //! - [`envelope`]: the reply shape and the protocol's error codes;
+//! - [`accounts`]: `account_import`, `multiaccount_import`, `account_delete`,
+//!   `account_check`, `kick`;
 //! - [`msg_body`]: `MsgBody` elements to and from the engine's;
 //! - [`openim`]: `sendmsg`, `batchsendmsg`, `querystate` / `query_online_status`;
 //! - [`c2c_admin`]: `admin_getroammsg`, `admin_msgwithdraw`, `admin_set_msg_read`,
@@ -16,6 +18,7 @@
 //!   `group_msg_get_simple`, `delete_group_msg_by_sender`;
 //! - [`COMMANDS`]: every command, for the metrics and the OpenAPI document.
 
+pub mod accounts;
 pub mod c2c_admin;
 pub mod envelope;
 pub mod group_admin;
@@ -51,6 +54,11 @@ pub const ERR_SIG_OTHER_USER: i32 = 70013;
 /// Every command served, `("service/command", what it does)`: the dispatch below, the metric
 /// labels and the OpenAPI document all come from it.
 pub const COMMANDS: &[(&str, &str)] = &[
+    ("im_open_login_svc/account_import", "register one account (nickname, face URL)"),
+    ("im_open_login_svc/multiaccount_import", "register up to 100 accounts"),
+    ("im_open_login_svc/account_delete", "unregister accounts and revoke their UserSigs"),
+    ("im_open_login_svc/account_check", "whether accounts are registered"),
+    ("im_open_login_svc/kick", "revoke a user's UserSigs and end its sessions"),
     ("openim/sendmsg", "one C2C message, as From_Account or the admin"),
     ("openim/batchsendmsg", "one message to up to 500 users"),
     ("openim/admin_getroammsg", "C2C history, paged back in time"),
@@ -119,14 +127,16 @@ fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<(), RestError
     let sig = query_param(req, "usersig").filter(|s| !s.is_empty());
     let sig = sig.ok_or_else(|| RestError::new(ERR_SIG_EMPTY, "usersig is missing from the URL"))?;
     let now = state.runtime.engine().now_ms() / 1000;
-    usersig::verify(&sig, state.config.sdkappid, &state.config.secret_key, &identifier, now).map_err(|e| {
-        let code = match e.code {
-            6206 => ERR_SIG_EXPIRED,
-            70013 => ERR_SIG_OTHER_USER,
-            _ => ERR_SIG_INVALID,
-        };
-        RestError::new(code, e.desc)
-    })
+    let issued = usersig::verify_issued(&sig, state.config.sdkappid, &state.config.secret_key, &identifier, now)
+        .map_err(|e| {
+            let code = match e.code {
+                6206 => ERR_SIG_EXPIRED,
+                70013 => ERR_SIG_OTHER_USER,
+                _ => ERR_SIG_INVALID,
+            };
+            RestError::new(code, e.desc)
+        })?;
+    super::auth::check_not_revoked(state, &identifier, issued).map_err(|e| RestError::new(e.code, e.desc))
 }
 
 /// `POST /v4/{service}/{command}`.
@@ -160,6 +170,11 @@ async fn run(
     let body: Value = serde_json::from_slice(&body)
         .map_err(|_| RestError::new(ERR_BODY_JSON, "Fail to Parse json data of body, Please check it"))?;
     match (service, command) {
+        ("im_open_login_svc", "account_import") => accounts::account_import(state, &body).await,
+        ("im_open_login_svc", "multiaccount_import") => accounts::multiaccount_import(state, &body).await,
+        ("im_open_login_svc", "account_delete") => accounts::account_delete(state, &body).await,
+        ("im_open_login_svc", "account_check") => accounts::account_check(state, &body).await,
+        ("im_open_login_svc", "kick") => accounts::kick(state, &body).await,
         ("openim", "sendmsg") => openim::sendmsg(state, &body).await,
         ("openim", "batchsendmsg") => openim::batchsendmsg(state, &body).await,
         ("openim", "admin_getroammsg") => c2c_admin::admin_getroammsg(state, &body).await,

@@ -11,7 +11,7 @@
 //! the message. Accepted and not acted on, since they concern Tencent's cloud only:
 //! `SyncOtherMachine` (the sender's history always has the message), `OfflinePushInfo`,
 //! `ForbidCallbackControl`, `SendMsgControl`, `SupportMessageExtension`, `IsNeedReadReceipt`.
-//! timsg keeps no account list: every valid user ID is a user.
+//! Every valid user ID is a user: no account needs importing first (see `accounts`).
 
 use std::sync::Arc;
 
