@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use timsg_actors::actors::{BatchRecipientResult, ConvOp};
+use timsg_actors::actors::{BatchRecipientResult, ConvOp, ImportedMessage};
 use timsg_actors::events::{Event, EventStream};
 use timsg_actors::group::{GroupAddOption, GroupCommand, GroupKind, GroupProfile, GroupSnapshot};
 use timsg_actors::history::{HistoryQuery, MessageTarget};
@@ -387,6 +387,32 @@ impl Session {
         }
         let user = self.user.clone();
         self.call(&key, |reply| ConvOp::SaveLocal { user, messages: stored, reply }).await
+    }
+
+    /// Imports a message from another system into the conversation's shared history, from
+    /// `sender` at `time_secs` (not before the conversation's newest message): the REST API's
+    /// `importmsg` and `import_group_msg`. `live`, it is delivered and counts as unread; else
+    /// it is history, delivered to no one and read by every member. The same `id` again
+    /// answers the message already imported.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_shared(
+        &self,
+        conv: &ConvRef,
+        sender: &str,
+        id: String,
+        content: MessageContent,
+        rand: u64,
+        time_secs: u64,
+        live: bool,
+    ) -> TimResult<MessageView> {
+        if !is_valid_identifier(sender) {
+            return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid sender {sender:?}")));
+        }
+        self.engine.check_content(&content)?;
+        let key = self.conv_key(conv)?;
+        let message =
+            ImportedMessage { sender: sender.into(), id: id.into(), content: Arc::new(content), rand, time_secs };
+        self.call(&key, |reply| ConvOp::Import { message, live, reply }).await
     }
 
     pub async fn save_msg(&self, conv: &ConvRef, message: LocalMessage) -> TimResult<MessageView> {

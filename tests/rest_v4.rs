@@ -659,3 +659,78 @@ async fn accounts_are_imported_checked_deleted_and_a_kick_revokes_old_usersigs()
     assert!(floors.iter().any(|(u, t)| u == "alice" && Some(*t) == s.state.sigs_valid_from("alice")), "{floors:?}");
     assert_eq!(code(&admin(&s, "im_open_login_svc/kick", json!({})).await), 70402);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_messages_join_the_history_at_their_own_times() {
+    let s = TestService::start();
+    let code = |r: &Value| r["ErrorCode"].as_i64().unwrap();
+    let t = now();
+    let import = |sync: u64, seq: u64, random: u64, time: u64, text: &str| {
+        json!({"SyncFromOldSystem": sync, "From_Account": "alice", "To_Account": "bob", "MsgSeq": seq, "MsgRandom": random,
+            "MsgTimeStamp": time, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]})
+    };
+    let mut bob = connect(&s, "bob", None).await;
+    // History (2): stored at its time, read, delivered to no one; again, kept once.
+    assert_eq!(code(&admin(&s, "openim/importmsg", import(2, 1, 11, t - 3600, "from the old system")).await), 0);
+    assert_eq!(code(&admin(&s, "openim/importmsg", import(2, 1, 11, t - 3600, "from the old system")).await), 0);
+    // Live (1): delivered, unread.
+    assert_eq!(code(&admin(&s, "openim/importmsg", import(1, 2, 12, t - 1800, "live import")).await), 0);
+    assert_eq!(next_texts(&mut bob).await.1, ["live import"], "the history import reached no stream");
+    let seen = history(&s, "bob", "alice").await;
+    let times: Vec<u64> = seen.iter().map(|m| m["message_server_time"].as_u64().unwrap()).collect();
+    assert_eq!(times, [t - 1800, t - 3600], "newest first, at their own times, once each");
+    let unread = admin(&s, "openim/get_c2c_unread_msg_num", json!({"To_Account": "bob"})).await;
+    assert_eq!(unread["AllC2CUnreadMsgNum"], 1, "only the live one: {unread}");
+    let roam = admin(
+        &s,
+        "openim/admin_getroammsg",
+        json!({"Operator_Account": "alice", "Peer_Account": "bob", "MaxCnt": 10, "MinTime": 0, "MaxTime": t + 60}),
+    )
+    .await;
+    assert_eq!(roam["MsgList"][0]["MsgTimeStamp"], t - 3600, "{roam}");
+    for (bad, want) in [
+        (import(2, 3, 13, t - 7200, "older than the newest"), 90006),
+        (import(2, 3, 13, t + 3600, "from the future"), 90006),
+        (import(3, 3, 13, t, "unknown sync"), 90030),
+        (
+            json!({"SyncFromOldSystem": 1, "From_Account": "alice", "To_Account": "bob", "MsgRandom": 1, "MsgBody": []}),
+            90006,
+        ),
+    ] {
+        assert_eq!(code(&admin(&s, "openim/importmsg", bad.clone()).await), want, "{bad}");
+    }
+
+    // Group: at or after the group's creation, in time order; each item has its result.
+    let room = json!({"Type": "Public", "Name": "Old", "Owner_Account": "alice", "GroupId": "old", "MemberList": [{"Member_Account": "bob"}]});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/create_group", room).await), 0);
+    let info = admin(&s, "group_open_http_svc/get_group_info", json!({"GroupIdList": ["old"]})).await;
+    let created = info["GroupInfo"][0]["CreateTime"].as_u64().unwrap();
+    let item = |from: &str, time: u64, text: &str| json!({"From_Account": from, "SendTime": time, "Random": 5, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]});
+    let r = admin(
+        &s,
+        "group_open_http_svc/import_group_msg",
+        json!({"GroupId": "old", "MsgList": [item("alice", created, "first"), item("carol", created, "second"),
+            item("alice", created - 10, "before the group"), item("alice", now() + 3600, "later")]}),
+    )
+    .await;
+    let results: Vec<i64> =
+        r["ImportMsgResult"].as_array().unwrap().iter().map(|i| i["Result"].as_i64().unwrap()).collect();
+    assert_eq!(results, [0, 0, 10004, 10004], "{r}");
+    let seqs: Vec<u64> =
+        r["ImportMsgResult"].as_array().unwrap()[..2].iter().map(|i| i["MsgSeq"].as_u64().unwrap()).collect();
+    assert!(seqs[0] < seqs[1], "{r}");
+    let simple =
+        admin(&s, "group_open_http_svc/group_msg_get_simple", json!({"GroupId": "old", "ReqMsgNumber": 5})).await;
+    let texts: Vec<&str> = simple["RspMsgList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["MsgBody"][0]["MsgContent"]["Text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["second", "first"], "{simple}");
+    let too_many =
+        json!({"GroupId": "old", "MsgList": (0..8).map(|_| item("alice", created, "x")).collect::<Vec<_>>()});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/import_group_msg", too_many).await), 10004);
+    let nowhere = json!({"GroupId": "nowhere", "MsgList": [item("alice", created, "x")]});
+    assert_eq!(code(&admin(&s, "group_open_http_svc/import_group_msg", nowhere).await), 10010);
+}

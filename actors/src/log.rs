@@ -442,6 +442,49 @@ impl ConversationLog {
         Ok(Submitted::Committed(self.commit(sender.clone(), id, content, rand, now_ms)))
     }
 
+    /// Takes a message imported from another system (the REST API's `importmsg` and
+    /// `import_group_msg`) at its own time (s), which may not be before the newest message's
+    /// (nor, in a group, its creation): the log stays in time order. The same ID again answers
+    /// the message already imported, and `false`.
+    pub fn import(
+        &mut self,
+        sender: &UserId,
+        id: MsgId,
+        content: Arc<MessageContent>,
+        rand: u64,
+        time_secs: u64,
+    ) -> ConvResult<(Arc<StoredMessage>, bool)> {
+        if let Some(seq) = self.seq_by_id(&id) {
+            return Ok((self.entries[(seq - self.base) as usize].clone(), false));
+        }
+        let created = match self.key.conv_type() {
+            ConvType::Group => {
+                self.require_group_alive()?;
+                self.group.as_ref().map_or(0, |g| g.created_at)
+            }
+            _ => 0,
+        };
+        let newest = self.entries.last().map_or(0, |m| m.server_time);
+        if time_secs < newest.max(created) {
+            return Err(ConvError::InvalidParam(format!(
+                "a message imported at {time_secs} comes before the conversation's newest ({}): import in time order",
+                newest.max(created)
+            )));
+        }
+        Ok((self.commit(sender.clone(), id, content, rand, time_secs * 1000), true))
+    }
+
+    /// Moves `user`'s read point to `seq` (an imported history message counts as read); a
+    /// user with no state here is left alone.
+    pub fn read_through(&mut self, user: &str, seq: u64) {
+        let time = self.entry(seq).map_or(0, |m| m.server_time);
+        if let Some(member) = self.members.get_mut(user) {
+            member.read_seq = member.read_seq.max(seq);
+            member.read_time = member.read_time.max(time);
+            self.changes.members.insert(user.into());
+        }
+    }
+
     fn ready_len(&self) -> usize {
         self.queue.iter().filter(|q| q.ready).count()
     }

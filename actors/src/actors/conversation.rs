@@ -37,6 +37,17 @@ use super::supervisor::{ConversationCrashed, ConversationPassivated};
 /// Where a caller's answer goes.
 pub type Reply<T> = oneshot::Sender<ConvResult<T>>;
 
+/// A message from another system, as [`ConvOp::Import`] takes it.
+#[derive(Debug)]
+pub struct ImportedMessage {
+    pub sender: UserId,
+    pub id: MsgId,
+    pub content: Arc<MessageContent>,
+    pub rand: u64,
+    /// When it was sent there (s).
+    pub time_secs: u64,
+}
+
 /// What a caller asks of a conversation. Each op carries its own reply channel, so the mailbox
 /// can be tried without waiting (`try_send`) and a full one is seen and counted.
 #[derive(Debug)]
@@ -118,6 +129,14 @@ pub enum ConvOp {
         command: GroupCommand,
         reply: Reply<Vec<String>>,
     },
+    /// A message imported from another system at its own time (see
+    /// [`ConversationLog::import`]): `live`, it is delivered and counts as unread; else it is
+    /// history, delivered to no one and read by every member.
+    Import {
+        message: ImportedMessage,
+        live: bool,
+        reply: Reply<MessageView>,
+    },
     /// The group and its members now (`None`: no such group was created).
     GroupSnapshot {
         reply: Reply<Option<crate::group::GroupSnapshot>>,
@@ -179,6 +198,7 @@ impl ConvOp {
             ConvOp::FilterVisible { reply, .. } => answer!(reply),
             ConvOp::GetUnreadCount { reply, .. } => answer!(reply),
             ConvOp::GroupSnapshot { reply } => answer!(reply),
+            ConvOp::Import { reply, .. } => answer!(reply),
             ConvOp::GetMissedEvents { reply, .. } => answer!(reply),
             ConvOp::Passivate { reply, .. } => answer!(reply),
             ConvOp::InjectPanic => {}
@@ -202,6 +222,8 @@ pub struct ConversationActor {
     last_activity: Instant,
     /// Uploads in flight, by message ID, with the flag that stops them.
     uploads: FastMap<MsgId, Arc<AtomicBool>>,
+    /// Imported history messages not yet durable: published to no one when they are.
+    quiet: FastMap<MsgId, ()>,
     /// Between a crash and the reload: ops are held, not run.
     restarting: bool,
     /// Messages that were not durable when a restart began: those the reloaded log does not
@@ -225,6 +247,7 @@ impl ConversationActor {
             awaiting: FastMap::default(),
             next_token: 0,
             pending_sends: FastMap::default(),
+            quiet: FastMap::default(),
             release_scheduled: false,
             flush_scheduled: false,
             last_activity: Instant::now(),
@@ -367,6 +390,9 @@ impl ConversationActor {
         let shared = self.shared.clone();
         let mut per_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
         for msg in committed {
+            if self.quiet.remove(&msg.id).is_some() {
+                continue;
+            }
             let deliveries =
                 self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
             for d in deliveries {
@@ -945,6 +971,29 @@ impl ConversationActor {
             ConvOp::GroupSnapshot { reply } => {
                 let _ = reply.send(Ok(self.log().group_snapshot()));
             }
+            ConvOp::Import { message: m, live, reply } => {
+                match self.log().import(&m.sender, m.id, m.content, m.rand, m.time_secs) {
+                    Ok((msg, fresh)) => {
+                        if fresh && !live {
+                            self.quiet.insert(msg.id.clone(), ());
+                            let members: Vec<UserId> =
+                                self.log().members().filter(|(_, s)| s.active).map(|(u, _)| u.clone()).collect();
+                            for u in members {
+                                self.log().read_through(&u, msg.seq);
+                            }
+                        }
+                        if fresh || msg.status == crate::message::MessageStatus::Sending {
+                            self.pending_sends.entry(msg.id.clone()).or_default().push(reply);
+                            self.schedule_flush(ctx);
+                        } else {
+                            let _ = reply.send(Ok(self.log().view_of(&m.sender, &msg)));
+                        }
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                    }
+                }
+            }
             ConvOp::Passivate { reply } => {
                 let idle = self.is_idle();
                 if idle {
@@ -991,6 +1040,7 @@ fn needs_older(log: &ConversationLog, op: &ConvOp) -> bool {
         ConvOp::SendMessage { id, .. } => log.id_may_be_older(id),
         ConvOp::CancelSend { .. } | ConvOp::Passivate { .. } | ConvOp::InjectPanic => false,
         ConvOp::GroupSnapshot { .. } => false,
+        ConvOp::Import { message, .. } => log.id_may_be_older(&message.id),
         // Group commands and options touch members and append tips, never older messages.
         ConvOp::ApplyGroup { .. } | ConvOp::SetGroupReceiveOpt { .. } => false,
         ConvOp::SaveLocal { messages, .. } => messages.iter().any(|m| log.id_may_be_older(&m.id)),

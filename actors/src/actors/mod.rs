@@ -10,6 +10,6 @@ pub mod supervisor;
 
 pub use batch_send::{BatchRecipientResult, BatchSendActor, RunBatchSend};
 pub use command::ConvCommand;
-pub use conversation::{ConvOp, ConversationActor, Reply};
+pub use conversation::{ConvOp, ConversationActor, ImportedMessage, Reply};
 pub use download_manager::{DownloadManagerActor, DownloadStats};
 pub use supervisor::{GetSupervisorStats, SupervisorActor, SupervisorStats};

@@ -16,6 +16,7 @@
 //!   `delete_group_member`, `get_group_info`, `get_joined_group_list`;
 //! - [`group_msg`]: `send_group_msg`, `send_group_system_notification`, `group_msg_recall`,
 //!   `group_msg_get_simple`, `delete_group_msg_by_sender`;
+//! - [`import`]: `importmsg`, `import_group_msg`;
 //! - [`COMMANDS`]: every command, for the metrics and the OpenAPI document.
 
 pub mod accounts;
@@ -23,6 +24,7 @@ pub mod c2c_admin;
 pub mod envelope;
 pub mod group_admin;
 pub mod group_msg;
+pub mod import;
 pub mod msg_body;
 pub mod openim;
 
@@ -61,6 +63,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("im_open_login_svc/kick", "revoke a user's UserSigs and end its sessions"),
     ("openim/sendmsg", "one C2C message, as From_Account or the admin"),
     ("openim/batchsendmsg", "one message to up to 500 users"),
+    ("openim/importmsg", "one C2C message from another system, at its own time"),
     ("openim/admin_getroammsg", "C2C history, paged back in time"),
     ("openim/admin_msgwithdraw", "recall a C2C message by MsgKey"),
     ("openim/admin_set_msg_read", "mark a C2C conversation read for a user"),
@@ -76,6 +79,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("group_open_http_svc/send_group_msg", "a group message, as From_Account or the admin"),
     ("group_open_http_svc/send_group_system_notification", "a system notice to a group's members"),
     ("group_open_http_svc/group_msg_recall", "recall group messages by MsgSeq"),
+    ("group_open_http_svc/import_group_msg", "up to 7 group messages from another system, at their own times"),
     ("group_open_http_svc/group_msg_get_simple", "a group's history, newest first"),
     ("group_open_http_svc/delete_group_msg_by_sender", "recall every message of one sender in a group"),
 ];
@@ -104,6 +108,7 @@ async fn group_command(
         "send_group_msg" => group_msg::send_group_msg(state, body).await,
         "send_group_system_notification" => group_msg::send_group_system_notification(state, body).await,
         "group_msg_recall" => group_msg::group_msg_recall(state, body).await,
+        "import_group_msg" => import::import_group_msg(state, body).await,
         "group_msg_get_simple" => group_msg::group_msg_get_simple(state, body).await,
         "delete_group_msg_by_sender" => group_msg::delete_group_msg_by_sender(state, body).await,
         _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command group_open_http_svc/{command} here"))),
@@ -177,6 +182,7 @@ async fn run(
         ("im_open_login_svc", "kick") => accounts::kick(state, &body).await,
         ("openim", "sendmsg") => openim::sendmsg(state, &body).await,
         ("openim", "batchsendmsg") => openim::batchsendmsg(state, &body).await,
+        ("openim", "importmsg") => import::importmsg(state, &body).await,
         ("openim", "admin_getroammsg") => c2c_admin::admin_getroammsg(state, &body).await,
         ("openim", "admin_msgwithdraw") => c2c_admin::admin_msgwithdraw(state, &body).await,
         ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, &body).await,
