@@ -154,6 +154,7 @@ fn bad_arguments_are_refused() {
         &["--not-receive-share", "1.5"],
         &["--not-receive-share", "NaN"],
         &["--via", "rest", "--target", "http://127.0.0.1:9", "--secret-key", "k", "--mix", "text=1,revoke=1"],
+        &["--mix", "text=1,batch=1"],
     ] {
         let out = load(args);
         assert!(!out.status.success(), "{args:?} should fail");
@@ -251,7 +252,7 @@ fn a_bot_sending_over_the_rest_api_reaches_every_receiver_once() {
         "--concurrency",
         "8",
         "--mix",
-        "text=85,custom=5,read=5,history=5",
+        "text=80,custom=5,batch=5,read=5,history=5",
         "--json",
     ]);
     let _ = server.kill();
@@ -265,5 +266,6 @@ fn a_bot_sending_over_the_rest_api_reaches_every_receiver_once() {
     );
     assert!(r["sends"].as_u64().unwrap() > 230, "{r}");
     assert_eq!(r["errors"], 0, "{r}");
+    assert!(r["latency"]["batch_send"]["count"].as_u64().unwrap() > 0, "batchsendmsg ran: {r}");
     assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
 }

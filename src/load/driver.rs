@@ -248,6 +248,17 @@ impl Driver {
         }
     }
 
+    /// One message from `from` (no load user: the run's bot) to each of `receivers` over the
+    /// REST API's `batchsendmsg`; answers the receivers it failed for. Only with `--via rest`.
+    pub async fn batch_send(&self, from: &str, receivers: &[u32]) -> Result<Vec<u32>, String> {
+        let Driver::Remote(Remote { rest: Some(rest), http, base, .. }) = self else {
+            return Err("batch sends go over the REST API: --via rest".into());
+        };
+        let names: Vec<String> = receivers.iter().map(|u| user_name(*u)).collect();
+        let failed = rest.batch(http, base, from, &names).await?;
+        Ok(receivers.iter().copied().filter(|u| failed.contains(&user_name(*u))).collect())
+    }
+
     pub async fn revoke(&self, user: u32, conv: &ConvRef, handle: SentHandle) -> bool {
         match (self, handle) {
             (Driver::InProc(users), SentHandle::Id(id)) => {

@@ -116,7 +116,8 @@ pub struct LoadArgs {
     pub concurrency: usize,
     /// Weights of the operations: text, custom, image, revoke, read, history, search, opt (a C2C
     /// receive option, set to "receive without notification"), data (local custom data on a
-    /// message the user sent).
+    /// message the user sent), batch (`--via rest`: the run's bot sends one message to up to
+    /// 20 users with `batchsendmsg`).
     #[arg(long, default_value = "text=100")]
     pub mix: String,
     /// `memory` (default), `os` or `fsync` (in process; over the network the service's own
@@ -169,7 +170,13 @@ enum Op {
     Search,
     ReceiveOpt,
     CustomData,
+    /// `--via rest`: the run's bot sends one message to up to [`BATCH_RECEIVERS`] users with
+    /// `batchsendmsg`, each into its own conversation with the bot.
+    Batch,
 }
+
+/// Receivers of one `batch` operation at most.
+const BATCH_RECEIVERS: usize = 20;
 
 impl Op {
     fn api(self) -> &'static str {
@@ -181,6 +188,7 @@ impl Op {
             Op::Search => "search",
             Op::ReceiveOpt => "receive_opt",
             Op::CustomData => "custom_data",
+            Op::Batch => "batch_send",
         }
     }
 }
@@ -201,6 +209,7 @@ fn parse_mix(mix: &str) -> Result<Vec<(Op, u32)>, String> {
             "search" => Op::Search,
             "opt" => Op::ReceiveOpt,
             "data" => Op::CustomData,
+            "batch" => Op::Batch,
             other => return Err(format!("unknown operation {other:?} in the mix")),
         };
         let w: u32 = w.trim().parse().map_err(|_| format!("weight of {name} is not a number"))?;
@@ -267,6 +276,8 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         if let Some((op, _)) = mix.iter().find(|(op, _)| matches!(op, Op::Revoke | Op::Image | Op::CustomData)) {
             return Err(format!("--via rest sends text and custom messages; {op:?} is not in its mix"));
         }
+    } else if mix.iter().any(|(op, _)| *op == Op::Batch) {
+        return Err("batch sends go over the REST API's batchsendmsg: --via rest".into());
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(generator_threads)
@@ -405,6 +416,18 @@ async fn drive(
         let receives = members.iter().map(|_| opt_rng.f64() >= args.not_receive_share).collect();
         convs.push(Conv { reference, members, receives });
     }
+    // With batch sends: the run's bot (a name of this run's own, so its conversations start
+    // empty even on a server that ran loads before) and its conversation with each user, after
+    // the others — operations pick among those only. Batch operations alone write them, one at
+    // a time, so each receiver's conversation takes the next seq.
+    let picked = convs.len();
+    let bot = format!("load-bot-{:08x}", fastrand::u32(..));
+    if mix.iter().any(|(op, _)| *op == Op::Batch) {
+        for u in 0..args.users as UserIdx {
+            convs.push(Conv { reference: vec![ConvRef::c2c(&bot)], members: vec![u], receives: vec![true] });
+        }
+    }
+    let bot_seqs = Arc::new(tokio::sync::Mutex::new(vec![0u64; args.users]));
     let mut left_out: Vec<Vec<&ConvRef>> = vec![Vec::new(); args.users];
     for conv in &convs {
         for ((member, reference), receives) in conv.members.iter().zip(&conv.reference).zip(&conv.receives) {
@@ -474,6 +497,7 @@ async fn drive(
         );
         let (rate, pattern, pacer) = (args.rate, args.pattern, pacer.clone());
         let (acks, acked_seq) = (acks.clone(), acked_seq.clone());
+        let (bot, bot_seqs) = (bot.clone(), bot_seqs.clone());
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
@@ -493,8 +517,8 @@ async fn drive(
                 };
                 let op = pick(&mix, &mut rng);
                 let ci = match pattern {
-                    Pattern::Random => rng.usize(..convs.len()),
-                    Pattern::RoundRobin => (n % convs.len() as u64) as usize,
+                    Pattern::Random => rng.usize(..picked),
+                    Pattern::RoundRobin => (n % picked as u64) as usize,
                 };
                 let conv = &convs[ci];
                 let mi = rng.usize(..conv.members.len());
@@ -525,6 +549,31 @@ async fn drive(
                                     recent.remove(0);
                                 }
                                 true
+                            }
+                            Err(_) => false,
+                        }
+                    }
+                    Op::Batch => {
+                        let mut next = bot_seqs.lock().await;
+                        let mut receivers: Vec<UserIdx> = Vec::new();
+                        while receivers.len() < BATCH_RECEIVERS.min(next.len()) {
+                            let u = rng.u32(..next.len() as u32);
+                            if !receivers.contains(&u) {
+                                receivers.push(u);
+                            }
+                        }
+                        match driver.batch_send(&bot, &receivers).await {
+                            Ok(failed) => {
+                                for u in receivers.iter().filter(|u| !failed.contains(u)) {
+                                    next[*u as usize] += 1;
+                                    report.acked.push((
+                                        (picked + *u as usize) as ConvId,
+                                        next[*u as usize],
+                                        UserIdx::MAX,
+                                    ));
+                                    report.sends += 1;
+                                }
+                                failed.is_empty()
                             }
                             Err(_) => false,
                         }
@@ -733,5 +782,5 @@ async fn reread(
 }
 
 fn latencies_total(l: &Latencies) -> u64 {
-    ["send", "revoke", "report_read", "history", "search"].iter().map(|a| l.count(a)).sum()
+    ["send", "batch_send", "revoke", "report_read", "history", "search"].iter().map(|a| l.count(a)).sum()
 }

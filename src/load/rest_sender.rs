@@ -59,6 +59,35 @@ impl RestSender {
     }
 }
 
+impl RestSender {
+    /// Sends one text message from `from` to each of `to` with `/v4/openim/batchsendmsg` (the
+    /// batch-send fan-out); answers the receivers it failed for (its `ErrorList`).
+    pub async fn batch(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        from: &str,
+        to: &[String],
+    ) -> Result<Vec<String>, String> {
+        let random = self.random.fetch_add(1, Ordering::Relaxed);
+        let request = json!({"From_Account": from, "To_Account": to, "MsgRandom": random,
+            "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "load batch message"}}]});
+        let url = format!("{base}/v4/openim/batchsendmsg?{}&random={random}", self.query);
+        let resp = http.post(url).body(request.to_string()).send().await.map_err(|e| e.to_string())?;
+        let reply: Value =
+            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        if reply["ActionStatus"] != "OK" {
+            return Err(format!("batchsendmsg: {reply}"));
+        }
+        Ok(reply["ErrorList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["To_Account"].as_str().map(str::to_string))
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
