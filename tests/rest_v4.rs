@@ -452,6 +452,9 @@ async fn group_messages_sent_recalled_and_listed_over_rest_are_the_c_sdk_users_m
         code(&admin(&s, "group_open_http_svc/send_group_msg", json!({"GroupId": "room", "MsgBody": []})).await),
         10004
     );
+    let mut topic = say(Some("alice"), 4, "to a topic");
+    topic["TopicId"] = "@TGS#_room@TOPIC#t1".into();
+    assert_eq!(code(&admin(&s, "group_open_http_svc/send_group_msg", topic).await), 10004, "no topics here");
     // Bob's history through the C API's call: alice's and the admin's messages, as sent.
     let (_, h) = post(
         &s,

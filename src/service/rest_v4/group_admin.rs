@@ -58,7 +58,12 @@ pub(super) fn group_error(e: TimError) -> RestError {
     RestError::new(c, e.desc)
 }
 
+/// The group a command names. A community topic (`TopicId`) is refused: timsg has none, and
+/// acting on the whole group instead would be wrong.
 pub(super) fn group_id(body: &Value) -> Result<String, RestError> {
+    if body.get("TopicId").and_then(Value::as_str).is_some_and(|t| !t.is_empty()) {
+        return Err(param("TopicId: community topics are not offered here"));
+    }
     match body.get("GroupId") {
         Some(Value::String(g)) if !g.is_empty() => Ok(g.clone()),
         _ => Err(param("GroupId (a string) is required")),
