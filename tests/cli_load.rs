@@ -180,35 +180,28 @@ fn serve(dir: &std::path::Path) -> (std::process::Child, String) {
     (server, format!("http://{addr}"))
 }
 
+/// `timsg load --via <via>` against `target`: 8 users, 16 conversations (a quarter groups of
+/// 4), 8 in flight, `messages` operations of `mix`, then `extra` arguments.
+fn network_load(via: &str, target: &str, messages: u64, mix: &str, extra: &[&str]) -> Output {
+    let messages = messages.to_string();
+    let mut args = vec!["--via", via, "--target", target, "--secret-key", "load-key", "--users", "8"];
+    args.extend(["--conversations", "16", "--group-share", "0.25", "--group-size", "4", "--concurrency", "8"]);
+    args.extend(["--messages", &messages, "--mix", mix, "--json"]);
+    args.extend(extra);
+    load(&args)
+}
+
 #[test]
 fn over_the_network_against_a_running_service() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, target) = serve(dir.path());
-    let out = load(&[
-        "--via",
+    let out = network_load(
         "ws",
-        "--target",
         &target,
-        "--secret-key",
-        "load-key",
-        "--users",
-        "8",
-        "--conversations",
-        "16",
-        "--group-share",
-        "0.25",
-        "--group-size",
-        "4",
-        "--messages",
-        "400",
-        "--concurrency",
-        "8",
-        "--mix",
+        400,
         "text=85,custom=5,revoke=3,read=3,history=2,search=2",
-        "--not-receive-share",
-        "0.25",
-        "--json",
-    ]);
+        &["--not-receive-share", "0.25"],
+    );
     // The server goes before any assertion can fail.
     let _ = server.kill();
     let _ = server.wait();
@@ -232,29 +225,7 @@ fn over_the_network_against_a_running_service() {
 fn a_bot_sending_over_the_rest_api_reaches_every_receiver_once() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, target) = serve(dir.path());
-    let out = load(&[
-        "--via",
-        "rest",
-        "--target",
-        &target,
-        "--secret-key",
-        "load-key",
-        "--users",
-        "8",
-        "--conversations",
-        "16",
-        "--group-share",
-        "0.25",
-        "--group-size",
-        "4",
-        "--messages",
-        "300",
-        "--concurrency",
-        "8",
-        "--mix",
-        "text=80,custom=5,batch=5,read=5,history=5",
-        "--json",
-    ]);
+    let out = network_load("rest", &target, 300, "text=80,custom=5,batch=5,read=5,history=5", &[]);
     let _ = server.kill();
     let _ = server.wait();
     let r = report(&out);

@@ -44,13 +44,7 @@ impl RestSender {
                 json!({"From_Account": from, "To_Account": &*conv.id, "MsgRandom": random, "MsgBody": body}),
             ),
         };
-        let url = format!("{base}/v4/{command}?{}&random={random}", self.query);
-        let resp = http.post(url).body(request.to_string()).send().await.map_err(|e| e.to_string())?;
-        let reply: Value =
-            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        if reply["ActionStatus"] != "OK" {
-            return Err(format!("{command}: {reply}"));
-        }
+        let reply = self.post(http, base, command, random, &request).await?;
         let seq = match conv.conv_type {
             ConvType::Group => reply["MsgSeq"].as_u64(),
             _ => reply["MsgKey"].as_str().and_then(|k| k.split('_').next()?.parse().ok()),
@@ -60,6 +54,25 @@ impl RestSender {
 }
 
 impl RestSender {
+    /// `POST /v4/<command>` as the admin; the reply of a command that succeeded.
+    async fn post(
+        &self,
+        http: &reqwest::Client,
+        base: &str,
+        command: &str,
+        random: u32,
+        request: &Value,
+    ) -> Result<Value, String> {
+        let url = format!("{base}/v4/{command}?{}&random={random}", self.query);
+        let resp = http.post(url).body(request.to_string()).send().await.map_err(|e| e.to_string())?;
+        let reply: Value =
+            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        match reply["ActionStatus"] == "OK" {
+            true => Ok(reply),
+            false => Err(format!("{command}: {reply}")),
+        }
+    }
+
     /// Sends one text message from `from` to each of `to` with `/v4/openim/batchsendmsg` (the
     /// batch-send fan-out); answers the receivers it failed for (its `ErrorList`).
     pub async fn batch(
@@ -72,13 +85,7 @@ impl RestSender {
         let random = self.random.fetch_add(1, Ordering::Relaxed);
         let request = json!({"From_Account": from, "To_Account": to, "MsgRandom": random,
             "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "load batch message"}}]});
-        let url = format!("{base}/v4/openim/batchsendmsg?{}&random={random}", self.query);
-        let resp = http.post(url).body(request.to_string()).send().await.map_err(|e| e.to_string())?;
-        let reply: Value =
-            serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-        if reply["ActionStatus"] != "OK" {
-            return Err(format!("batchsendmsg: {reply}"));
-        }
+        let reply = self.post(http, base, "openim/batchsendmsg", random, &request).await?;
         Ok(reply["ErrorList"]
             .as_array()
             .into_iter()

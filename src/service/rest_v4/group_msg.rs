@@ -5,7 +5,6 @@
 //! admin, which sees every message of a group.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use timsg_actors::group::GroupKind;
 use timsg_actors::history::{HistoryAnchor, HistoryQuery, MessageTarget};
 use timsg_actors::ids::ConvRef;
@@ -104,15 +103,14 @@ pub async fn send_group_msg(state: &ServiceState, body: &Value) -> Result<Map<St
     // The same sender and Random in one group within the window are one message: sent again,
     // the one already stored is the answer.
     let window = state.runtime.engine().now_ms() / 1000 / DEDUPE_WINDOW_SECS;
-    let digest = Sha256::digest(format!("{from}\u{0}{gid}\u{0}{random}\u{0}{window}").as_bytes());
-    let id: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let id = super::dedupe_id("v4g", &[&from, &gid, &random.to_string(), &window.to_string()]);
     let message = json!({
         "message_elem_array": elements,
         "message_cloud_custom_str": custom,
         "message_is_online_msg": online_only,
         "message_priority": priority(body)?,
         "message_group_at_user_array": mentions(body)?,
-        "message_msg_id": format!("v4g-{id}"),
+        "message_msg_id": id,
     })
     .to_string();
     let call =

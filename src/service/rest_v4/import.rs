@@ -10,7 +10,6 @@
 //! conversation; group: the same sender, `SendTime` and `Random`) is kept once.
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 use timsg_actors::group::GroupKind;
 use timsg_actors::ids::{ConvKey, ConvRef, is_valid_identifier};
 
@@ -28,13 +27,6 @@ pub const ERR_TIMESTAMP: i32 = 90006;
 pub const ERR_SYNC_FROM_OLD_SYSTEM: i32 = 90030;
 /// Messages one `import_group_msg` takes.
 const MAX_GROUP_IMPORT: usize = 7;
-
-/// An ID naming what the REST API dedupes on.
-fn import_id(prefix: &str, parts: &[&str]) -> String {
-    let digest = Sha256::digest(parts.join("\u{0}").as_bytes());
-    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{prefix}-{hex}")
-}
 
 /// The engine's content of a `MsgBody` and `CloudCustomData`.
 fn content(item: &Value) -> Result<MessageContent, RestError> {
@@ -84,7 +76,7 @@ pub async fn importmsg(state: &ServiceState, body: &Value) -> Result<Map<String,
     let content = content(body)?;
     // Either direction of the same conversation names the same message.
     let conv = ConvKey::c2c(&from, &to).storage_key().to_string();
-    let id = import_id("v4i", &[&conv, &seq.to_string(), &random.to_string(), &time.to_string()]);
+    let id = super::dedupe_id("v4i", &[&conv, &seq.to_string(), &random.to_string(), &time.to_string()]);
     let activity = state.session(&from).map_err(|e| RestError::new(e.code, e.desc))?;
     activity.session().import_shared(&ConvRef::c2c(&to), &from, id, content, random, time, live).await.map_err(
         |e| match e.code {
@@ -111,7 +103,7 @@ async fn import_one(
     }
     let random = item.get("Random").and_then(Value::as_u64).unwrap_or(0);
     let content = content(item).map_err(|_| ERR_GROUP_PARAM)?;
-    let id = import_id("v4gi", &[gid, &from, &time.to_string(), &random.to_string()]);
+    let id = super::dedupe_id("v4gi", &[gid, &from, &time.to_string(), &random.to_string()]);
     let r = admin.session().import_shared(&ConvRef::group(gid), &from, id, content, random, time, false).await;
     r.map(|view| (view.message.seq, view.message.server_time)).map_err(|e: TimError| match e.code {
         code::ERR_SDK_MSG_BODY_SIZE_LIMIT => ERR_MSG_TOO_LONG,

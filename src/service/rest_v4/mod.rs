@@ -84,6 +84,16 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("group_open_http_svc/delete_group_msg_by_sender", "recall every message of one sender in a group"),
 ];
 
+/// The message ID of a REST message: `<prefix>-` and 24 hex digits of a SHA-256 of what the
+/// REST API dedupes that message on, so the same request again names the same message and the
+/// engine answers the one already stored.
+pub(crate) fn dedupe_id(prefix: &str, parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(parts.join("\u{0}").as_bytes());
+    let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}-{hex}")
+}
+
 /// The metric label of a command: its `service/command`, or `unknown`.
 fn label(service: &str, command: &str) -> &'static str {
     COMMANDS

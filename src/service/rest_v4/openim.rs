@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::envelope::RestError;
 use super::msg_body;
@@ -89,13 +88,12 @@ fn outgoing(state: &ServiceState, body: &Value, receivers: &str) -> Result<Outgo
     let elements = msg_body::to_elements(body.get("MsgBody"))?;
     // The same sender, receivers, MsgSeq and MsgRandom name the same message: sent again, the
     // one already stored is the answer (the REST API's dedupe).
-    let digest = Sha256::digest(format!("{from}\u{0}{receivers}\u{0}{seq:?}\u{0}{random}").as_bytes());
-    let id: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let id = super::dedupe_id("v4", &[&from, receivers, &format!("{seq:?}"), &random.to_string()]);
     let message = json!({
         "message_elem_array": elements,
         "message_cloud_custom_str": custom,
         "message_is_online_msg": online_only,
-        "message_msg_id": format!("v4-{id}"),
+        "message_msg_id": id,
     });
     Ok(Outgoing { from, message })
 }
