@@ -21,6 +21,7 @@ pub mod actors;
 pub mod background;
 pub mod chunked;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod element;
 pub mod engine;

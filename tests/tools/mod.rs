@@ -54,3 +54,56 @@ pub fn official_usersig_package() -> Option<PathBuf> {
     let ready = modules.join("tls-sig-api-v2").is_dir() && runs("node");
     available_or_skip("node with the npm package tls-sig-api-v2", ready).then_some(modules)
 }
+
+/// A nats-server of at least 2.11 (`TIMSG_NATS_SERVER`, else the one `scripts/nats-server`
+/// installs into target/nats on first use, when python3 is at hand); `None` if it cannot be
+/// had (the caller skips).
+pub fn nats_server() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = std::process::Command::new(root.join("scripts/nats-server"))
+        .current_dir(root)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .filter(|p| p.is_file());
+    available_or_skip("nats-server 2.11+ (scripts/nats-server: python3 and PyPI)", found.is_some()).then_some(found?)
+}
+
+/// A nats-server with JetStream on a free loopback port, its store in a temporary directory;
+/// stopped (and its store removed) when dropped.
+pub struct NatsServer {
+    child: std::process::Child,
+    pub url: String,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    pub fn start(binary: &Path) -> NatsServer {
+        use std::io::{BufRead, BufReader};
+        let store = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", "-1", "-js", "-sd"])
+            .arg(store.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("nats-server starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("nats-server says where it listens").unwrap();
+            if let Some(at) = line.split("Listening for client connections on ").nth(1) {
+                break format!("nats://{}", at.trim());
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        NatsServer { child, url, _store: store }
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,173 @@
+//! The log of record in cluster mode: JetStream file streams, one per shard
+//! (`TIMSG_LOG_<shard>`, subjects `timsg.log.<shard>.<conversation>`), each conversation a
+//! subject of its shard's stream. A node's SQLite store is the materialized view of the
+//! conversations it owns; this log is what survives the node.
+//!
+//! Appends are fenced: each carries the subject's last sequence as the appender knows it
+//! (`Nats-Expected-Last-Subject-Sequence`), so an owner that lost its lease (paused,
+//! partitioned) and still believes an older tail can never append after its successor did —
+//! it gets [`AppendError::Fenced`]. Each append also carries an ID (`Nats-Msg-Id`): a retry of
+//! an append whose acknowledgement was lost gets the original sequence back, not a second
+//! copy. The server checks the expected sequence before the ID (2.15 does; 2.9 did the
+//! reverse), so a fenced retry looks at the tail: its own ID there means the first try went
+//! in. (A retry after another node appended behind it is fenced, though its record is in the
+//! log: the caller hears of a failure; the log never forks.)
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage, stream};
+use bytes::Bytes;
+use futures_util::StreamExt;
+
+/// Why an append did not go in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    /// The conversation's tail is not where the appender thought: another node appended (the
+    /// appender is a stale owner, or raced one).
+    #[error("fenced: the conversation's log moved past sequence {expected}")]
+    Fenced { expected: u64 },
+    #[error("the log of record did not take the append: {0}")]
+    Failed(String),
+}
+
+/// How the shard streams are made.
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub shards: u32,
+    /// 3 in a cluster of three servers; 1 on one.
+    pub replicas: usize,
+    /// How long a resent append is recognised by its ID (the client's retry horizon).
+    pub duplicate_window: Duration,
+}
+
+/// The sharded streams, as one node uses them.
+#[derive(Clone)]
+pub struct LogOfRecord {
+    js: jetstream::Context,
+    shards: u32,
+}
+
+fn failed(e: impl std::fmt::Display) -> AppendError {
+    AppendError::Failed(e.to_string())
+}
+
+impl LogOfRecord {
+    /// Uses the shard streams, making those that do not exist yet.
+    pub async fn open(js: jetstream::Context, settings: &LogSettings) -> Result<LogOfRecord, String> {
+        let shards = settings.shards.max(1);
+        for shard in 0..shards {
+            js.get_or_create_stream(stream::Config {
+                name: stream_name(shard),
+                subjects: vec![format!("timsg.log.{shard}.>")],
+                storage: stream::StorageType::File,
+                num_replicas: settings.replicas.max(1),
+                duplicate_window: settings.duplicate_window,
+                allow_direct: true,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("cannot open the log stream {}: {e}", stream_name(shard)))?;
+        }
+        Ok(LogOfRecord { js, shards })
+    }
+
+    /// Appends `record` to `conv`'s log (a conversation's storage key) if its last sequence is
+    /// `expected` (0: the conversation has nothing yet); answers the record's sequence.
+    /// `id` names the append for retries: unique across the stream.
+    pub async fn append(&self, conv: &str, expected: u64, id: &str, record: Bytes) -> Result<u64, AppendError> {
+        let message = PublishMessage::build().payload(record).expected_last_subject_sequence(expected).message_id(id);
+        let ack = self.js.send_publish(subject(conv, self.shards), message).await.map_err(failed)?;
+        match ack.await {
+            Ok(ack) => Ok(ack.sequence),
+            Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => match self.tail_id(conv).await {
+                Some((seq, tail)) if tail == id => Ok(seq),
+                _ => Err(AppendError::Fenced { expected }),
+            },
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// The sequence and append ID of `conv`'s last record.
+    async fn tail_id(&self, conv: &str) -> Option<(u64, String)> {
+        let stream = self.stream_of(conv).await.ok()?;
+        let m = stream.direct_get_last_for_subject(subject(conv, self.shards)).await.ok()?;
+        let id = m.headers.get("Nats-Msg-Id")?.as_str().to_string();
+        Some((m.sequence, id))
+    }
+
+    /// The sequence of `conv`'s last record (0 for none): where the next append must expect.
+    pub async fn last_sequence(&self, conv: &str) -> Result<u64, String> {
+        let stream = self.stream_of(conv).await?;
+        match stream.direct_get_last_for_subject(subject(conv, self.shards)).await {
+            Ok(m) => Ok(m.sequence),
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
+            Err(e) => Err(format!("cannot read the tail of {conv}: {e}")),
+        }
+    }
+
+    /// Every record of `conv`, oldest first, with its sequence: what a node taking the
+    /// conversation over rebuilds its view from.
+    pub async fn read(&self, conv: &str) -> Result<Vec<(u64, Bytes)>, String> {
+        let last = self.last_sequence(conv).await?;
+        if last == 0 {
+            return Ok(Vec::new());
+        }
+        let stream = self.stream_of(conv).await?;
+        let consumer = stream
+            .create_consumer(jetstream::consumer::pull::OrderedConfig {
+                filter_subject: subject(conv, self.shards),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| format!("cannot read {conv}: {e}"))?;
+        let mut messages = consumer.messages().await.map_err(|e| format!("cannot read {conv}: {e}"))?;
+        let mut out = Vec::new();
+        while let Some(m) = messages.next().await {
+            let m = m.map_err(|e| format!("cannot read {conv}: {e}"))?;
+            let seq = m.info().map_err(|e| format!("cannot read {conv}: {e}"))?.stream_sequence;
+            out.push((seq, m.payload.clone()));
+            if seq >= last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn stream_of(&self, conv: &str) -> Result<stream::Stream, String> {
+        let name = stream_name(shard_of(conv, self.shards));
+        self.js.get_stream(&name).await.map_err(|e| format!("cannot open the log stream {name}: {e}"))
+    }
+}
+
+fn stream_name(shard: u32) -> String {
+    format!("TIMSG_LOG_{shard}")
+}
+
+/// The shard of a conversation: FNV-1a of its storage key, so every node agrees.
+pub fn shard_of(conv: &str, shards: u32) -> u32 {
+    let hash = conv.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    (hash % u64::from(shards.max(1))) as u32
+}
+
+/// A conversation's subject: its storage key in hex, since group IDs may hold characters a
+/// subject token may not (`.`, `*`, `>`, spaces).
+pub fn subject(conv: &str, shards: u32) -> String {
+    let token: String = conv.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("timsg.log.{}.{token}", shard_of(conv, shards))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_conversation_has_one_subject_of_safe_tokens_in_a_stable_shard() {
+        let s = subject("g:a.b *>c", 16);
+        let token = s.rsplit('.').next().unwrap();
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{s}");
+        assert_eq!(s, subject("g:a.b *>c", 16), "stable");
+        assert_eq!(shard_of("c:alice:bob", 1), 0);
+        let spread: std::collections::HashSet<u32> = (0..200).map(|i| shard_of(&format!("g:{i}"), 16)).collect();
+        assert!(spread.len() > 12, "conversations spread over the shards: {spread:?}");
+    }
+}

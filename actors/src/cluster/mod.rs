@@ -1,0 +1,55 @@
+//! Cluster mode's foundation on NATS JetStream: the server-version gate ([`version`]), the
+//! sharded, fenced log of record ([`log_of_record`]) and conversation leases ([`lease`]).
+//! [`Cluster::connect`] joins them for one node. Single-node mode (the default) uses none of
+//! this.
+
+pub mod lease;
+pub mod log_of_record;
+pub mod version;
+
+use std::time::Duration;
+
+pub use bytes::Bytes;
+pub use lease::{Lease, LeaseError, Leases};
+pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
+
+/// Where a node finds the cluster, and how the cluster's streams are made.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `nats://host:port` of a server of the cluster (at least 2.11).
+    pub nats_url: String,
+    /// This node's name, unique in the cluster: it is what a lease says.
+    pub node: String,
+    pub log: LogSettings,
+    /// A lease not renewed for this long expires; another node may then take the
+    /// conversation. What a failover costs, at most, before the catch-up.
+    pub lease_ttl: Duration,
+}
+
+/// One node's handles on the cluster.
+pub struct Cluster {
+    pub client: async_nats::Client,
+    pub log: LogOfRecord,
+    pub leases: Leases,
+    /// The server's version, from its INFO line.
+    pub server_version: String,
+}
+
+impl Cluster {
+    /// Connects to the cluster, refuses a server older than 2.11, and opens (making them the
+    /// first time) the log streams and the lease bucket.
+    pub async fn connect(config: &ClusterConfig) -> Result<Cluster, String> {
+        let client = async_nats::ConnectOptions::new()
+            .name(format!("timsg-{}", config.node))
+            .connection_timeout(Duration::from_secs(5))
+            .connect(&config.nats_url)
+            .await
+            .map_err(|e| format!("cannot reach NATS at {}: {e}", config.nats_url))?;
+        let server_version = client.server_info().version;
+        version::require_supported(&server_version)?;
+        let js = async_nats::jetstream::new(client.clone());
+        let log = LogOfRecord::open(js.clone(), &config.log).await?;
+        let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
+        Ok(Cluster { client, log, leases, server_version })
+    }
+}

@@ -1,0 +1,87 @@
+//! Cluster mode's foundation against a real nats-server (2.11 or later, started here on a
+//! free loopback port): the version gate, the fenced log of record and conversation leases,
+//! each seen from two nodes — the stale owner's append is refused, a retry is not a second
+//! copy, a lease is held by one node at a time and passes on when it expires.
+
+mod tools;
+
+use std::time::Duration;
+
+use timsg_actors::cluster::{AppendError, Bytes, Cluster, ClusterConfig, LeaseError, LogSettings};
+use tools::NatsServer;
+
+fn config(url: &str, node: &str, lease_ttl: Duration) -> ClusterConfig {
+    ClusterConfig {
+        nats_url: url.to_string(),
+        node: node.to_string(),
+        log: LogSettings { shards: 4, replicas: 1, duplicate_window: Duration::from_secs(20) },
+        lease_ttl,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_owner_cannot_append_after_its_successor() {
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let a = Cluster::connect(&config(&server.url, "node-a", Duration::from_secs(5))).await.unwrap();
+    let b = Cluster::connect(&config(&server.url, "node-b", Duration::from_secs(5))).await.unwrap();
+    assert!(timsg_actors::cluster::version::require_supported(&a.server_version).is_ok(), "{}", a.server_version);
+    let conv = "g:room.1 *>";
+    assert_eq!(a.log.last_sequence(conv).await.unwrap(), 0);
+    // A appends first; B, believing the log empty, is fenced.
+    let first = a.log.append(conv, 0, "m1", Bytes::from_static(b"from a")).await.unwrap();
+    assert_eq!(
+        b.log.append(conv, 0, "m2", Bytes::from_static(b"from b")).await,
+        Err(AppendError::Fenced { expected: 0 })
+    );
+    // A's append retried (its acknowledgement lost): the original sequence, no second copy.
+    assert_eq!(a.log.append(conv, 0, "m1", Bytes::from_static(b"from a")).await, Ok(first));
+    // B takes over from the tail it reads; A, still believing its own tail, is fenced.
+    let tail = b.log.last_sequence(conv).await.unwrap();
+    assert_eq!(tail, first);
+    let second = b.log.append(conv, tail, "m3", Bytes::from_static(b"from b")).await.unwrap();
+    assert_eq!(
+        a.log.append(conv, first, "m4", Bytes::from_static(b"late a")).await,
+        Err(AppendError::Fenced { expected: first })
+    );
+    // What a node taking the conversation over reads: both records, in order, nothing else.
+    let other = "c:alice:bob";
+    a.log.append(other, 0, "o1", Bytes::from_static(b"elsewhere")).await.unwrap();
+    let records = b.log.read(conv).await.unwrap();
+    let payloads: Vec<&[u8]> = records.iter().map(|(_, p)| p.as_ref()).collect();
+    assert_eq!(payloads, [&b"from a"[..], &b"from b"[..]]);
+    assert_eq!(records.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [first, second]);
+    assert!(b.log.read("g:never-written").await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_has_one_holder_and_passes_on_when_it_expires() {
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let ttl = Duration::from_secs(2);
+    let a = Cluster::connect(&config(&server.url, "node-a", ttl)).await.unwrap();
+    let b = Cluster::connect(&config(&server.url, "node-b", ttl)).await.unwrap();
+    let conv = "c:alice:bob";
+    let mut held = a.leases.acquire(conv).await.unwrap();
+    assert_eq!(b.leases.acquire(conv).await, Err(LeaseError::Held { by: "node-a".into() }));
+    assert_eq!(b.leases.holder(conv).await.unwrap().as_deref(), Some("node-a"));
+    a.leases.renew(&mut held).await.unwrap();
+    // Released: any node may take it at once.
+    a.leases.release(held).await.unwrap();
+    let mut taken = b.leases.acquire(conv).await.unwrap();
+    // Not renewed past its time (node b stopped, say): it expires and node a takes it; b's
+    // renewal then fails, and b must stop serving the conversation.
+    let deadline = std::time::Instant::now() + ttl * 5;
+    let mut retaken = loop {
+        match a.leases.acquire(conv).await {
+            Ok(lease) => break lease,
+            Err(LeaseError::Held { .. }) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("the lease did not pass on within {:?}: {e}", ttl * 5),
+        }
+    };
+    assert_eq!(b.leases.renew(&mut taken).await, Err(LeaseError::Lost));
+    a.leases.renew(&mut retaken).await.unwrap();
+    assert_eq!(a.leases.holder(conv).await.unwrap().as_deref(), Some("node-a"));
+}
