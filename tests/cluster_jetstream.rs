@@ -85,3 +85,72 @@ async fn a_lease_has_one_holder_and_passes_on_when_it_expires() {
     a.leases.renew(&mut retaken).await.unwrap();
     assert_eq!(a.leases.holder(conv).await.unwrap().as_deref(), Some("node-a"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_three_servers_two_racing_writers_never_both_get_in_and_a_lost_server_is_survived() {
+    let Some(binary) = tools::nats_server() else { return };
+    let mut servers = NatsServer::cluster_of_three(&binary);
+    let three = |node: &str| {
+        let mut c = config(&servers[0].url, node, Duration::from_secs(5));
+        c.log.replicas = 3;
+        c
+    };
+    // The cluster elects its leaders first: connecting (which makes the replicated streams)
+    // is retried until it can.
+    let connect = |c: ClusterConfig| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match Cluster::connect(&c).await {
+                Ok(cluster) => return cluster,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!("waiting for the cluster: {e}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("the cluster did not form: {e}"),
+            }
+        }
+    };
+    let a = connect(three("node-a")).await;
+    let b = connect(three("node-b")).await;
+    // Replicas 3: two writers holding the same expected sequence, sent at once — one gets in.
+    for round in 0..20 {
+        let conv = format!("g:race-{round}");
+        let tail = a.log.last_sequence(&conv).await.unwrap();
+        let (id_a, id_b) = (format!("a-{round}"), format!("b-{round}"));
+        let (ra, rb) = tokio::join!(
+            a.log.append(&conv, tail, &id_a, Bytes::from_static(b"a")),
+            b.log.append(&conv, tail, &id_b, Bytes::from_static(b"b")),
+        );
+        let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "round {round}: {ra:?} {rb:?}");
+        assert_eq!(a.log.read(&conv).await.unwrap().len(), 1, "round {round}: one record, no fork");
+    }
+    // One of the three servers dies (not the one the nodes talk to): appends carry on, once
+    // the streams whose leader it was have elected another.
+    servers[2].kill();
+    let conv = "c:alice:bob";
+    let mut tail = retried(|| a.log.last_sequence(conv)).await;
+    for i in 0..20 {
+        let id = format!("after-{i}");
+        tail = retried(|| async {
+            a.log.append(conv, tail, &id, Bytes::from_static(b"x")).await.map_err(|e| e.to_string())
+        })
+        .await;
+    }
+    assert_eq!(retried(|| b.log.read(conv)).await.len(), 20);
+}
+
+/// `op`'s answer, retried for 30 s while it fails (a cluster electing leaders).
+async fn retried<T, F: std::future::Future<Output = Result<T, String>>>(mut op: impl FnMut() -> F) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match op().await {
+            Ok(v) => return v,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("retrying: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("still failing after 30 s: {e}"),
+        }
+    }
+}

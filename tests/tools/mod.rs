@@ -81,11 +81,17 @@ pub struct NatsServer {
 
 impl NatsServer {
     pub fn start(binary: &Path) -> NatsServer {
+        NatsServer::start_with(binary, &[])
+    }
+
+    /// Started with `extra` arguments (cluster settings, say).
+    pub fn start_with(binary: &Path, extra: &[String]) -> NatsServer {
         use std::io::{BufRead, BufReader};
         let store = tempfile::tempdir().unwrap();
         let mut child = std::process::Command::new(binary)
             .args(["-a", "127.0.0.1", "-p", "-1", "-js", "-sd"])
             .arg(store.path())
+            .args(extra)
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("nats-server starts");
@@ -98,6 +104,39 @@ impl NatsServer {
         };
         std::thread::spawn(move || for _ in lines {});
         NatsServer { child, url, _store: store }
+    }
+
+    /// Three servers routed into one JetStream cluster (`timsg`), each with its own store.
+    pub fn cluster_of_three(binary: &Path) -> Vec<NatsServer> {
+        let ports: Vec<u16> =
+            (0..3).map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()).collect();
+        (0..3)
+            .map(|i| {
+                let routes: Vec<String> = ports
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != i)
+                    .map(|(_, p)| format!("nats://127.0.0.1:{p}"))
+                    .collect();
+                let extra = [
+                    "--server_name".to_string(),
+                    format!("n{i}"),
+                    "--cluster_name".to_string(),
+                    "timsg".to_string(),
+                    "--cluster".to_string(),
+                    format!("nats://127.0.0.1:{}", ports[i]),
+                    "--routes".to_string(),
+                    routes.join(","),
+                ];
+                NatsServer::start_with(binary, &extra)
+            })
+            .collect()
+    }
+
+    /// Stops the server now (as a crash would: SIGKILL).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

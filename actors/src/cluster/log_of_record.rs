@@ -44,7 +44,8 @@ pub struct LogSettings {
 #[derive(Clone)]
 pub struct LogOfRecord {
     js: jetstream::Context,
-    shards: u32,
+    /// The shard streams, by shard (handles: reading one asks no stream lookup first).
+    streams: Vec<stream::Stream>,
 }
 
 fn failed(e: impl std::fmt::Display) -> AppendError {
@@ -55,20 +56,23 @@ impl LogOfRecord {
     /// Uses the shard streams, making those that do not exist yet.
     pub async fn open(js: jetstream::Context, settings: &LogSettings) -> Result<LogOfRecord, String> {
         let shards = settings.shards.max(1);
+        let mut streams = Vec::with_capacity(shards as usize);
         for shard in 0..shards {
-            js.get_or_create_stream(stream::Config {
-                name: stream_name(shard),
-                subjects: vec![format!("timsg.log.{shard}.>")],
-                storage: stream::StorageType::File,
-                num_replicas: settings.replicas.max(1),
-                duplicate_window: settings.duplicate_window,
-                allow_direct: true,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| format!("cannot open the log stream {}: {e}", stream_name(shard)))?;
+            let stream = js
+                .get_or_create_stream(stream::Config {
+                    name: stream_name(shard),
+                    subjects: vec![format!("timsg.log.{shard}.>")],
+                    storage: stream::StorageType::File,
+                    num_replicas: settings.replicas.max(1),
+                    duplicate_window: settings.duplicate_window,
+                    allow_direct: true,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| format!("cannot open the log stream {}: {e}", stream_name(shard)))?;
+            streams.push(stream);
         }
-        Ok(LogOfRecord { js, shards })
+        Ok(LogOfRecord { js, streams })
     }
 
     /// Appends `record` to `conv`'s log (a conversation's storage key) if its last sequence is
@@ -76,7 +80,7 @@ impl LogOfRecord {
     /// `id` names the append for retries: unique across the stream.
     pub async fn append(&self, conv: &str, expected: u64, id: &str, record: Bytes) -> Result<u64, AppendError> {
         let message = PublishMessage::build().payload(record).expected_last_subject_sequence(expected).message_id(id);
-        let ack = self.js.send_publish(subject(conv, self.shards), message).await.map_err(failed)?;
+        let ack = self.js.send_publish(subject(conv, self.shards()), message).await.map_err(failed)?;
         match ack.await {
             Ok(ack) => Ok(ack.sequence),
             Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => match self.tail_id(conv).await {
@@ -89,16 +93,14 @@ impl LogOfRecord {
 
     /// The sequence and append ID of `conv`'s last record.
     async fn tail_id(&self, conv: &str) -> Option<(u64, String)> {
-        let stream = self.stream_of(conv).await.ok()?;
-        let m = stream.direct_get_last_for_subject(subject(conv, self.shards)).await.ok()?;
+        let m = self.stream_of(conv).direct_get_last_for_subject(subject(conv, self.shards())).await.ok()?;
         let id = m.headers.get("Nats-Msg-Id")?.as_str().to_string();
         Some((m.sequence, id))
     }
 
     /// The sequence of `conv`'s last record (0 for none): where the next append must expect.
     pub async fn last_sequence(&self, conv: &str) -> Result<u64, String> {
-        let stream = self.stream_of(conv).await?;
-        match stream.direct_get_last_for_subject(subject(conv, self.shards)).await {
+        match self.stream_of(conv).direct_get_last_for_subject(subject(conv, self.shards())).await {
             Ok(m) => Ok(m.sequence),
             Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
             Err(e) => Err(format!("cannot read the tail of {conv}: {e}")),
@@ -112,10 +114,10 @@ impl LogOfRecord {
         if last == 0 {
             return Ok(Vec::new());
         }
-        let stream = self.stream_of(conv).await?;
-        let consumer = stream
+        let consumer = self
+            .stream_of(conv)
             .create_consumer(jetstream::consumer::pull::OrderedConfig {
-                filter_subject: subject(conv, self.shards),
+                filter_subject: subject(conv, self.shards()),
                 ..Default::default()
             })
             .await
@@ -133,9 +135,12 @@ impl LogOfRecord {
         Ok(out)
     }
 
-    async fn stream_of(&self, conv: &str) -> Result<stream::Stream, String> {
-        let name = stream_name(shard_of(conv, self.shards));
-        self.js.get_stream(&name).await.map_err(|e| format!("cannot open the log stream {name}: {e}"))
+    fn shards(&self) -> u32 {
+        self.streams.len() as u32
+    }
+
+    fn stream_of(&self, conv: &str) -> &stream::Stream {
+        &self.streams[shard_of(conv, self.shards()) as usize]
     }
 }
 
