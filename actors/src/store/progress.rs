@@ -140,13 +140,21 @@ impl Progress {
     /// writer's backpressure, so the backlog (its memory, and how long a read may wait) stays
     /// bounded.
     ///
-    /// Waits at most `patience`; false if there is still no room then (the indexer is stuck:
-    /// a full disk, a failing database), so the writer can fail writes instead of hanging.
+    /// Waits while the indexer takes writes, until `patience` passes with none taken (it is
+    /// stuck: a full disk, a failing database) or [`WAIT_CAP`] in all; false if there is still
+    /// no room then, so the writer can fail writes instead of hanging. A slow indexer (a busy
+    /// machine) is waited for; only one that stopped moving fails the writes.
     pub fn wait_for_room(&self, limit: usize, patience: std::time::Duration) -> bool {
-        let deadline = std::time::Instant::now() + patience;
+        let started = std::time::Instant::now();
+        let mut deadline = started + patience;
         let mut s = self.state.lock();
+        let mut untaken = s.untaken_ops;
         while s.untaken_ops >= limit && !s.stopped {
-            if self.advanced.wait_until(&mut s, deadline).timed_out() {
+            let timed_out = self.advanced.wait_until(&mut s, deadline).timed_out();
+            if s.untaken_ops < untaken {
+                untaken = s.untaken_ops;
+                deadline = (std::time::Instant::now() + patience).min(started + WAIT_CAP);
+            } else if timed_out {
                 return s.untaken_ops < limit;
             }
         }
@@ -167,11 +175,15 @@ impl Progress {
         s.journaled.saturating_sub(s.indexed)
     }
 
-    /// Waits until SQLite holds batch `target`, at most [`READ_PATIENCE`]: an indexer that
-    /// cannot write (a full disk) fails the read with an error instead of holding the thread
-    /// that asked — often a conversation actor's arbiter, shared with many conversations.
+    /// Waits until SQLite holds batch `target`, while the indexer moves: an indexer that
+    /// cannot write (a full disk) or has not moved for [`READ_PATIENCE`] fails the read with an
+    /// error instead of holding the thread that asked — often a conversation actor's arbiter,
+    /// shared with many conversations — and no read waits past [`WAIT_CAP`]. One that is only
+    /// slow (a busy machine) is waited for.
     fn wait_for(&self, s: &mut parking_lot::MutexGuard<'_, State>, target: u64) -> Result<(), StoreError> {
-        let deadline = std::time::Instant::now() + READ_PATIENCE;
+        let started = std::time::Instant::now();
+        let mut deadline = started + READ_PATIENCE;
+        let mut indexed = s.indexed;
         while s.indexed < target {
             if s.stopped {
                 return Err(StoreError::Closed);
@@ -179,7 +191,11 @@ impl Progress {
             if let Some(why) = &s.stuck {
                 return Err(StoreError::Io(format!("the database is behind the journal and cannot catch up: {why}")));
             }
-            if self.advanced.wait_until(s, deadline).timed_out() && s.indexed < target {
+            let timed_out = self.advanced.wait_until(s, deadline).timed_out();
+            if s.indexed > indexed {
+                indexed = s.indexed;
+                deadline = (std::time::Instant::now() + READ_PATIENCE).min(started + WAIT_CAP);
+            } else if timed_out && s.indexed < target {
                 return Err(StoreError::Io(format!(
                     "the database is {} batches behind the journal and not catching up; try again",
                     target - s.indexed
@@ -190,8 +206,10 @@ impl Progress {
     }
 }
 
-/// How long a read waits for the indexer to reach what it must see.
+/// How long a read waits for the indexer to move towards what it must see.
 pub const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(3);
+/// The longest a read or the writer's backpressure waits for a moving indexer.
+pub const WAIT_CAP: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
@@ -245,6 +263,27 @@ mod tests {
         // An indexer that takes nothing is waited for only so long.
         p.journaled(2, [&k, &k, &k].into_iter());
         assert!(!p.wait_for_room(3, Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn a_slow_indexer_that_keeps_moving_is_waited_for_past_the_patience() {
+        let p = Arc::new(Progress::starting_at(0));
+        let k: Arc<str> = "k".into();
+        let keys: Vec<&Arc<str>> = std::iter::repeat_n(&k, 10).collect();
+        p.journaled(1, keys.into_iter());
+        let indexer = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                for _ in 0..8 {
+                    std::thread::sleep(Duration::from_millis(40));
+                    p.taken(1);
+                }
+            })
+        };
+        // 8 takes 40 ms apart: 320 ms in all, each within the 100 ms patience.
+        assert!(p.wait_for_room(3, Duration::from_millis(100)), "a moving indexer is waited for");
+        indexer.join().unwrap();
+        assert!(!p.wait_for_room(2, Duration::from_millis(100)), "a still one is not");
     }
 
     #[test]
