@@ -154,3 +154,83 @@ async fn retried<T, F: std::future::Future<Output = Result<T, String>>>(mut op: 
         }
     }
 }
+
+/// A runtime in cluster mode as node `node`, its store in `dir`.
+fn node_runtime(url: &str, node: &str, dir: &std::path::Path) -> timsg::Runtime {
+    timsg::Runtime::open(timsg::RuntimeConfig {
+        data_dir: dir.to_path_buf(),
+        durability: timsg::Durability::Os,
+        cluster: Some(config(url, node, Duration::from_secs(2))),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+fn texts(views: &[timsg::MessageView]) -> Vec<(u64, String)> {
+    let mut out: Vec<(u64, String)> = views
+        .iter()
+        .map(|v| {
+            let text = match &v.message.content.elements[0].body {
+                timsg_actors::element::ElementBody::Text(t) => t.content.clone(),
+                _ => String::new(),
+            };
+            (v.message.seq, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_moves_between_nodes_through_the_log_of_record() {
+    use timsg::{ConvRef, Element, HistoryQuery, MessageContent};
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (node_runtime(&server.url, "a", dir_a.path()), node_runtime(&server.url, "b", dir_b.path()));
+    let text = |t: &str| MessageContent::with_elements(vec![Element::text(t)]);
+    let key = timsg_actors::ids::ConvKey::c2c("alice", "bob");
+    let (alice_a, bob_b) = (a.login("alice").unwrap(), b.login("bob").unwrap());
+    for i in 1..=3 {
+        alice_a.send(&ConvRef::c2c("bob"), text(&format!("m{i}"))).await.unwrap();
+    }
+    // Node b cannot serve the conversation while node a owns it.
+    let refused = bob_b.get_msg_list(&ConvRef::c2c("alice"), HistoryQuery::default()).await.unwrap_err();
+    assert!(refused.desc.contains("owned by node a"), "{refused:?}");
+    // Node a lets it go; node b takes it, its store rebuilt from the log, and goes on.
+    assert!(a.engine().passivate(&key).await.unwrap());
+    // Node b answered "owned by node a" a moment ago, and says so for a second more.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let page = loop {
+        match bob_b.get_msg_list(&ConvRef::c2c("alice"), HistoryQuery::default()).await {
+            Ok(page) => break page,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.desc.contains("owned by node a"), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("node b never took the conversation: {e:?}"),
+        }
+    };
+    assert_eq!(texts(&page), [(1, "m1".into()), (2, "m2".into()), (3, "m3".into())]);
+    let reply = bob_b.send(&ConvRef::c2c("alice"), text("reply")).await.unwrap();
+    assert_eq!(reply.message.seq, 4, "seqs go on where node a left them");
+    // Back on node a: it catches up with what node b wrote.
+    assert!(b.engine().passivate(&key).await.unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let next = loop {
+        match alice_a.send(&ConvRef::c2c("bob"), text("m5")).await {
+            Ok(sent) => break sent,
+            Err(e) if std::time::Instant::now() < deadline => {
+                assert!(e.desc.contains("owned by node b"), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("node a never took the conversation back: {e:?}"),
+        }
+    };
+    assert_eq!(next.message.seq, 5);
+    let page = alice_a.get_msg_list(&ConvRef::c2c("bob"), HistoryQuery::default()).await.unwrap();
+    assert_eq!(texts(&page).iter().map(|(s, _)| *s).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    assert_eq!(texts(&page)[3].1, "reply");
+    a.shutdown();
+    b.shutdown();
+}

@@ -91,6 +91,9 @@ pub struct EngineConfig {
     /// send, recall, invite, remove and dismiss as an owner may, and read the history, without
     /// being a member. `None` for embedded use.
     pub app_admin: Option<crate::ids::UserId>,
+    /// Cluster mode (see `cluster`): conversations are leased, their writes appended to the
+    /// cluster's log of record before they are acknowledged. `None`: a single node.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
     /// How long a caller waits for a conversation's answer (a call, a send's durability)
     /// before it gets a timeout (6012) instead of hanging: a stalled disk or a stuck actor
     /// must not hold callers forever.
@@ -153,6 +156,7 @@ impl Default for EngineConfig {
             blob_sweep_interval: Duration::from_secs(600),
             blob_url_key: None,
             app_admin: None,
+            cluster: None,
             call_deadline: Duration::from_secs(30),
             disk_reserve: 256 * 1024 * 1024,
             activation_window: 200,

@@ -70,6 +70,8 @@ pub struct Shared {
     /// Users whose logout point is still being taken (the store was lagging at their logout):
     /// their next login waits for it, or it would read the previous one.
     pub logout_points_due: DashMap<UserId, ()>,
+    /// Cluster mode's connection (`None` on a single node).
+    pub cluster: Option<Arc<crate::cluster::ClusterNode>>,
 }
 
 /// Where [`Shared::enqueue`] left a command.
@@ -259,6 +261,10 @@ impl Engine {
                 .map_err(|e| StoreError::Io(format!("cannot open the blob store: {e}")))?
                 .with_url_key(config.blob_url_key.as_deref()),
         );
+        let cluster = match &config.cluster {
+            Some(c) => Some(Arc::new(crate::cluster::ClusterNode::start(c).map_err(StoreError::Io)?)),
+            None => None,
+        };
         let slow_reads = SlowReads::start(config.slow_read_threads, config.slow_read_queue)
             .map_err(|e| StoreError::Io(format!("cannot start the read threads: {e}")))?;
         let shared = Arc::new(Shared {
@@ -277,6 +283,7 @@ impl Engine {
             supervisor: OnceLock::new(),
             last_stamp: std::sync::atomic::AtomicU64::new(0),
             logout_points_due: DashMap::new(),
+            cluster,
         });
         let weak = Arc::downgrade(&shared);
         shared.events.set_undelivered_hook(Box::new(move |user, messages| {

@@ -65,6 +65,12 @@ impl Drop for ConvCommand {
             return;
         }
         let Some(shared) = self.shared.upgrade() else { return };
+        // The actor stopped because the conversation cannot be had now: its successor would
+        // fail the same way, so the caller hears why at once.
+        if let Some(why) = shared.unloadable.recent(&self.key) {
+            op.fail(crate::error::ConvError::Store(why));
+            return;
+        }
         let addr: Addr<ConversationActor> = shared.route(&self.key);
         let next = ConvCommand {
             op: Some(op),

@@ -234,6 +234,10 @@ pub struct ConversationActor {
     last_write_error: Option<String>,
     /// Why loading failed (the actor is stopping), for the ops still in its mailbox.
     load_error: Option<String>,
+    /// Cluster mode: this node's lease on the conversation, and the appender of its writes
+    /// to the log of record (both set once the conversation is claimed).
+    lease: Option<crate::cluster::Lease>,
+    appender: Option<crate::cluster::node::Appender>,
 }
 
 impl ConversationActor {
@@ -257,6 +261,8 @@ impl ConversationActor {
             held: Vec::new(),
             last_write_error: None,
             load_error: None,
+            lease: None,
+            appender: None,
         }
     }
 
@@ -319,6 +325,19 @@ impl ConversationActor {
             owner,
             local_id,
         }));
+        // Cluster mode: the log of record takes the write first (in order, fenced); the store
+        // gets it once the log has (see `Handler<LogAppended>`).
+        if let Some(appender) = &self.appender {
+            let token = after.map(|f| {
+                self.next_token += 1;
+                self.awaiting.insert(self.next_token, f);
+                self.next_token
+            });
+            if appender.append(ops, token).is_err() {
+                self.fail_append(ctx, token, "the cluster connection is gone".into());
+            }
+            return;
+        }
         // In memory the write is done when applied: its follow-up runs now, without a
         // completion message through this actor's own mailbox.
         if let Some(result) = self.shared.store.write_now(&ops) {
@@ -516,6 +535,10 @@ impl ConversationActor {
     }
 
     fn reload(&mut self, ctx: &mut Context<Self>) {
+        self.claim_then(ctx, Self::reload_claimed);
+    }
+
+    fn reload_claimed(&mut self, ctx: &mut Context<Self>) {
         if !self.load(ctx) {
             // Stopping: whoever waits hears why, with a code, rather than a dropped reply.
             let why = self.load_failure();
@@ -1077,14 +1100,98 @@ impl Actor for ConversationActor {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(self.shared.config.conversation_mailbox);
-        if !self.load(ctx) {
-            return;
-        }
-        self.arm_passivation(ctx, self.shared.config.idle_passivation);
+        self.claim_then(ctx, |act, ctx| {
+            if act.load(ctx) {
+                act.arm_passivation(ctx, act.shared.config.idle_passivation);
+            }
+        });
     }
 }
 
 impl ConversationActor {
+    /// Cluster mode: claims the conversation for this node — its lease, and the records of
+    /// the log of record its store lacks — before `then` loads it; no op runs meanwhile. A
+    /// conversation another node owns (or an unreachable cluster) fails to load, saying why.
+    /// On a single node, `then` runs at once.
+    fn claim_then(&mut self, ctx: &mut Context<Self>, then: fn(&mut Self, &mut Context<Self>)) {
+        let Some(node) = self.shared.cluster.clone() else {
+            then(self, ctx);
+            return;
+        };
+        self.appender = None;
+        let (conv, store) = (self.storage_key.clone(), self.shared.store.clone());
+        let position = match store.log_position(&conv) {
+            Ok(p) => p,
+            Err(e) => return self.fail_claim(ctx, format!("the conversation cannot be loaded: {e}")),
+        };
+        let claiming = async move { node.claim(conv, position, store).await };
+        ctx.wait(claiming.into_actor(self).map(move |claimed, act, ctx| match claimed {
+            Ok(claim) => {
+                let addr = ctx.address();
+                let node = act.shared.cluster.clone().expect("cluster mode");
+                act.appender = Some(node.appender(act.storage_key.clone(), claim.tail, move |appended| {
+                    addr.do_send(LogAppended(appended));
+                }));
+                act.lease = Some(claim.lease);
+                act.keep_lease(ctx, node.lease_ttl);
+                then(act, ctx);
+            }
+            Err(why) => act.fail_claim(ctx, why),
+        }));
+    }
+
+    /// The claim failed: the actor stops as after a failed load, its callers told why.
+    fn fail_claim(&mut self, ctx: &mut Context<Self>, why: String) {
+        tracing::warn!(conv = %self.key, why, "cannot claim the conversation; stopping it");
+        // Ops meanwhile hear why at once, for a moment, rather than each starting an actor.
+        self.shared.unloadable.failed(&self.key, why.clone());
+        self.load_error = Some(why);
+        self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
+        let failure = self.load_failure();
+        self.fail_pending_sends(failure.clone());
+        for op in std::mem::take(&mut self.held) {
+            op.fail(failure.clone());
+        }
+        ctx.stop();
+    }
+
+    /// Renews the lease every third of its time; a lease lost (it expired, another node took
+    /// the conversation) restarts the actor, whose claim then fails.
+    fn keep_lease(&self, ctx: &mut Context<Self>, ttl: Duration) {
+        ctx.run_later(ttl / 3, move |act, ctx| {
+            let (Some(node), Some(lease)) = (act.shared.cluster.clone(), act.lease.clone()) else { return };
+            let renewing = async move { node.renew(lease).await };
+            ctx.spawn(renewing.into_actor(act).map(move |renewed, act, ctx| match renewed {
+                Ok(lease) => {
+                    if act.lease.is_some() {
+                        act.lease = Some(lease);
+                        act.keep_lease(ctx, ttl);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(conv = %act.key, error = %e, "the conversation's lease is lost");
+                    act.lease = None;
+                    act.appender = None;
+                    act.last_write_error = Some(e.to_string());
+                    act.crash(ctx);
+                }
+            }));
+        });
+    }
+
+    /// An append the log did not take: the write it carries fails (the actor then reloads
+    /// from the log and its store, or stops if another node owns the conversation now).
+    fn fail_append(&mut self, ctx: &mut Context<Self>, token: Option<u64>, why: String) {
+        let e = StoreError::Io(format!("the log of record did not take the write: {why}"));
+        match token.and_then(|t| self.awaiting.remove(&t)) {
+            Some(f) => self.finish_write(f, ctx, Err(e)),
+            None => {
+                self.last_write_error = Some(e.to_string());
+                self.crash(ctx);
+            }
+        }
+    }
+
     /// Checks for idleness once `after` has passed, and re-arms for the rest of the idle
     /// period if there was activity meanwhile. One pending timer per actor, firing about once
     /// per idle period: a million quiet conversations cost no CPU between checks.
@@ -1113,6 +1220,10 @@ impl ConversationActor {
     /// to the next actor (see `ConvCommand`). Only called when idle: nothing is in flight.
     fn passivate(&mut self, ctx: &mut Context<Self>) {
         self.shared.table.remove_if(&self.key, |_, a| *a == ctx.address());
+        self.appender = None;
+        if let (Some(node), Some(lease)) = (&self.shared.cluster, self.lease.take()) {
+            node.release(lease);
+        }
         if let Some(sup) = self.shared.supervisor.get() {
             sup.do_send(ConversationPassivated { key: self.key.clone() });
         }
@@ -1132,6 +1243,33 @@ impl Handler<ConvCommand> for ConversationActor {
         }
         self.last_activity = Instant::now();
         self.run_guarded(op, ctx);
+    }
+}
+
+/// Cluster mode: the log of record answered an append (see `ClusterNode::appender`).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct LogAppended(crate::cluster::node::Appended);
+
+impl Handler<LogAppended> for ConversationActor {
+    type Result = ();
+
+    fn handle(&mut self, LogAppended((mut ops, token, appended)): LogAppended, ctx: &mut Context<Self>) {
+        match appended {
+            Ok(seq) => {
+                ops.push(WriteOp::SetLogPosition { conv: self.storage_key.clone(), seq });
+                let done = match token {
+                    Some(token) => Completion::Actor { to: ctx.address().recipient(), token },
+                    None => Completion::None,
+                };
+                if let Err(e) = self.shared.store.submit(WriteRequest::new(ops, done))
+                    && let Some(f) = token.and_then(|t| self.awaiting.remove(&t))
+                {
+                    self.finish_write(f, ctx, Err(e));
+                }
+            }
+            Err(e) => self.fail_append(ctx, token, e.to_string()),
+        }
     }
 }
 

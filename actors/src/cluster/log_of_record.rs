@@ -107,17 +107,23 @@ impl LogOfRecord {
         }
     }
 
-    /// Every record of `conv`, oldest first, with its sequence: what a node taking the
-    /// conversation over rebuilds its view from.
+    /// Every record of `conv`, oldest first, with its sequence.
     pub async fn read(&self, conv: &str) -> Result<Vec<(u64, Bytes)>, String> {
+        self.read_after(conv, 0).await
+    }
+
+    /// The records of `conv` after sequence `after`, oldest first, with their sequences: what
+    /// a node taking the conversation over applies to its view.
+    pub async fn read_after(&self, conv: &str, after: u64) -> Result<Vec<(u64, Bytes)>, String> {
         let last = self.last_sequence(conv).await?;
-        if last == 0 {
+        if last <= after {
             return Ok(Vec::new());
         }
         let consumer = self
             .stream_of(conv)
             .create_consumer(jetstream::consumer::pull::OrderedConfig {
                 filter_subject: subject(conv, self.shards()),
+                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: after + 1 },
                 ..Default::default()
             })
             .await

@@ -5,6 +5,7 @@
 
 pub mod lease;
 pub mod log_of_record;
+pub mod node;
 pub mod version;
 
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 pub use bytes::Bytes;
 pub use lease::{Lease, LeaseError, Leases};
 pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
+pub use node::ClusterNode;
 
 /// Where a node finds the cluster, and how the cluster's streams are made.
 #[derive(Debug, Clone)]

@@ -102,6 +102,13 @@ pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**user, mark, *stamp as i64])?;
         }
+        WriteOp::SetLogPosition { conv, seq } => {
+            tx.prepare_cached(
+                "INSERT INTO log_positions (conv, seq) VALUES (?1, ?2)
+                 ON CONFLICT (conv) DO UPDATE SET seq = max(seq, excluded.seq)",
+            )?
+            .execute(params![&**conv, *seq as i64])?;
+        }
         WriteOp::ImportAccount { user, nick, face_url } => {
             tx.prepare_cached(
                 "INSERT INTO accounts (user, imported, nick, face_url, sigs_valid_from) VALUES (?1, 1, ?2, ?3, 0)

@@ -63,6 +63,7 @@ pub(super) struct Tables {
     c2c_opts: HashMap<UserId, HashMap<String, u32>>,
     users: HashMap<UserId, (i64, u64)>,
     accounts: HashMap<UserId, super::Account>,
+    log_positions: HashMap<Arc<str>, u64>,
     /// Undelivered system notices per user by stamp (see the SQLite `pending_deliveries`).
     notices: HashMap<UserId, BTreeMap<u64, PendingDelivery>>,
     blobs: HashMap<String, i64>,
@@ -160,6 +161,10 @@ impl Tables {
             }
             WriteOp::SetC2cReceiveOpt { owner, peer, opt } => {
                 self.c2c_opts.entry(owner.clone()).or_default().insert(peer.clone(), *opt);
+            }
+            WriteOp::SetLogPosition { conv, seq } => {
+                let at = self.log_positions.entry(conv.clone()).or_default();
+                *at = (*at).max(*seq);
             }
             WriteOp::ImportAccount { user, nick, face_url } => {
                 let a = self.accounts.entry(user.clone()).or_default();
@@ -349,6 +354,10 @@ impl MemoryStore {
 
     pub fn logout_point(&self, user: &str) -> Result<Option<(i64, u64)>, StoreError> {
         Ok(self.tables.read().users.get(user).copied())
+    }
+
+    pub fn log_position(&self, conv: &str) -> Result<u64, StoreError> {
+        Ok(self.tables.read().log_positions.get(conv).copied().unwrap_or(0))
     }
 
     pub fn account(&self, user: &str) -> Result<Option<super::Account>, StoreError> {

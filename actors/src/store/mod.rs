@@ -274,6 +274,14 @@ impl Store {
         }
     }
 
+    /// The last sequence of `conv`'s log of record this store holds (cluster mode; 0: none).
+    pub fn log_position(&self, conv: &str) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(conv), |c| read::log_position(c, conv)),
+            Backend::Memory(m) => m.log_position(conv),
+        }
+    }
+
     /// `user`'s account (see [`Account`]); `None` if it was never imported, kicked or deleted.
     pub fn account(&self, user: &str) -> Result<Option<Account>, StoreError> {
         match &self.backend {

@@ -173,6 +173,15 @@ pub fn logout_point(conn: &Connection, user: &str) -> Result<Option<(i64, u64)>,
         .optional()?)
 }
 
+/// The last sequence of `conv`'s log of record this store holds (0: none).
+pub fn log_position(conn: &Connection, conv: &str) -> Result<u64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT seq FROM log_positions WHERE conv = ?1")?
+        .query_row([conv], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map_or(0, |s| s as u64))
+}
+
 /// `user`'s account row, if it was ever imported, kicked or deleted.
 pub fn account(conn: &Connection, user: &str) -> Result<Option<super::Account>, StoreError> {
     Ok(conn

@@ -51,6 +51,12 @@ pub enum WriteOp {
         mark: i64,
         stamp: u64,
     },
+    /// Cluster mode: the conversation's changes up to this sequence of its log of record are
+    /// in this store (the next takeover reads the log after it).
+    SetLogPosition {
+        conv: Arc<str>,
+        seq: u64,
+    },
     /// The app imported `user` (the REST API's `account_import`): its nickname and face URL.
     ImportAccount {
         user: UserId,
@@ -91,7 +97,8 @@ impl WriteOp {
             | WriteOp::UpsertMember { conv, .. }
             | WriteOp::InsertLocal { conv, .. }
             | WriteOp::DeleteLocal { conv, .. }
-            | WriteOp::UpsertGroup { conv, .. } => conv,
+            | WriteOp::UpsertGroup { conv, .. }
+            | WriteOp::SetLogPosition { conv, .. } => conv,
             WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
             WriteOp::SetOfflineMark { user, .. }
             | WriteOp::ImportAccount { user, .. }

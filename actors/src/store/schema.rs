@@ -57,6 +57,11 @@ CREATE TABLE IF NOT EXISTS users (
     offline_mark INTEGER NOT NULL,
     logout_stamp INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Cluster mode: per conversation, the last sequence of its log of record this store holds.
+CREATE TABLE IF NOT EXISTS log_positions (
+    conv TEXT PRIMARY KEY,
+    seq  INTEGER NOT NULL
+) WITHOUT ROWID;
 -- Accounts the app imported (the REST API's account_import), and for any user the time (s)
 -- before which its UserSigs log in no more (a kick, a deletion; 0 for none).
 CREATE TABLE IF NOT EXISTS accounts (

@@ -1,0 +1,160 @@
+//! One engine's cluster machinery: the connection to the cluster on a runtime of its own
+//! (`timsg-nats`: the actors' arbiters never block on NATS, and what it spawns is awaited
+//! from any of them), and the three things a conversation actor asks of it — claiming the
+//! conversation (its lease, and the log records its store lacks), appending its writes in
+//! order, and keeping or giving back its lease.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::{AppendError, Bytes, Cluster, ClusterConfig, Lease, LeaseError};
+use crate::store::{Store, WriteOp};
+
+/// What a conversation actor gets when it claims its conversation.
+pub struct Claim {
+    pub lease: Lease,
+    /// The log's last sequence for the conversation: where the next append expects.
+    pub tail: u64,
+}
+
+/// An append's outcome, as the appender hands it back: the ops, the write token they carry
+/// (if any) and the sequence the log gave them.
+pub type Appended = (Vec<WriteOp>, Option<u64>, Result<u64, AppendError>);
+
+/// Appends a conversation's writes to the log one after another (each expects the one before
+/// it); dropping it ends its task.
+pub struct Appender {
+    tx: mpsc::UnboundedSender<(Vec<WriteOp>, Option<u64>)>,
+}
+
+impl Appender {
+    /// Queues `ops` (write `token`); the outcome goes to the appender's `reply`.
+    pub fn append(&self, ops: Vec<WriteOp>, token: Option<u64>) -> Result<(), (Vec<WriteOp>, Option<u64>)> {
+        self.tx.send((ops, token)).map_err(|e| e.0)
+    }
+}
+
+pub struct ClusterNode {
+    rt: Option<tokio::runtime::Runtime>,
+    pub cluster: Arc<Cluster>,
+    pub node: String,
+    pub lease_ttl: Duration,
+}
+
+impl ClusterNode {
+    /// Connects to the cluster (see [`Cluster::connect`]).
+    pub fn start(config: &ClusterConfig) -> Result<ClusterNode, String> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("timsg-nats")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the cluster runtime: {e}"))?;
+        // Waited for on a thread of its own: the caller may be inside another runtime, where
+        // blocking on this one is not allowed.
+        let cluster = std::thread::scope(|scope| scope.spawn(|| rt.block_on(Cluster::connect(config))).join())
+            .map_err(|_| "the cluster connection panicked".to_string())??;
+        Ok(ClusterNode {
+            rt: Some(rt),
+            cluster: Arc::new(cluster),
+            node: config.node.clone(),
+            lease_ttl: config.lease_ttl,
+        })
+    }
+
+    fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.rt.as_ref().expect("running until dropped").spawn(f)
+    }
+
+    /// Takes `conv` (a storage key) for this node and brings `store` up to the log: the
+    /// records after `position` (what the store holds) are written to it, each with its
+    /// position. `Err` says why not (another node owns it; the cluster is unreachable).
+    pub async fn claim(&self, conv: Arc<str>, position: u64, store: Arc<Store>) -> Result<Claim, String> {
+        let cluster = self.cluster.clone();
+        let task = self.spawn(async move {
+            let lease = match cluster.leases.acquire(&conv).await {
+                Ok(lease) => lease,
+                Err(LeaseError::Held { by }) => return Err(format!("the conversation is owned by node {by}")),
+                Err(e) => return Err(e.to_string()),
+            };
+            let records = cluster.log.read_after(&conv, position).await?;
+            let mut tail = position;
+            for (seq, record) in records {
+                let mut ops: Vec<WriteOp> = serde_json::from_slice(&record)
+                    .map_err(|e| format!("record {seq} of {conv} is unreadable: {e}"))?;
+                ops.push(WriteOp::SetLogPosition { conv: conv.clone(), seq });
+                store.write(ops).await.map_err(|e| e.to_string())?;
+                tail = seq;
+            }
+            Ok(Claim { lease, tail })
+        });
+        task.await.map_err(|e| e.to_string())?
+    }
+
+    /// The appender of `conv`, whose log ends at `tail`; each outcome goes to `reply`.
+    pub fn appender(&self, conv: Arc<str>, mut tail: u64, reply: impl Fn(Appended) + Send + 'static) -> Appender {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(Vec<WriteOp>, Option<u64>)>();
+        let (cluster, node) = (self.cluster.clone(), self.node.clone());
+        self.spawn(async move {
+            let base = fastrand::u64(..);
+            let mut n = 0u64;
+            while let Some((ops, token)) = rx.recv().await {
+                n += 1;
+                let result = match serde_json::to_vec(&ops) {
+                    Ok(record) => {
+                        // Unique stream-wide and the same for each try: a retry of an append
+                        // that went in is recognised.
+                        let id = format!("{node}:{base:016x}:{n}");
+                        let record = Bytes::from(record);
+                        let mut tries = 0;
+                        loop {
+                            tries += 1;
+                            match cluster.log.append(&conv, tail, &id, record.clone()).await {
+                                Err(AppendError::Failed(_)) if tries < 3 => {
+                                    tokio::time::sleep(Duration::from_millis(200)).await;
+                                }
+                                other => break other,
+                            }
+                        }
+                    }
+                    Err(e) => Err(AppendError::Failed(e.to_string())),
+                };
+                if let Ok(seq) = result {
+                    tail = seq;
+                }
+                reply((ops, token, result));
+            }
+        });
+        Appender { tx }
+    }
+
+    /// Renews `lease`, answering it with its new revision.
+    pub async fn renew(&self, mut lease: Lease) -> Result<Lease, LeaseError> {
+        let cluster = self.cluster.clone();
+        let task = self.spawn(async move { cluster.leases.renew(&mut lease).await.map(|()| lease) });
+        task.await.map_err(|e| LeaseError::Failed(e.to_string()))?
+    }
+
+    /// Gives `lease` back, not waiting.
+    pub fn release(&self, lease: Lease) {
+        let cluster = self.cluster.clone();
+        self.spawn(async move {
+            let _ = cluster.leases.release(lease).await;
+        });
+    }
+}
+
+impl Drop for ClusterNode {
+    fn drop(&mut self) {
+        // Dropped from whatever thread lets the engine go, perhaps inside another runtime.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
