@@ -3,6 +3,7 @@
 //! each seen from two nodes — the stale owner's append is refused, a retry is not a second
 //! copy, a lease is held by one node at a time and passes on when it expires.
 
+mod common;
 mod tools;
 
 use std::time::Duration;
@@ -233,4 +234,33 @@ async fn a_conversation_moves_between_nodes_through_the_log_of_record() {
     assert_eq!(texts(&page)[3].1, "reply");
     a.shutdown();
     b.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_services_in_cluster_mode_share_the_log_and_one_owns_a_conversation() {
+    use common::service::{TestService, post, send_text};
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let settings = |node: &str| timsg::service::config::ClusterSettings {
+        nats_url: server.url.clone(),
+        node: node.into(),
+        shards: 4,
+        replicas: 1,
+        ..Default::default()
+    };
+    let (sa, sb) = (settings("a"), settings("b"));
+    let a = TestService::start_with(move |c| c.cluster = Some(sa));
+    let b = TestService::start_with(move |c| c.cluster = Some(sb));
+    let sent = send_text(&a, "alice", "bob", "through node a").await;
+    assert_eq!(sent["message_seq"], 1);
+    // The write is in the cluster's log of record, under the conversation's subject.
+    let probe = Cluster::connect(&config(&server.url, "probe", Duration::from_secs(5))).await.unwrap();
+    let conv = timsg_actors::ids::ConvKey::c2c("alice", "bob").storage_key();
+    assert!(probe.log.last_sequence(&conv).await.unwrap() >= 1);
+    assert_eq!(probe.leases.holder(&conv).await.unwrap().as_deref(), Some("a"));
+    // Node b does not serve a conversation node a owns (calls are not forwarded yet).
+    let (_, r) =
+        post(&b, "bob", "TIMMsgGetMsgList", serde_json::json!({"conv_id": "alice", "conv_type": 1, "param": {}})).await;
+    assert_eq!(r["code"], 6019, "{r}");
+    assert!(r["desc"].as_str().unwrap().contains("owned by node a"), "{r}");
 }

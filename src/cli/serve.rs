@@ -53,6 +53,13 @@ pub struct ServeArgs {
     /// Operations a conversation queues at most, 9507 beyond [default: 1024].
     #[arg(long, env = "TIMSG_CONVERSATION_MAILBOX")]
     pub conversation_mailbox: Option<usize>,
+    /// Cluster mode: a NATS JetStream server of the cluster, nats://host:port (2.11 or later)
+    /// [default: none, a single node].
+    #[arg(long, env = "TIMSG_CLUSTER_NATS")]
+    pub cluster_nats: Option<String>,
+    /// Cluster mode: this node's name, unique in the cluster.
+    #[arg(long, env = "TIMSG_CLUSTER_NODE")]
+    pub cluster_node: Option<String>,
     /// A bearer token /metrics then requires [default: none, /metrics is open].
     #[arg(long, env = "TIMSG_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
@@ -109,6 +116,17 @@ pub fn resolve(args: ServeArgs) -> Result<ServiceConfig, String> {
     engine.max_body_bytes = args.max_body_bytes.unwrap_or(engine.max_body_bytes);
     engine.conversation_mailbox = args.conversation_mailbox.unwrap_or(engine.conversation_mailbox);
     config.engine = engine;
+    let mut cluster = file.cluster;
+    if let Some(url) = args.cluster_nats {
+        cluster.get_or_insert_with(Default::default).nats_url = url;
+    }
+    if let Some(node) = args.cluster_node {
+        cluster.get_or_insert_with(Default::default).node = node;
+    }
+    if let Some(c) = &cluster {
+        c.to_config()?;
+    }
+    config.cluster = cluster.filter(|c| !c.nats_url.is_empty());
     config.metrics_token = args.metrics_token.or(file.metrics_token).filter(|t| !t.is_empty());
     Ok(config)
 }

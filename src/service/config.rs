@@ -31,6 +31,7 @@ pub struct FileConfig {
     pub limits: Option<UserLimits>,
     pub downloads: Option<DownloadSettings>,
     pub engine: Option<EngineSettings>,
+    pub cluster: Option<ClusterSettings>,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<String>,
 }
@@ -81,6 +82,57 @@ impl EngineSettings {
         e.call_deadline = std::time::Duration::from_secs(self.call_deadline_secs.max(1));
         e.max_body_bytes = self.max_body_bytes.max(1);
         e.conversation_mailbox = self.conversation_mailbox.max(16);
+    }
+}
+
+/// Cluster mode (`[cluster]` in the TOML file; `--cluster-nats` and `--cluster-node`): the
+/// node's NATS JetStream cluster and its name in it. Absent: a single node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterSettings {
+    /// `nats://host:port` of a server of the cluster (nats-server 2.11 or later).
+    pub nats_url: String,
+    /// This node's name, unique in the cluster.
+    pub node: String,
+    /// Log streams the conversations are spread over.
+    pub shards: u32,
+    /// Copies of each log stream and lease (3 on a cluster of three servers).
+    pub replicas: usize,
+    /// Seconds a lease lives unrenewed: how long a dead node's conversations wait.
+    pub lease_ttl_secs: u64,
+    /// Seconds a resent append is recognised by its ID.
+    pub duplicate_window_secs: u64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            nats_url: String::new(),
+            node: String::new(),
+            shards: 16,
+            replicas: 3,
+            lease_ttl_secs: 10,
+            duplicate_window_secs: 20,
+        }
+    }
+}
+
+impl ClusterSettings {
+    /// The engine's cluster configuration; `Err` if the node has no name.
+    pub fn to_config(&self) -> Result<timsg_actors::cluster::ClusterConfig, String> {
+        if self.node.is_empty() {
+            return Err("cluster mode needs this node's name (--cluster-node or [cluster] node)".into());
+        }
+        Ok(timsg_actors::cluster::ClusterConfig {
+            nats_url: self.nats_url.clone(),
+            node: self.node.clone(),
+            log: timsg_actors::cluster::LogSettings {
+                shards: self.shards.max(1),
+                replicas: self.replicas.max(1),
+                duplicate_window: std::time::Duration::from_secs(self.duplicate_window_secs.max(1)),
+            },
+            lease_ttl: std::time::Duration::from_secs(self.lease_ttl_secs.max(1)),
+        })
     }
 }
 
@@ -150,6 +202,8 @@ pub struct ServiceConfig {
     pub limits: UserLimits,
     pub downloads: DownloadSettings,
     pub engine: EngineSettings,
+    /// Cluster mode, when set (see [`ClusterSettings`]).
+    pub cluster: Option<ClusterSettings>,
     /// Protects `/metrics` with a bearer token when set.
     pub metrics_token: Option<String>,
 }
@@ -179,6 +233,7 @@ impl ServiceConfig {
             limits: UserLimits::default(),
             downloads: DownloadSettings::default(),
             engine: EngineSettings::default(),
+            cluster: None,
             metrics_token: None,
         }
     }

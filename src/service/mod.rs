@@ -185,6 +185,9 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         ..Default::default()
     };
     config.engine.apply(&mut engine);
+    if let Some(c) = &config.cluster {
+        engine.cluster = Some(c.to_config().map_err(std::io::Error::other)?);
+    }
     let runtime = Runtime::open(engine).map_err(|e| std::io::Error::other(e.to_string()))?;
     ops::install_metrics();
     let policy = Arc::new(RemotePolicy {
