@@ -237,7 +237,7 @@ async fn a_conversation_moves_between_nodes_through_the_log_of_record() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_services_in_cluster_mode_share_the_log_and_one_owns_a_conversation() {
+async fn two_services_in_cluster_mode_share_the_log_and_forward_calls_to_the_owner() {
     use common::service::{TestService, post, send_text};
     let Some(binary) = tools::nats_server() else { return };
     let server = NatsServer::start(&binary);
@@ -258,9 +258,16 @@ async fn two_services_in_cluster_mode_share_the_log_and_one_owns_a_conversation(
     let conv = timsg_actors::ids::ConvKey::c2c("alice", "bob").storage_key();
     assert!(probe.log.last_sequence(&conv).await.unwrap() >= 1);
     assert_eq!(probe.leases.holder(&conv).await.unwrap().as_deref(), Some("a"));
-    // Node b does not serve a conversation node a owns (calls are not forwarded yet).
-    let (_, r) =
-        post(&b, "bob", "TIMMsgGetMsgList", serde_json::json!({"conv_id": "alice", "conv_type": 1, "param": {}})).await;
-    assert_eq!(r["code"], 6019, "{r}");
-    assert!(r["desc"].as_str().unwrap().contains("owned by node a"), "{r}");
+    // Bob's calls to node b are forwarded to node a, which owns the conversation, and
+    // answered as if b had served them: his history, his reply (the next seq).
+    let list = serde_json::json!({"conv_id": "alice", "conv_type": 1, "param": {}});
+    let (_, r) = post(&b, "bob", "TIMMsgGetMsgList", list).await;
+    assert_eq!(r["code"], 0, "{r}");
+    assert_eq!(r["json_params"][0]["message_elem_array"][0]["text_elem_content"], "through node a", "{r}");
+    let reply = send_text(&b, "bob", "alice", "back through node b").await;
+    assert_eq!(reply["message_seq"], 2, "{reply}");
+    assert_eq!(probe.leases.holder(&conv).await.unwrap().as_deref(), Some("a"), "still node a's");
+    let mine = serde_json::json!({"conv_id": "bob", "conv_type": 1, "param": {}});
+    let (_, r) = post(&a, "alice", "TIMMsgGetMsgList", mine).await;
+    assert_eq!(r["json_params"].as_array().unwrap().len(), 2, "{r}");
 }

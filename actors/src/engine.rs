@@ -315,6 +315,11 @@ impl Engine {
         })
     }
 
+    /// Cluster mode's connection (`None` on a single node).
+    pub fn cluster(&self) -> Option<&Arc<crate::cluster::ClusterNode>> {
+        self.shared.cluster.as_ref()
+    }
+
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
     }

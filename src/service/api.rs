@@ -116,8 +116,18 @@ pub async fn call(
         Ok(b) => b,
         Err((status, e)) => return refuse(status, &e),
     };
-    let r = begun.completion.await;
+    let mut r = begun.completion.await;
     drop(activity);
+    // Cluster mode: a conversation another node owns is served there.
+    if r.code == crate::error::code::ERR_DATABASE_OPERATE_FAILED
+        && let Some(forwarding) = state.forwarding.as_ref()
+        && let Some(owner) = forwarding.owner(&user, &call_body, &r.desc).await
+    {
+        r = match forwarding.forward(&owner, &user, &api, &body).await {
+            Ok(a) => dispatch::DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
+            Err(why) => dispatch::DispatchResult { code: r.code, desc: why, json_params: String::new() },
+        };
+    }
     let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
     if let Some(id) = begun.message_id
         && let Ok(v) = id.parse()

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod files;
+pub mod forward;
 pub mod hub;
 pub mod openapi;
 pub mod ops;
@@ -64,6 +65,8 @@ pub struct ServiceState {
     sigs_valid_from: dashmap::DashMap<String, u64>,
     /// Counts kicks: each open WebSocket then checks whether its UserSig still stands.
     pub kicks: watch::Sender<u64>,
+    /// Cluster mode: forwarding calls to the node that owns their conversation.
+    pub forwarding: Option<forward::Forwarding>,
 }
 
 impl ServiceState {
@@ -196,6 +199,8 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         limits: LimitBook::new(config.limits),
     });
     let (shutting_down, _) = watch::channel(false);
+    let forwarding =
+        runtime.engine().cluster().map(|c| forward::Forwarding::new(c, runtime.engine().config().call_deadline));
     let sigs_valid_from =
         runtime.engine().sig_floors().map_err(|e| std::io::Error::other(e.to_string()))?.into_iter().collect();
     let state = web::Data::new(ServiceState {
@@ -206,7 +211,11 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         shutting_down,
         sigs_valid_from,
         kicks: watch::channel(0).0,
+        forwarding,
     });
+    if state.forwarding.is_some() {
+        actix_web::rt::spawn(forward::serve_forwarded(state.clone()));
+    }
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
