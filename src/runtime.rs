@@ -24,6 +24,14 @@ impl Runtime {
     pub fn open(config: RuntimeConfig) -> TimResult<Runtime> {
         let engine = Engine::open(config)
             .map_err(|e| TimError::new(code::ERR_DATABASE_OPERATE_FAILED, format!("cannot open the store: {e}")))?;
+        // Cluster mode: a user's events go to the events stream, as the listeners' JSON, for
+        // whichever node holds the user's sockets.
+        if let Some(cluster) = engine.cluster().cloned() {
+            engine.set_event_relay(Box::new(move |user, event| {
+                let (listener, body) = crate::events::to_listener_json(event);
+                cluster.publish_event(user, listener.name(), body)
+            }));
+        }
         Ok(Runtime { engine })
     }
 

@@ -271,3 +271,67 @@ async fn two_services_in_cluster_mode_share_the_log_and_forward_calls_to_the_own
     let (_, r) = post(&a, "alice", "TIMMsgGetMsgList", mine).await;
     assert_eq!(r["json_params"].as_array().unwrap().len(), 2, "{r}");
 }
+
+/// Reads frames until the reply to call `id`.
+async fn reply_to(ws: &mut common::service::Ws, id: u64) -> serde_json::Value {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a reply").unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            let v: serde_json::Value = serde_json::from_str(&t).unwrap();
+            if v["reply"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+/// A user's events reach whichever node holds its socket, numbered by the events stream, and a
+/// client resumes from its cursor on another node with nothing missed or doubled; a call
+/// frame on the socket for a conversation another node owns is served there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_the_node_holding_the_socket_and_resume_on_any_node() {
+    use common::service::{TestService, connect, next_texts, send_text};
+    use futures_util::SinkExt;
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let settings = |node: &str| timsg::service::config::ClusterSettings {
+        nats_url: server.url.clone(),
+        node: node.into(),
+        shards: 4,
+        replicas: 1,
+        ..Default::default()
+    };
+    let (sa, sb) = (settings("a"), settings("b"));
+    let a = TestService::start_with(move |c| c.cluster = Some(sa));
+    let b = TestService::start_with(move |c| c.cluster = Some(sb));
+    // Cursor 0: everything the stream holds for bob, then live.
+    let mut bob = connect(&b, "bob", Some(0)).await;
+    send_text(&a, "alice", "bob", "one").await;
+    let (first, texts) = next_texts(&mut bob).await;
+    assert_eq!(texts, ["one"], "node a's event reached bob's socket on node b");
+    // A call frame on node b for the conversation node a owns.
+    let frame = serde_json::json!({"id": 1, "api": "TIMMsgSendMessage", "conv_id": "alice", "conv_type": 1,
+        "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "two"}]}});
+    bob.send(tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into())).await.unwrap();
+    let r = reply_to(&mut bob, 1).await;
+    assert_eq!((r["code"].as_i64(), r["json_params"]["message_seq"].as_u64()), (Some(0), Some(2)), "{r}");
+    let mut alice = connect(&a, "alice", Some(0)).await;
+    assert_eq!(next_texts(&mut alice).await.1, ["two"]);
+    // Bob goes away; what is sent meanwhile waits in the stream for his cursor, on any node.
+    drop(bob);
+    send_text(&a, "alice", "bob", "three").await;
+    send_text(&a, "alice", "bob", "four").await;
+    let mut bob = connect(&a, "bob", Some(first)).await;
+    let mut seen = Vec::new();
+    let mut last = first;
+    while seen.len() < 2 {
+        let (cursor, texts) = next_texts(&mut bob).await;
+        assert!(cursor > last, "cursors rise: {cursor} after {last}");
+        last = cursor;
+        seen.extend(texts);
+    }
+    assert_eq!(seen, ["three", "four"], "after the cursor, nothing twice");
+    send_text(&b, "alice", "bob", "five").await;
+    assert_eq!(next_texts(&mut bob).await.1, ["five"], "then live");
+}

@@ -320,6 +320,11 @@ impl Engine {
         self.shared.cluster.as_ref()
     }
 
+    /// Sends every event to `relay` instead of this node's streams (cluster mode; once).
+    pub fn set_event_relay(&self, relay: crate::events::Relay) {
+        self.shared.events.set_relay(relay);
+    }
+
     pub fn config(&self) -> &EngineConfig {
         &self.shared.config
     }

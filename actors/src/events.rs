@@ -51,8 +51,16 @@ const DEPARTED_WINDOW: Duration = Duration::from_secs(60);
 /// Told the new messages of an event that reached no stream of `user`.
 pub type UndeliveredHook = Box<dyn Fn(&str, &[MessageView]) + Send + Sync>;
 
+/// Cluster mode: where every event goes instead of a stream of this node (the events stream,
+/// read by whichever node holds the user's sockets). The receiver hears when it is stored.
+pub type Relay = Box<dyn Fn(&str, &Event) -> RelayAck + Send + Sync>;
+
+/// When a relayed event is stored (its cursor), or why it was not.
+pub type RelayAck = tokio::sync::oneshot::Receiver<Result<u64, String>>;
+
 pub struct EventBus {
     capacity: usize,
+    relay: OnceLock<Relay>,
     generation: AtomicU64,
     subscribers: DashMap<UserId, Subscriber>,
     /// Users logged out in the last `DEPARTED_WINDOW`, with when.
@@ -70,6 +78,7 @@ impl EventBus {
     pub fn new(capacity: usize) -> EventBus {
         EventBus {
             capacity: capacity.max(1),
+            relay: OnceLock::new(),
             generation: AtomicU64::new(0),
             subscribers: DashMap::new(),
             departed: DashMap::new(),
@@ -80,6 +89,22 @@ impl EventBus {
     /// Sets where new messages that reached no stream go (once).
     pub fn set_undelivered_hook(&self, hook: UndeliveredHook) {
         let _ = self.undelivered.set(hook);
+    }
+
+    /// Sends every event to `relay` from now on (once; cluster mode).
+    pub fn set_relay(&self, relay: Relay) {
+        let _ = self.relay.set(relay);
+    }
+
+    /// Publishes as [`EventBus::publish`] does; a relayed event answers when it is stored.
+    pub fn publish_tracked(&self, user: &str, event: Event) -> Option<RelayAck> {
+        match self.relay.get() {
+            Some(relay) => Some(relay(user, &event)),
+            None => {
+                self.publish(user, event);
+                None
+            }
+        }
     }
 
     fn undelivered(&self, user: &str, event: &Event) {
@@ -121,6 +146,10 @@ impl EventBus {
 
     /// Delivers to `user` if online. Returns false if the event was dropped on a full stream.
     pub fn publish(&self, user: &str, event: Event) -> bool {
+        if let Some(relay) = self.relay.get() {
+            drop(relay(user, &event));
+            return true;
+        }
         let Some(sub) = self.subscribers.get(user) else {
             let recent = self.departed.get(user).is_some_and(|at| at.elapsed() < DEPARTED_WINDOW);
             if recent {

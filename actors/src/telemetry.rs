@@ -128,6 +128,14 @@ pub const METRICS: &[MetricDef] = &[
     m!("timsg_events_subscribers", Gauge, Count, "logged-in users with an event stream"),
     m!("timsg_ws_connections", Gauge, Count, "WebSocket event streams open"),
     m!("timsg_ws_slow_disconnects_total", Counter, Count, "WebSocket clients closed for falling behind"),
+    m!("timsg_cluster_calls_forwarded_total", Counter, Count, "calls forwarded to the node owning their conversation"),
+    m!("timsg_cluster_event_failures_total", Counter, Count, "events the events stream did not store (cluster mode)"),
+    m!(
+        "timsg_cluster_event_gaps_filled_total",
+        Counter,
+        Count,
+        "live event gaps a socket's feed read back from the events stream"
+    ),
     m!("timsg_uploads_active", Gauge, Count, "media uploads running"),
     m!("timsg_upload_bytes_total", Counter, Bytes, "bytes of media stored by uploads"),
     m!("timsg_upload_failures_total", Counter, Count, "uploads that failed (file checks, not an image, I/O)"),

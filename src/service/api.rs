@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ServiceState;
@@ -19,7 +19,7 @@ use crate::wire::params::MsgDownloadElemResult;
 /// `ERR_SDK_NET_PKG_SIZE_LIMIT`: the request is over 1 MB.
 pub const ERR_SDK_NET_PKG_SIZE_LIMIT: i32 = 9522;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallBody {
     pub conv_id: Option<String>,
@@ -116,18 +116,9 @@ pub async fn call(
         Ok(b) => b,
         Err((status, e)) => return refuse(status, &e),
     };
-    let mut r = begun.completion.await;
+    let r = begun.completion.await;
     drop(activity);
-    // Cluster mode: a conversation another node owns is served there.
-    if r.code == crate::error::code::ERR_DATABASE_OPERATE_FAILED
-        && let Some(forwarding) = state.forwarding.as_ref()
-        && let Some(owner) = forwarding.owner(&user, &call_body, &r.desc).await
-    {
-        r = match forwarding.forward(&owner, &user, &api, &body).await {
-            Ok(a) => dispatch::DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
-            Err(why) => dispatch::DispatchResult { code: r.code, desc: why, json_params: String::new() },
-        };
-    }
+    let r = super::forward::served_by_owner(&state, &user, &api, &call_body, r).await;
     let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
     if let Some(id) = begun.message_id
         && let Ok(v) = id.parse()
@@ -170,10 +161,16 @@ pub fn begin_call(
     let dispatch::Accepted { message_id, progress, completion } = accepted;
     if let Some(mut progress) = progress {
         let engine = state.runtime.engine().clone();
+        let user = session.user_id().to_string();
         actix_web::rt::spawn(async move {
             while let Some((current, total)) = progress.recv().await {
                 let body = MsgDownloadElemResult::progress(current, total).to_string();
-                hub.push(engine.stamp(), "DownloadProgress", &body);
+                match engine.cluster() {
+                    // In cluster mode the user's sockets read the events stream, perhaps on
+                    // another node.
+                    Some(cluster) => drop(cluster.publish_event(&user, "DownloadProgress", body)),
+                    None => hub.push(engine.stamp(), "DownloadProgress", &body),
+                }
             }
         });
     }

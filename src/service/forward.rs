@@ -13,13 +13,14 @@ use timsg_actors::ids::{ConvKey, ConvType};
 
 use super::ServiceState;
 use super::api::{CallBody, begin_call};
+use crate::dispatch::DispatchResult;
 
-/// What travels to the owner: who calls, which function, and the call's body as it came.
+/// What travels to the owner: who calls, which function, and the call's arguments.
 #[derive(Debug, Serialize, Deserialize)]
-struct Forwarded {
+struct Forwarded<B> {
     user: String,
     api: String,
-    body: String,
+    body: B,
 }
 
 /// The owner's answer.
@@ -70,9 +71,8 @@ impl Forwarding {
     }
 
     /// Runs the call on node `to` and answers with its outcome.
-    pub async fn forward(&self, to: &str, user: &str, api: &str, body: &[u8]) -> Result<ForwardedAnswer, String> {
-        let request =
-            Forwarded { user: user.into(), api: api.into(), body: String::from_utf8_lossy(body).into_owned() };
+    pub async fn forward(&self, to: &str, user: &str, api: &str, body: &CallBody) -> Result<ForwardedAnswer, String> {
+        let request = Forwarded { user: user.into(), api: api.into(), body };
         let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
         let asked = self.client.request(subject(to), payload.into());
         let reply = tokio::time::timeout(self.deadline, asked)
@@ -80,6 +80,27 @@ impl Forwarding {
             .map_err(|_| format!("node {to} did not answer the forwarded call in time"))?
             .map_err(|e| format!("cannot forward the call to node {to}: {e}"))?;
         serde_json::from_slice(&reply.payload).map_err(|e| format!("node {to} answered unreadably: {e}"))
+    }
+}
+
+/// `r`, the outcome of `api` called here, or — when it failed because another node owns the
+/// call's conversation (then nothing of it ran here) — the outcome of the call run there.
+pub async fn served_by_owner(
+    state: &ServiceState,
+    user: &str,
+    api: &str,
+    body: &CallBody,
+    r: DispatchResult,
+) -> DispatchResult {
+    if r.code != crate::error::code::ERR_DATABASE_OPERATE_FAILED {
+        return r;
+    }
+    let Some(forwarding) = state.forwarding.as_ref() else { return r };
+    let Some(owner) = forwarding.owner(user, body, &r.desc).await else { return r };
+    metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
+    match forwarding.forward(&owner, user, api, body).await {
+        Ok(a) => DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
+        Err(why) => DispatchResult { code: r.code, desc: why, json_params: String::new() },
     }
 }
 
@@ -108,18 +129,11 @@ pub async fn serve_forwarded(state: actix_web::web::Data<ServiceState>) {
 
 async fn run_forwarded(state: &ServiceState, payload: &[u8]) -> ForwardedAnswer {
     let failed = |code: i32, desc: String| ForwardedAnswer { code, desc, json_params: String::new() };
-    let call: Forwarded = match serde_json::from_slice(payload) {
+    let call: Forwarded<CallBody> = match serde_json::from_slice(payload) {
         Ok(c) => c,
         Err(e) => return failed(crate::error::code::ERR_INVALID_PARAMETERS, format!("a forwarded call: {e}")),
     };
-    let body: CallBody = if call.body.trim().is_empty() {
-        CallBody::default()
-    } else {
-        match crate::wire::lenient::from_str(&call.body) {
-            Ok(b) => b,
-            Err(e) => return failed(crate::error::code::ERR_INVALID_PARAMETERS, format!("request body: {e}")),
-        }
-    };
+    let body = call.body;
     let activity = match state.session(&call.user) {
         Ok(a) => a,
         Err(e) => return failed(e.code, e.desc),

@@ -17,6 +17,11 @@ use tokio::sync::mpsc;
 /// One event as sent to clients: `{"cursor", "event", "json"}` text.
 pub type EventText = Arc<str>;
 
+/// The frame of event `event` (its JSON `body`) under `cursor`.
+pub fn event_text(cursor: u64, event: &str, body: &str) -> EventText {
+    format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into()
+}
+
 struct Client {
     id: u64,
     tx: mpsc::Sender<(u64, EventText)>,
@@ -66,7 +71,7 @@ impl UserHub {
 
     /// Adds an event (`body`: its JSON text) under `cursor` and offers it to every client.
     pub fn push(&self, cursor: u64, event: &str, body: &str) {
-        let text: EventText = format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into();
+        let text = event_text(cursor, event, body);
         let mut guard = self.state.lock();
         let HubState { log, log_bytes, clients } = &mut *guard;
         *log_bytes += text.len();

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod cluster_events;
 pub mod config;
 pub mod files;
 pub mod forward;

@@ -47,15 +47,17 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
     let mut frames = frames.max_frame_size(state.config.max_body);
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let state = state.clone();
-    let mut sub = hub.subscribe(cursor);
+    let mut sub = match state.runtime.engine().cluster() {
+        Some(cluster) => super::cluster_events::subscribe(cluster, &user, cursor, state.config.ws_buffer),
+        None => hub.subscribe(cursor),
+    };
     let mut shutting_down = state.shutting_down.subscribe();
     let mut kicks = state.kicks.subscribe();
     metrics::gauge!("timsg_ws_connections").increment(1.0);
     actix_web::rt::spawn(async move {
         let close = 'outer: {
             if !sub.complete {
-                let _ =
-                    session.text(r#"{"event":"Gap","json":"events after the cursor were dropped from the log"}"#).await;
+                let _ = session.text(super::cluster_events::GAP_FRAME).await;
             }
             for (_, text) in std::mem::take(&mut sub.replay) {
                 if session.text(&*text).await.is_err() {

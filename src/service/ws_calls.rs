@@ -54,7 +54,12 @@ pub type PendingReply = Pin<Box<dyn Future<Output = String> + Send + 'static>>;
 
 /// Starts the call a client frame carries. A frame that is not a call is answered with a
 /// param error (and `"reply": null` when it has no readable id).
-pub fn start(state: &ServiceState, session: &Arc<Session>, hub: Arc<UserHub>, frame: &str) -> PendingReply {
+pub fn start(
+    state: &actix_web::web::Data<ServiceState>,
+    session: &Arc<Session>,
+    hub: Arc<UserHub>,
+    frame: &str,
+) -> PendingReply {
     let (id, api, body) = match read_frame(frame) {
         Ok(call) => call,
         Err((id, e)) => return Box::pin(std::future::ready(reply(&id, e.code, &e.desc, ""))),
@@ -63,10 +68,14 @@ pub fn start(state: &ServiceState, session: &Arc<Session>, hub: Arc<UserHub>, fr
         return Box::pin(std::future::ready(reply(&id, e.code, &e.desc, "")));
     }
     match begin_call(state, session, hub, &api, &body) {
-        Ok(begun) => Box::pin(async move {
-            let r = begun.completion.await;
-            reply(&id, r.code, &r.desc, &r.json_params)
-        }),
+        Ok(begun) => {
+            let (state, user) = (state.clone(), session.user_id().to_string());
+            Box::pin(async move {
+                let r = begun.completion.await;
+                let r = super::forward::served_by_owner(&state, &user, &api, &body, r).await;
+                reply(&id, r.code, &r.desc, &r.json_params)
+            })
+        }
         Err((_, e)) => Box::pin(std::future::ready(reply(&id, e.code, &e.desc, ""))),
     }
 }

@@ -421,17 +421,35 @@ impl ConversationActor {
             }
         }
         // Receivers hear of a message before its sender's send completes, so a sender that
-        // has its answer knows every receiver's stream already holds the message.
+        // has its answer knows every receiver's stream already holds the message — in
+        // cluster mode, once the events stream has stored each receiver's event.
+        let mut stored = Vec::new();
         for (user, (messages, notify)) in per_user {
-            self.shared.events.publish(&user, Event::NewMessages { messages, notify });
+            stored.extend(self.shared.events.publish_tracked(&user, Event::NewMessages { messages, notify }));
         }
+        let mut answers = Vec::new();
         for msg in committed {
             if let Some(replies) = self.pending_sends.remove(&msg.id) {
                 let view = self.log().view_of(&msg.sender, msg);
-                for r in replies {
-                    let _ = r.send(Ok(view.clone()));
-                }
+                answers.extend(replies.into_iter().map(|r| (r, view.clone())));
             }
+        }
+        let answer = move |answers: Vec<(Reply<MessageView>, MessageView)>| {
+            for (r, view) in answers {
+                let _ = r.send(Ok(view));
+            }
+        };
+        if stored.is_empty() {
+            answer(answers);
+        } else if !answers.is_empty() {
+            // A receiver whose event was not stored reads the message from its history: the
+            // send itself is in the log of record and stays acknowledged.
+            actix::spawn(async move {
+                for ack in stored {
+                    let _ = ack.await;
+                }
+                answer(answers);
+            });
         }
     }
 

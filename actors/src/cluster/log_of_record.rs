@@ -115,30 +115,10 @@ impl LogOfRecord {
     /// The records of `conv` after sequence `after`, oldest first, with their sequences: what
     /// a node taking the conversation over applies to its view.
     pub async fn read_after(&self, conv: &str, after: u64) -> Result<Vec<(u64, Bytes)>, String> {
-        let last = self.last_sequence(conv).await?;
-        if last <= after {
-            return Ok(Vec::new());
-        }
-        let consumer = self
-            .stream_of(conv)
-            .create_consumer(jetstream::consumer::pull::OrderedConfig {
-                filter_subject: subject(conv, self.shards()),
-                deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: after + 1 },
-                ..Default::default()
-            })
+        let records = read_subject_after(self.stream_of(conv), &subject(conv, self.shards()), after)
             .await
             .map_err(|e| format!("cannot read {conv}: {e}"))?;
-        let mut messages = consumer.messages().await.map_err(|e| format!("cannot read {conv}: {e}"))?;
-        let mut out = Vec::new();
-        while let Some(m) = messages.next().await {
-            let m = m.map_err(|e| format!("cannot read {conv}: {e}"))?;
-            let seq = m.info().map_err(|e| format!("cannot read {conv}: {e}"))?.stream_sequence;
-            out.push((seq, m.payload.clone()));
-            if seq >= last {
-                break;
-            }
-        }
-        Ok(out)
+        Ok(records.into_iter().map(|r| (r.sequence, r.payload)).collect())
     }
 
     fn shards(&self) -> u32 {
@@ -148,6 +128,49 @@ impl LogOfRecord {
     fn stream_of(&self, conv: &str) -> &stream::Stream {
         &self.streams[shard_of(conv, self.shards()) as usize]
     }
+}
+
+/// A message of a stream as read back.
+pub struct StoredRecord {
+    pub sequence: u64,
+    pub headers: Option<async_nats::HeaderMap>,
+    pub payload: Bytes,
+}
+
+/// The messages of `subject` in `stream` after sequence `after`, oldest first, up to the
+/// subject's last one when reading began.
+pub async fn read_subject_after(
+    stream: &stream::Stream,
+    subject: &str,
+    after: u64,
+) -> Result<Vec<StoredRecord>, String> {
+    let last = match stream.direct_get_last_for_subject(subject).await {
+        Ok(m) => m.sequence,
+        Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => 0,
+        Err(e) => return Err(e.to_string()),
+    };
+    if last <= after {
+        return Ok(Vec::new());
+    }
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+            filter_subject: subject.to_string(),
+            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartSequence { start_sequence: after + 1 },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    while let Some(m) = messages.next().await {
+        let m = m.map_err(|e| e.to_string())?;
+        let sequence = m.info().map_err(|e| e.to_string())?.stream_sequence;
+        out.push(StoredRecord { sequence, headers: m.headers.clone(), payload: m.payload.clone() });
+        if sequence >= last {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 fn stream_name(shard: u32) -> String {

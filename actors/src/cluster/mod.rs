@@ -1,11 +1,13 @@
 //! Cluster mode's foundation on NATS JetStream: the server-version gate ([`version`]), the
-//! sharded, fenced log of record ([`log_of_record`]) and conversation leases ([`lease`]).
+//! sharded, fenced log of record ([`log_of_record`]), conversation leases ([`lease`]) and users'
+//! events ([`user_events`]).
 //! [`Cluster::connect`] joins them for one node. Single-node mode (the default) uses none of
 //! this.
 
 pub mod lease;
 pub mod log_of_record;
 pub mod node;
+pub mod user_events;
 pub mod version;
 
 use std::time::Duration;
@@ -14,6 +16,7 @@ pub use bytes::Bytes;
 pub use lease::{Lease, LeaseError, Leases};
 pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
 pub use node::ClusterNode;
+pub use user_events::{UserEvent, UserEvents};
 
 /// Where a node finds the cluster, and how the cluster's streams are made.
 #[derive(Debug, Clone)]
@@ -33,6 +36,8 @@ pub struct Cluster {
     pub client: async_nats::Client,
     pub log: LogOfRecord,
     pub leases: Leases,
+    /// Users' events, numbered for resumption on any node.
+    pub events: UserEvents,
     /// The server's version, from its INFO line.
     pub server_version: String,
 }
@@ -52,6 +57,7 @@ impl Cluster {
         let js = async_nats::jetstream::new(client.clone());
         let log = LogOfRecord::open(js.clone(), &config.log).await?;
         let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
-        Ok(Cluster { client, log, leases, server_version })
+        let events = UserEvents::open(js.clone(), config.log.replicas).await?;
+        Ok(Cluster { client, log, leases, events, server_version })
     }
 }

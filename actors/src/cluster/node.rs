@@ -64,7 +64,8 @@ impl ClusterNode {
         })
     }
 
-    fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
+    /// Runs `f` on the cluster's runtime (where NATS I/O belongs).
+    pub fn spawn<F>(&self, f: F) -> tokio::task::JoinHandle<F::Output>
     where
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
@@ -139,6 +140,27 @@ impl ClusterNode {
         let cluster = self.cluster.clone();
         let task = self.spawn(async move { cluster.leases.renew(&mut lease).await.map(|()| lease) });
         task.await.map_err(|e| LeaseError::Failed(e.to_string()))?
+    }
+
+    /// Stores `body` as `user`'s event `name` (see [`super::UserEvents`]); the receiver
+    /// hears when the stream has it, or why not.
+    pub fn publish_event(
+        &self,
+        user: &str,
+        name: &'static str,
+        body: String,
+    ) -> tokio::sync::oneshot::Receiver<Result<u64, String>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (cluster, user) = (self.cluster.clone(), user.to_string());
+        self.spawn(async move {
+            let stored = cluster.events.publish(&user, name, Bytes::from(body)).await;
+            if let Err(e) = &stored {
+                metrics::counter!("timsg_cluster_event_failures_total").increment(1);
+                tracing::warn!(user, error = %e, "an event did not reach the events stream");
+            }
+            let _ = tx.send(stored);
+        });
+        rx
     }
 
     /// Gives `lease` back, not waiting.
