@@ -3,7 +3,10 @@
 //! `--calls ws`, its calls; HTTP calls otherwise and before a user's socket is open).
 //! Both give each user's received messages as `(conversation as the user names it, seq)`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::RwLock;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
@@ -51,6 +54,8 @@ struct IncomingFrame {
     #[serde(default)]
     reply: Option<Value>,
     #[serde(default)]
+    cursor: Option<u64>,
+    #[serde(default)]
     event: Option<String>,
     #[serde(default)]
     json: Option<Vec<DeliveredMessage>>,
@@ -76,15 +81,19 @@ pub enum Kind {
     Image,
 }
 
-/// The network side: the service's base URL and a UserSig per user.
+/// The network side: the service's base URLs (several: the nodes of a cluster, users spread
+/// over them) and a UserSig per user.
 pub struct Remote {
     pub http: reqwest::Client,
-    pub base: String,
-    pub sigs: Vec<String>,
+    pub bases: Arc<Vec<String>>,
+    pub sigs: Arc<Vec<String>>,
     /// Calls go over each user's WebSocket once it is open (`--calls ws`), else over HTTP.
     pub calls_over_ws: bool,
-    /// Per user, the caller on its WebSocket, set when its event stream opens.
-    pub sockets: Vec<OnceLock<Arc<WsCaller>>>,
+    /// Per user, the caller on its WebSocket, set when its event stream opens (and again when
+    /// it reconnects to another node).
+    pub sockets: Arc<Vec<RwLock<Option<Arc<WsCaller>>>>>,
+    /// Sockets that closed under the load and were opened again on the next node.
+    pub reconnects: Arc<AtomicU64>,
     /// With `--via rest`: messages are sent as the admin over the REST API.
     pub rest: Option<RestSender>,
 }
@@ -106,9 +115,22 @@ fn user_name(u: u32) -> String {
 }
 
 impl Remote {
-    pub fn new(base: String, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
-        let sockets = sigs.iter().map(|_| OnceLock::new()).collect();
-        Remote { http: reqwest::Client::new(), base, sigs, calls_over_ws, sockets, rest: None }
+    pub fn new(bases: Vec<String>, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
+        let sockets = Arc::new(sigs.iter().map(|_| RwLock::new(None)).collect());
+        Remote {
+            http: reqwest::Client::new(),
+            bases: Arc::new(bases),
+            sigs: Arc::new(sigs),
+            calls_over_ws,
+            sockets,
+            reconnects: Arc::default(),
+            rest: None,
+        }
+    }
+
+    /// The node `user` is served by: users are spread over the nodes in turn.
+    fn base_of(&self, user: u32) -> &str {
+        &self.bases[user as usize % self.bases.len()]
     }
 
     async fn call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
@@ -121,7 +143,14 @@ impl Remote {
 
     /// The whole answer of a call (`code`, `desc`, `json_params`), whatever its code.
     async fn call_answer(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
-        let over_ws = if self.calls_over_ws { self.sockets[user as usize].get() } else { None };
+        let mut over_ws = if self.calls_over_ws { self.sockets[user as usize].read().clone() } else { None };
+        // A socket whose node went away is being opened on another node: a call waits for it
+        // rather than failing without having been sent.
+        let began = std::time::Instant::now();
+        while over_ws.as_ref().is_some_and(|s| s.is_closed()) && began.elapsed() < RECONNECT_FOR {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            over_ws = self.sockets[user as usize].read().clone();
+        }
         match over_ws {
             Some(socket) => socket.call(api, body).await,
             None => self.http_call(user, api, body).await,
@@ -129,15 +158,26 @@ impl Remote {
     }
 
     async fn http_call(&self, user: u32, api: &str, body: Value) -> Result<Value, String> {
-        let resp = self
-            .http
-            .post(format!("{}/v1/{api}", self.base))
-            .header("X-TIM-User", user_name(user))
-            .header("X-TIM-UserSig", &self.sigs[user as usize])
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let body = body.to_string();
+        let home = user as usize % self.bases.len();
+        let mut tried = 0;
+        let resp = loop {
+            let base = &self.bases[(home + tried) % self.bases.len()];
+            let sent = self
+                .http
+                .post(format!("{base}/v1/{api}"))
+                .header("X-TIM-User", user_name(user))
+                .header("X-TIM-UserSig", &self.sigs[user as usize])
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(resp) => break resp,
+                // A node that cannot be reached got nothing: the next one is asked.
+                Err(e) if e.is_connect() && tried + 1 < self.bases.len() => tried += 1,
+                Err(e) => return Err(e.to_string()),
+            }
+        };
         serde_json::from_slice(&resp.bytes().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())
     }
 }
@@ -221,7 +261,8 @@ impl Driver {
                     .map_err(|e| e.to_string())?;
                 Ok((view.message.seq, SentHandle::Id(view.message.id.clone())))
             }
-            Driver::Remote(Remote { rest: Some(rest), http, base, .. }) => {
+            Driver::Remote(r @ Remote { rest: Some(rest), http, .. }) => {
+                let base = r.base_of(user);
                 let body = match kind {
                     Kind::Custom => json!([{"MsgType": "TIMCustomElem", "MsgContent": {"Data": "{\"load\":true}"}}]),
                     _ => json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "load text message"}}]),
@@ -251,9 +292,10 @@ impl Driver {
     /// One message from `from` (no load user: the run's bot) to each of `receivers` over the
     /// REST API's `batchsendmsg`; answers the receivers it failed for. Only with `--via rest`.
     pub async fn batch_send(&self, from: &str, receivers: &[u32]) -> Result<Vec<u32>, String> {
-        let Driver::Remote(Remote { rest: Some(rest), http, base, .. }) = self else {
+        let Driver::Remote(r @ Remote { rest: Some(rest), http, .. }) = self else {
             return Err("batch sends go over the REST API: --via rest".into());
         };
+        let base = r.base_of(receivers.first().copied().unwrap_or(0));
         let names: Vec<String> = receivers.iter().map(|u| user_name(*u)).collect();
         let failed = rest.batch(http, base, from, &names).await?;
         Ok(receivers.iter().copied().filter(|u| failed.contains(&user_name(*u))).collect())
@@ -404,57 +446,132 @@ impl Driver {
                 })
             }
             Driver::Remote(r) => {
-                let ws_base = r.base.replacen("http", "ws", 1);
-                let url = format!("{ws_base}/v1/events?user={}&usersig={}", user_name(user), r.sigs[user as usize]);
-                // 4 KiB read buffers: tungstenite zero-fills its read buffer (128 KiB by default)
-                // for every read, which was the generator's largest cost with 2,000 sockets of
-                // small frames.
-                let config = WebSocketConfig::default().read_buffer_size(4096);
-                let (ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let (sink, mut frames) = ws.split();
-                let mut stopped_writer = stopped.clone();
-                let out = spawn_frame_writer(sink, async move { drop(stopped_writer.changed().await) });
-                let caller = Arc::new(WsCaller::new(out));
-                let _ = r.sockets[user as usize].set(caller.clone());
-                tokio::spawn(async move {
-                    loop {
-                        tokio::select! {
-                            frame = frames.next() => match frame {
-                                Some(Ok(WsMessage::Text(t))) => {
-                                    let Ok(frame) = serde_json::from_str::<IncomingFrame>(&t) else { continue };
-                                    if frame.reply.is_some() {
-                                        if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                                            caller.deliver(v);
-                                        }
-                                        continue;
-                                    }
-                                    if frame.event.as_deref() != Some("RecvNewMsg") {
-                                        continue;
-                                    }
-                                    for m in frame.json.into_iter().flatten() {
-                                        let conv_type = m.message_conv_type.and_then(ConvType::from_number);
-                                        let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m.message_conv_id, m.message_seq) else { continue };
-                                        inbox.record(conv_type, &id, seq);
-                                    }
-                                }
-                                Some(Ok(_)) => {}
-                                _ => {
-                                    caller.close();
-                                    return inbox;
-                                }
-                            },
-                            _ = stopped.changed() => {
-                                caller.close();
-                                return inbox;
-                            }
-                        }
-                    }
-                })
+                let socket = UserSocket {
+                    user,
+                    bases: r.bases.clone(),
+                    sig: r.sigs[user as usize].clone(),
+                    sockets: r.sockets.clone(),
+                    reconnects: r.reconnects.clone(),
+                };
+                let home = user as usize % r.bases.len();
+                let first = socket.open(home, None, &stopped).await?;
+                tokio::spawn(socket.run(first, home, inbox, stopped))
             }
         };
         Ok(Feed { stop, done })
+    }
+}
+
+/// How long a user whose socket closed under the load keeps trying the other nodes.
+const RECONNECT_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// One user's event socket over the network: opened on the user's node and, if it closes
+/// under the load (its node died), opened again on the next node with the cursor of the last
+/// event read, so the events stream gives what came meanwhile.
+struct UserSocket {
+    user: u32,
+    bases: Arc<Vec<String>>,
+    sig: String,
+    sockets: Arc<Vec<RwLock<Option<Arc<WsCaller>>>>>,
+    reconnects: Arc<AtomicU64>,
+}
+
+type Frames = futures_util::stream::SplitStream<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+>;
+
+impl UserSocket {
+    /// Opens the socket on node `base` (after `cursor`) and makes it the user's caller.
+    async fn open(&self, base: usize, cursor: Option<u64>, stopped: &watch::Receiver<bool>) -> Result<Frames, String> {
+        let ws_base = self.bases[base].replacen("http", "ws", 1);
+        let mut url = format!("{ws_base}/v1/events?user={}&usersig={}", user_name(self.user), self.sig);
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        // 4 KiB read buffers: tungstenite zero-fills its read buffer (128 KiB by default)
+        // for every read, which was the generator's largest cost with 2,000 sockets of
+        // small frames.
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(url, Some(config), true).await.map_err(|e| e.to_string())?;
+        let (sink, frames) = ws.split();
+        let mut stopped_writer = stopped.clone();
+        let out = spawn_frame_writer(sink, async move { drop(stopped_writer.changed().await) });
+        *self.sockets[self.user as usize].write() = Some(Arc::new(WsCaller::new(out)));
+        Ok(frames)
+    }
+
+    fn caller(&self) -> Option<Arc<WsCaller>> {
+        self.sockets[self.user as usize].read().clone()
+    }
+
+    /// Records the user's new messages until stopped, moving to the next node whenever the
+    /// socket closes before that; hands the inbox back.
+    async fn run(
+        self,
+        mut frames: Frames,
+        mut base: usize,
+        mut inbox: Inbox,
+        mut stopped: watch::Receiver<bool>,
+    ) -> Inbox {
+        let mut cursor = 0u64;
+        loop {
+            let closed = loop {
+                tokio::select! {
+                    frame = frames.next() => match frame {
+                        Some(Ok(WsMessage::Text(t))) => {
+                            let Ok(frame) = serde_json::from_str::<IncomingFrame>(&t) else { continue };
+                            if frame.reply.is_some() {
+                                if let (Ok(v), Some(caller)) = (serde_json::from_str::<Value>(&t), self.caller()) {
+                                    caller.deliver(v);
+                                }
+                                continue;
+                            }
+                            cursor = cursor.max(frame.cursor.unwrap_or(0));
+                            if frame.event.as_deref() != Some("RecvNewMsg") {
+                                continue;
+                            }
+                            for m in frame.json.into_iter().flatten() {
+                                let conv_type = m.message_conv_type.and_then(ConvType::from_number);
+                                let (Some(conv_type), Some(id), Some(seq)) = (conv_type, m.message_conv_id, m.message_seq) else { continue };
+                                inbox.record(conv_type, &id, seq);
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => break true,
+                    },
+                    _ = stopped.changed() => break false,
+                }
+            };
+            if let Some(caller) = self.caller() {
+                caller.close();
+            }
+            if !closed || *stopped.borrow() {
+                // Calls after the load (its rereads) go over HTTP.
+                *self.sockets[self.user as usize].write() = None;
+                return inbox;
+            }
+            // The node went away under the load: the next ones, with the cursor, for a while.
+            let began = std::time::Instant::now();
+            frames = loop {
+                base = (base + 1) % self.bases.len();
+                match self.open(base, Some(cursor), &stopped).await {
+                    Ok(f) => break f,
+                    Err(e) if began.elapsed() > RECONNECT_FOR => {
+                        tracing::error!(user = self.user, error = %e, "cannot reach any node again");
+                        *self.sockets[self.user as usize].write() = None;
+                        return inbox;
+                    }
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(250)).await,
+                }
+                if *stopped.borrow() {
+                    *self.sockets[self.user as usize].write() = None;
+                    return inbox;
+                }
+            };
+            self.reconnects.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(user = self.user, node = %self.bases[base], cursor, "event socket reopened on another node");
+        }
     }
 }
 

@@ -69,7 +69,9 @@ pub struct LoadArgs {
     /// In-process (default) or over the network to `--target`.
     #[arg(long, value_enum, default_value_t = Via::Inproc)]
     pub via: Via,
-    /// The service's base URL, with `--via ws` (e.g. http://127.0.0.1:8080).
+    /// The service's base URL, with `--via ws` (e.g. http://127.0.0.1:8080); several,
+    /// comma-separated, spread the users over the nodes of a cluster (a user whose node goes
+    /// away moves to the next one, resuming its events from its cursor).
     #[arg(long)]
     pub target: Option<String>,
     /// The service's secret key, to make the users' UserSigs, with `--via ws`.
@@ -243,7 +245,12 @@ struct WorkerReport {
     acked: Vec<(ConvId, u64, UserIdx)>,
     sends: u64,
     errors: u64,
+    /// The first failed sends' errors, to say what went wrong.
+    error_samples: Vec<String>,
 }
+
+/// Send errors each worker keeps as samples.
+const ERROR_SAMPLES: usize = 3;
 
 /// The outcome of a run.
 #[derive(Debug)]
@@ -318,18 +325,30 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
             r
         }
         Via::Ws | Via::Rest => {
-            let base = args.target.clone().ok_or("--via ws needs --target URL")?.trim_end_matches('/').to_string();
+            let target = args.target.clone().ok_or("--via ws needs --target URL")?;
+            let bases: Vec<String> = target
+                .split(',')
+                .map(|t| t.trim().trim_end_matches('/').to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
+            if bases.is_empty() {
+                return Err("--target names no URL".into());
+            }
             let key = args.secret_key.clone().ok_or("--via ws needs the service's --secret-key")?;
             let now = timsg_actors::Clock::System.now_secs();
             let sigs = (0..args.users)
                 .map(|i| crate::auth::usersig::generate(args.sdkappid, &key, &format!("u{i}"), 86400, now))
                 .collect();
-            let mut remote = Remote::new(base, sigs, args.calls == CallsOver::Ws);
+            let mut remote = Remote::new(bases, sigs, args.calls == CallsOver::Ws);
+            let reconnects = remote.reconnects.clone();
             if args.via == Via::Rest {
                 let sig = crate::auth::usersig::generate(args.sdkappid, &key, &args.admin, 86400, now);
                 remote.rest = Some(rest_sender::RestSender::new(args.sdkappid, &args.admin, &sig, fastrand::u32(..)));
             }
-            let r = rt.block_on(drive(&args, &mix, Arc::new(Driver::Remote(remote)), &data_dir));
+            let mut r = rt.block_on(drive(&args, &mix, Arc::new(Driver::Remote(remote)), &data_dir));
+            if let Ok(report) = &mut r {
+                report.json["reconnects"] = json!(reconnects.load(std::sync::atomic::Ordering::Relaxed));
+            }
             rt.shutdown_timeout(Duration::from_secs(5));
             r
         }
@@ -550,7 +569,12 @@ async fn drive(
                                 }
                                 true
                             }
-                            Err(_) => false,
+                            Err(e) => {
+                                if report.error_samples.len() < ERROR_SAMPLES {
+                                    report.error_samples.push(e);
+                                }
+                                false
+                            }
                         }
                     }
                     Op::Batch => {
@@ -650,12 +674,15 @@ async fn drive(
     let mut check = DeliveryCheck::default();
     // Per conversation, its acknowledged seqs (for `--reread`).
     let mut acked_seqs: std::collections::HashMap<ConvId, Vec<u64>> = std::collections::HashMap::new();
-    let (mut sends, mut errors) = (0, 0);
+    let (mut sends, mut errors, mut error_samples) = (0, 0, Vec::new());
     for w in workers {
         let r = w.await.map_err(|e| e.to_string())?;
         latencies.merge(r.latencies);
         sends += r.sends;
         errors += r.errors;
+        if error_samples.len() < ERROR_SAMPLES {
+            error_samples.extend(r.error_samples.into_iter().take(ERROR_SAMPLES - error_samples.len()));
+        }
         for (conv, seq, sender) in r.acked {
             if args.reread > 0 {
                 acked_seqs.entry(conv).or_default().push(seq);
@@ -713,6 +740,7 @@ async fn drive(
         "operations": latencies_total(&latencies),
         "sends": sends,
         "errors": errors,
+        "send_error_samples": error_samples,
         "elapsed_seconds": elapsed.as_secs_f64(),
         "messages_per_second": sends as f64 / elapsed.as_secs_f64().max(1e-9),
         "latency_p50_ms": send_ms("p50_ms"),

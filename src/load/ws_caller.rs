@@ -92,6 +92,11 @@ impl WsCaller {
         true
     }
 
+    /// Whether the socket's reader has ended (calls fail at once).
+    pub fn is_closed(&self) -> bool {
+        self.pending.lock().is_none()
+    }
+
     /// The socket's reader has ended: calls waiting now fail, and later ones fail at once.
     pub fn close(&self) {
         self.pending.lock().take();

@@ -54,9 +54,9 @@ impl Forwarding {
         }
     }
 
-    /// The node to forward a call that failed with `desc` to: the owner of its conversation,
-    /// when that is another node.
-    pub async fn owner(&self, user: &str, body: &CallBody, desc: &str) -> Option<String> {
+    /// Who owns the conversation of a call that failed with `desc` because another node
+    /// owned it: `None` if that is not why it failed.
+    pub async fn owner(&self, user: &str, body: &CallBody, desc: &str) -> Option<Owner> {
         if !desc.contains("owned by node") {
             return None;
         }
@@ -66,21 +66,53 @@ impl Forwarding {
             ConvType::Group => ConvKey::group(conv),
             _ => return None,
         };
-        let owner = self.leases.holder(&key.storage_key()).await.ok()??;
-        (owner != self.node).then_some(owner)
+        match self.leases.holder(&key.storage_key()).await {
+            Ok(Some(node)) if node != self.node => Some(Owner::Node(node)),
+            Ok(_) => Some(Owner::Nobody),
+            Err(_) => None,
+        }
     }
 
     /// Runs the call on node `to` and answers with its outcome.
-    pub async fn forward(&self, to: &str, user: &str, api: &str, body: &CallBody) -> Result<ForwardedAnswer, String> {
+    pub async fn forward(
+        &self,
+        to: &str,
+        user: &str,
+        api: &str,
+        body: &CallBody,
+    ) -> Result<ForwardedAnswer, ForwardError> {
         let request = Forwarded { user: user.into(), api: api.into(), body };
-        let payload = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+        let payload = serde_json::to_vec(&request).map_err(|e| ForwardError::Failed(e.to_string()))?;
         let asked = self.client.request(subject(to), payload.into());
-        let reply = tokio::time::timeout(self.deadline, asked)
-            .await
-            .map_err(|_| format!("node {to} did not answer the forwarded call in time"))?
-            .map_err(|e| format!("cannot forward the call to node {to}: {e}"))?;
-        serde_json::from_slice(&reply.payload).map_err(|e| format!("node {to} answered unreadably: {e}"))
+        let reply = match tokio::time::timeout(self.deadline, asked).await {
+            Err(_) => return Err(ForwardError::Failed(format!("node {to} did not answer the forwarded call in time"))),
+            Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                return Err(ForwardError::NoOwner(format!("node {to}, which owns the conversation, is not running")));
+            }
+            Ok(Err(e)) => return Err(ForwardError::Failed(format!("cannot forward the call to node {to}: {e}"))),
+            Ok(Ok(reply)) => reply,
+        };
+        serde_json::from_slice(&reply.payload)
+            .map_err(|e| ForwardError::Failed(format!("node {to} answered unreadably: {e}")))
     }
+}
+
+/// Who owns a conversation, as its lease says.
+#[derive(Debug)]
+pub enum Owner {
+    Node(String),
+    /// The lease expired (or is this node's) since the call was refused: it can run here.
+    Nobody,
+}
+
+/// Why a forwarded call got no answer.
+#[derive(Debug)]
+pub enum ForwardError {
+    /// No node serves the owner's calls: it is down, so nothing of the call ran. Its lease
+    /// expires within the lease time; then another node may claim the conversation.
+    NoOwner(String),
+    /// The call may or may not have run there.
+    Failed(String),
 }
 
 /// `r`, the outcome of `api` called here, or — when it failed because another node owns the
@@ -90,19 +122,44 @@ pub async fn served_by_owner(
     user: &str,
     api: &str,
     body: &CallBody,
-    r: DispatchResult,
+    mut r: DispatchResult,
 ) -> DispatchResult {
-    if r.code != crate::error::code::ERR_DATABASE_OPERATE_FAILED {
-        return r;
-    }
     let Some(forwarding) = state.forwarding.as_ref() else { return r };
-    let Some(owner) = forwarding.owner(user, body, &r.desc).await else { return r };
-    metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
-    match forwarding.forward(&owner, user, api, body).await {
-        Ok(a) => DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
-        Err(why) => DispatchResult { code: r.code, desc: why, json_params: String::new() },
+    let began = std::time::Instant::now();
+    loop {
+        if r.code != crate::error::code::ERR_DATABASE_OPERATE_FAILED {
+            return r;
+        }
+        let owner = match forwarding.owner(user, body, &r.desc).await {
+            None => return r,
+            Some(Owner::Node(node)) => node,
+            Some(Owner::Nobody) if began.elapsed() < forwarding.deadline => {
+                tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
+                r = run_here(state, user, api, body).await;
+                continue;
+            }
+            Some(Owner::Nobody) => return r,
+        };
+        metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
+        match forwarding.forward(&owner, user, api, body).await {
+            Ok(a) => return DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
+            // The owner died: nothing of the call ran anywhere, so it is tried again — here,
+            // where it runs once the dead node's lease has expired and this node claims the
+            // conversation, or on whichever node claimed it first — until the call's deadline.
+            Err(ForwardError::NoOwner(why)) if began.elapsed() < forwarding.deadline => {
+                tracing::debug!(user, api, why, "the owner is down; trying the call again");
+                tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
+                r = run_here(state, user, api, body).await;
+            }
+            Err(ForwardError::NoOwner(why) | ForwardError::Failed(why)) => {
+                return DispatchResult { code: r.code, desc: why, json_params: String::new() };
+            }
+        }
     }
 }
+
+/// How long a call whose owner died waits before it is tried again.
+const RETRY_AFTER_OWNER_LOST: Duration = Duration::from_millis(250);
 
 /// Serves the calls other nodes forward to this one, each as its user through the dispatcher.
 pub async fn serve_forwarded(state: actix_web::web::Data<ServiceState>) {
@@ -128,21 +185,28 @@ pub async fn serve_forwarded(state: actix_web::web::Data<ServiceState>) {
 }
 
 async fn run_forwarded(state: &ServiceState, payload: &[u8]) -> ForwardedAnswer {
-    let failed = |code: i32, desc: String| ForwardedAnswer { code, desc, json_params: String::new() };
-    let call: Forwarded<CallBody> = match serde_json::from_slice(payload) {
-        Ok(c) => c,
-        Err(e) => return failed(crate::error::code::ERR_INVALID_PARAMETERS, format!("a forwarded call: {e}")),
-    };
-    let body = call.body;
-    let activity = match state.session(&call.user) {
-        Ok(a) => a,
-        Err(e) => return failed(e.code, e.desc),
-    };
-    match begin_call(state, activity.session(), activity.hub().clone(), &call.api, &body) {
-        Ok(begun) => {
-            let r = begun.completion.await;
+    match serde_json::from_slice::<Forwarded<CallBody>>(payload) {
+        Ok(call) => {
+            let r = run_here(state, &call.user, &call.api, &call.body).await;
             ForwardedAnswer { code: r.code, desc: r.desc, json_params: r.json_params }
         }
-        Err((_, e)) => failed(e.code, e.desc),
+        Err(e) => ForwardedAnswer {
+            code: crate::error::code::ERR_INVALID_PARAMETERS,
+            desc: format!("a forwarded call: {e}"),
+            json_params: String::new(),
+        },
+    }
+}
+
+/// Runs `api` as `user` on this node, through its dispatcher.
+async fn run_here(state: &ServiceState, user: &str, api: &str, body: &CallBody) -> DispatchResult {
+    let failed = |e: crate::error::TimError| DispatchResult { code: e.code, desc: e.desc, json_params: String::new() };
+    let activity = match state.session(user) {
+        Ok(a) => a,
+        Err(e) => return failed(e),
+    };
+    match begin_call(state, activity.session(), activity.hub().clone(), api, body) {
+        Ok(begun) => begun.completion.await,
+        Err((_, e)) => failed(e),
     }
 }

@@ -1160,7 +1160,12 @@ impl ConversationActor {
 
     /// The claim failed: the actor stops as after a failed load, its callers told why.
     fn fail_claim(&mut self, ctx: &mut Context<Self>, why: String) {
-        tracing::warn!(conv = %self.key, why, "cannot claim the conversation; stopping it");
+        // Owned by another node is the usual case in a cluster (the call is forwarded there).
+        if why.contains("owned by node") {
+            tracing::debug!(conv = %self.key, why, "the conversation is another node's");
+        } else {
+            tracing::warn!(conv = %self.key, why, "cannot claim the conversation; stopping it");
+        }
         // Ops meanwhile hear why at once, for a moment, rather than each starting an actor.
         self.shared.unloadable.failed(&self.key, why.clone());
         self.load_error = Some(why);

@@ -130,6 +130,9 @@ impl LogOfRecord {
     }
 }
 
+/// How long reading a subject back waits for its next message.
+const READ_DEADLINE: Duration = Duration::from_secs(5);
+
 /// A message of a stream as read back.
 pub struct StoredRecord {
     pub sequence: u64,
@@ -162,7 +165,12 @@ pub async fn read_subject_after(
         .map_err(|e| e.to_string())?;
     let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    while let Some(m) = messages.next().await {
+    loop {
+        // Each message comes within the deadline, or the read fails: the caller's wait ends.
+        let next = tokio::time::timeout(READ_DEADLINE, messages.next())
+            .await
+            .map_err(|_| format!("no message of {subject} came for {READ_DEADLINE:?}"))?;
+        let Some(m) = next else { break };
         let m = m.map_err(|e| e.to_string())?;
         let sequence = m.info().map_err(|e| e.to_string())?.stream_sequence;
         out.push(StoredRecord { sequence, headers: m.headers.clone(), payload: m.payload.clone() });

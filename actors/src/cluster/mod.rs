@@ -18,10 +18,14 @@ pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
 pub use node::ClusterNode;
 pub use user_events::{UserEvent, UserEvents};
 
+/// How long a node keeps trying to open the cluster's streams at start.
+const OPEN_PATIENCE: Duration = Duration::from_secs(60);
+
 /// Where a node finds the cluster, and how the cluster's streams are made.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// `nats://host:port` of a server of the cluster (at least 2.11).
+    /// `nats://host:port` of a server of the cluster (at least 2.11), or several,
+    /// comma-separated (the client also learns the others from the server).
     pub nats_url: String,
     /// This node's name, unique in the cluster: it is what a lease says.
     pub node: String,
@@ -49,15 +53,30 @@ impl Cluster {
         let client = async_nats::ConnectOptions::new()
             .name(format!("timsg-{}", config.node))
             .connection_timeout(Duration::from_secs(5))
-            .connect(&config.nats_url)
+            .connect(config.nats_url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect::<Vec<_>>())
             .await
             .map_err(|e| format!("cannot reach NATS at {}: {e}", config.nats_url))?;
         let server_version = client.server_info().version;
         version::require_supported(&server_version)?;
         let js = async_nats::jetstream::new(client.clone());
-        let log = LogOfRecord::open(js.clone(), &config.log).await?;
-        let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
-        let events = UserEvents::open(js.clone(), config.log.replicas).await?;
-        Ok(Cluster { client, log, leases, events, server_version })
+        // A cluster just started may not have elected its JetStream leaders yet: its streams
+        // are opened again for a while before the node gives up.
+        let began = std::time::Instant::now();
+        loop {
+            let opened = async {
+                let log = LogOfRecord::open(js.clone(), &config.log).await?;
+                let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
+                let events = UserEvents::open(js.clone(), config.log.replicas).await?;
+                Ok::<_, String>((log, leases, events))
+            };
+            match opened.await {
+                Ok((log, leases, events)) => return Ok(Cluster { client, log, leases, events, server_version }),
+                Err(e) if began.elapsed() < OPEN_PATIENCE => {
+                    tracing::warn!(error = %e, "the cluster's streams are not ready; trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 }

@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 use super::{AppendError, Bytes, Cluster, ClusterConfig, Lease, LeaseError};
 use crate::store::{Store, WriteOp};
 
+/// The least time a claim (lease and catch-up) may take before it fails.
+const CLAIM_DEADLINE_FLOOR: Duration = Duration::from_secs(10);
+
 /// What a conversation actor gets when it claims its conversation.
 pub struct Claim {
     pub lease: Lease,
@@ -54,8 +57,17 @@ impl ClusterNode {
             .map_err(|e| format!("cannot start the cluster runtime: {e}"))?;
         // Waited for on a thread of its own: the caller may be inside another runtime, where
         // blocking on this one is not allowed.
-        let cluster = std::thread::scope(|scope| scope.spawn(|| rt.block_on(Cluster::connect(config))).join())
-            .map_err(|_| "the cluster connection panicked".to_string())??;
+        let connected = std::thread::scope(|scope| scope.spawn(|| rt.block_on(Cluster::connect(config))).join())
+            .map_err(|_| "the cluster connection panicked".to_string())
+            .and_then(|c| c);
+        let cluster = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                // Not dropped here: the caller may be inside another runtime.
+                rt.shutdown_background();
+                return Err(e);
+            }
+        };
         Ok(ClusterNode {
             rt: Some(rt),
             cluster: Arc::new(cluster),
@@ -78,7 +90,8 @@ impl ClusterNode {
     /// position. `Err` says why not (another node owns it; the cluster is unreachable).
     pub async fn claim(&self, conv: Arc<str>, position: u64, store: Arc<Store>) -> Result<Claim, String> {
         let cluster = self.cluster.clone();
-        let task = self.spawn(async move {
+        let deadline = self.lease_ttl.max(CLAIM_DEADLINE_FLOOR);
+        let claiming = async move {
             let lease = match cluster.leases.acquire(&conv).await {
                 Ok(lease) => lease,
                 Err(LeaseError::Held { by }) => return Err(format!("the conversation is owned by node {by}")),
@@ -94,6 +107,13 @@ impl ClusterNode {
                 tail = seq;
             }
             Ok(Claim { lease, tail })
+        };
+        // A cluster that does not answer (a server lost, streams electing leaders) fails the
+        // claim in time; the actor's callers hear why, and a later call claims again.
+        let task = self.spawn(async move {
+            tokio::time::timeout(deadline, claiming)
+                .await
+                .unwrap_or_else(|_| Err(format!("claiming the conversation took over {deadline:?}")))
         });
         task.await.map_err(|e| e.to_string())?
     }
@@ -105,7 +125,15 @@ impl ClusterNode {
         self.spawn(async move {
             let base = fastrand::u64(..);
             let mut n = 0u64;
+            // Once an append fails, every later one is refused: appended after a record that
+            // is not in the log, it would leave a hole in the conversation (its seqs skipping
+            // the failed write's). The actor restarts, and a new appender goes on from the log.
+            let mut broken: Option<String> = None;
             while let Some((ops, token)) = rx.recv().await {
+                if let Some(why) = &broken {
+                    reply((ops, token, Err(AppendError::Failed(format!("an earlier append failed: {why}")))));
+                    continue;
+                }
                 n += 1;
                 let result = match serde_json::to_vec(&ops) {
                     Ok(record) => {
@@ -126,8 +154,9 @@ impl ClusterNode {
                     }
                     Err(e) => Err(AppendError::Failed(e.to_string())),
                 };
-                if let Ok(seq) = result {
-                    tail = seq;
+                match &result {
+                    Ok(seq) => tail = *seq,
+                    Err(e) => broken = Some(e.to_string()),
                 }
                 reply((ops, token, result));
             }
