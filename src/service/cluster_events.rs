@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use timsg_actors::cluster::user_events::live_subject;
@@ -20,11 +21,31 @@ use super::hub::{EventText, Subscription, event_text};
 /// What a client is sent when events after its cursor are no longer kept.
 pub const GAP_FRAME: &str = r#"{"event":"Gap","json":"events after the cursor were dropped from the log"}"#;
 
+/// How long after the cluster connection came back a feed reads the stream back.
+const RECHECK_AFTER_RECONNECT: Duration = Duration::from_secs(1);
+
 /// The subscription id of a stream-fed client (it is in no hub).
 const NOT_IN_A_HUB: u64 = u64::MAX;
 
-/// Subscribes a client of `user` that last saw `after` (or nothing) to its events.
-pub fn subscribe(cluster: &Arc<ClusterNode>, user: &str, after: Option<u64>, buffer: usize) -> Subscription {
+/// Subscribes a client of `user` that last saw `after` (or nothing) to its events. A client
+/// with no cursor gets every event stored from now on: the user's last sequence is read before
+/// this returns (so before the client hears it is connected), and the feed reads back from
+/// there once its live subscription stands — interest in a subject reaches the other servers
+/// of a NATS cluster some time after it is made, and nothing stored in between may be missed.
+pub async fn subscribe(
+    cluster: &Arc<ClusterNode>,
+    user: &str,
+    after: Option<u64>,
+    buffer: usize,
+) -> Result<Subscription, String> {
+    let after = match after {
+        Some(c) => Some(c),
+        None => {
+            let (node, who) = (cluster.clone(), user.to_string());
+            let last = async move { node.cluster.events.last_sequence(&who).await };
+            Some(cluster.spawn(last).await.map_err(|e| e.to_string())??)
+        }
+    };
     let (tx, live) = mpsc::channel(buffer.max(1));
     let slow = Arc::new(AtomicBool::new(false));
     let feed = Feed { tx, slow: slow.clone(), last: after.unwrap_or(0) };
@@ -34,7 +55,7 @@ pub fn subscribe(cluster: &Arc<ClusterNode>, user: &str, after: Option<u64>, buf
             tracing::warn!(user, error = %e, "a WebSocket's event feed ended");
         }
     });
-    Subscription { replay: Vec::new(), complete: true, live, slow, id: NOT_IN_A_HUB }
+    Ok(Subscription { replay: Vec::new(), complete: true, live, slow, id: NOT_IN_A_HUB })
 }
 
 struct Feed {
@@ -62,8 +83,24 @@ impl Feed {
                 }
                 self.catch_up(node, user).await?;
             }
+            let mut reconnects = cluster.reconnects.clone();
+            reconnects.mark_unchanged();
+            // After a reconnection, the stream is read back again a moment later, once the
+            // live subscription stands anew: what was republished meanwhile is not lost.
+            let mut recheck: Option<tokio::time::Instant> = None;
             loop {
+                let recheck_at = recheck.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
                 tokio::select! {
+                    changed = reconnects.changed() => {
+                        if changed.is_err() {
+                            return Err(Stop::Cluster("the cluster connection is gone".into()));
+                        }
+                        recheck = Some(tokio::time::Instant::now() + RECHECK_AFTER_RECONNECT);
+                    }
+                    () = tokio::time::sleep_until(recheck_at), if recheck.is_some() => {
+                        recheck = None;
+                        self.catch_up(node, user).await?;
+                    }
                     message = live.next() => {
                         let Some(message) = message else { return Err(Stop::Cluster("the live subscription ended".into())) };
                         let Some(event) = UserEvent::from_live(&message) else { continue };

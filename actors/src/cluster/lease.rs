@@ -70,29 +70,29 @@ impl Leases {
     /// Takes `conv` if no node holds it, or keeps it if this node does already (its actor
     /// restarted).
     pub async fn acquire(&self, conv: &str) -> Result<Lease, LeaseError> {
-        let node = Bytes::from(self.node.clone());
-        match self.kv.create(key(conv), node).await {
-            Ok(revision) => Ok(Lease { conv: conv.to_string(), revision }),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-                match self.kv.entry(key(conv)).await.map_err(failed)? {
-                    Some(e) if e.operation == kv::Operation::Put && *e.value == *self.node.as_bytes() => {
-                        let mut lease = Lease { conv: conv.to_string(), revision: e.revision };
-                        self.renew(&mut lease).await?;
-                        Ok(lease)
+        // A lease released or expired between the create and the look that follows it is
+        // tried again; a few rounds settle any race.
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            match self.kv.create(key(conv), Bytes::from(self.node.clone())).await {
+                Ok(revision) => return Ok(Lease { conv: conv.to_string(), revision }),
+                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                    match self.kv.entry(key(conv)).await.map_err(failed)? {
+                        Some(e) if e.operation == kv::Operation::Put && *e.value == *self.node.as_bytes() => {
+                            let mut lease = Lease { conv: conv.to_string(), revision: e.revision };
+                            self.renew(&mut lease).await?;
+                            return Ok(lease);
+                        }
+                        Some(e) if e.operation == kv::Operation::Put => {
+                            return Err(LeaseError::Held { by: String::from_utf8_lossy(&e.value).into_owned() });
+                        }
+                        _ if rounds < 4 => {}
+                        _ => return Err(failed("the lease kept changing hands")),
                     }
-                    Some(e) if e.operation == kv::Operation::Put => {
-                        Err(LeaseError::Held { by: String::from_utf8_lossy(&e.value).into_owned() })
-                    }
-                    // Released or expired between the two looks: try once more.
-                    _ => self
-                        .kv
-                        .create(key(conv), Bytes::from(self.node.clone()))
-                        .await
-                        .map(|revision| Lease { conv: conv.to_string(), revision })
-                        .map_err(failed),
                 }
+                Err(e) => return Err(failed(e)),
             }
-            Err(e) => Err(failed(e)),
         }
     }
 

@@ -18,6 +18,9 @@ pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
 pub use node::ClusterNode;
 pub use user_events::{UserEvent, UserEvents};
 
+/// How long a JetStream request (an append, a lease write, a read) waits for its answer.
+const JETSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a node keeps trying to open the cluster's streams at start.
 const OPEN_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -42,6 +45,9 @@ pub struct Cluster {
     pub leases: Leases,
     /// Users' events, numbered for resumption on any node.
     pub events: UserEvents,
+    /// Counts the connection's (re)connections: core messages sent meanwhile were lost, so
+    /// whoever relies on them reads back what it missed.
+    pub reconnects: tokio::sync::watch::Receiver<u64>,
     /// The server's version, from its INFO line.
     pub server_version: String,
 }
@@ -50,15 +56,27 @@ impl Cluster {
     /// Connects to the cluster, refuses a server older than 2.11, and opens (making them the
     /// first time) the log streams and the lease bucket.
     pub async fn connect(config: &ClusterConfig) -> Result<Cluster, String> {
+        let (reconnected, reconnects) = tokio::sync::watch::channel(0u64);
         let client = async_nats::ConnectOptions::new()
+            .event_callback(move |event| {
+                if matches!(event, async_nats::Event::Connected) {
+                    reconnected.send_modify(|n| *n += 1);
+                }
+                std::future::ready(())
+            })
             .name(format!("timsg-{}", config.node))
             .connection_timeout(Duration::from_secs(5))
+            // Requests to other nodes (forwarded calls) carry deadlines of their own, the
+            // call's; the client's default of 10 s would cut them short.
+            .request_timeout(None)
             .connect(config.nats_url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect::<Vec<_>>())
             .await
             .map_err(|e| format!("cannot reach NATS at {}: {e}", config.nats_url))?;
         let server_version = client.server_info().version;
         version::require_supported(&server_version)?;
-        let js = async_nats::jetstream::new(client.clone());
+        let mut js = async_nats::jetstream::new(client.clone());
+        // JetStream requests keep a deadline of their own (the client's requests have none).
+        js.set_timeout(JETSTREAM_TIMEOUT);
         // A cluster just started may not have elected its JetStream leaders yet: its streams
         // are opened again for a while before the node gives up.
         let began = std::time::Instant::now();
@@ -70,7 +88,9 @@ impl Cluster {
                 Ok::<_, String>((log, leases, events))
             };
             match opened.await {
-                Ok((log, leases, events)) => return Ok(Cluster { client, log, leases, events, server_version }),
+                Ok((log, leases, events)) => {
+                    return Ok(Cluster { client, log, leases, events, server_version, reconnects });
+                }
                 Err(e) if began.elapsed() < OPEN_PATIENCE => {
                     tracing::warn!(error = %e, "the cluster's streams are not ready; trying again");
                     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -12,6 +12,9 @@ use tokio::sync::mpsc;
 use super::{AppendError, Bytes, Cluster, ClusterConfig, Lease, LeaseError};
 use crate::store::{Store, WriteOp};
 
+/// How long an event is tried before it counts as failed (within the duplicate window).
+const EVENT_PATIENCE: Duration = Duration::from_secs(15);
+
 /// The least time a claim (lease and catch-up) may take before it fails.
 const CLAIM_DEADLINE_FLOOR: Duration = Duration::from_secs(10);
 
@@ -41,6 +44,9 @@ impl Appender {
 
 pub struct ClusterNode {
     rt: Option<tokio::runtime::Runtime>,
+    /// Names this run's events (with a count) for the stream's duplicate check.
+    run_id: u64,
+    events_published: std::sync::atomic::AtomicU64,
     pub cluster: Arc<Cluster>,
     pub node: String,
     pub lease_ttl: Duration,
@@ -70,6 +76,8 @@ impl ClusterNode {
         };
         Ok(ClusterNode {
             rt: Some(rt),
+            run_id: fastrand::u64(..),
+            events_published: Default::default(),
             cluster: Arc::new(cluster),
             node: config.node.clone(),
             lease_ttl: config.lease_ttl,
@@ -181,8 +189,19 @@ impl ClusterNode {
     ) -> tokio::sync::oneshot::Receiver<Result<u64, String>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (cluster, user) = (self.cluster.clone(), user.to_string());
+        let n = self.events_published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = format!("{}:{:016x}:{n}", self.node, self.run_id);
         self.spawn(async move {
-            let stored = cluster.events.publish(&user, name, Bytes::from(body)).await;
+            let body = Bytes::from(body);
+            // Tried again while the streams elect a leader (a server lost): the same ID, so an
+            // event whose first try went in is stored once.
+            let began = std::time::Instant::now();
+            let stored = loop {
+                match cluster.events.publish(&user, name, &id, body.clone()).await {
+                    Err(_) if began.elapsed() < EVENT_PATIENCE => tokio::time::sleep(Duration::from_millis(250)).await,
+                    other => break other,
+                }
+            };
             if let Err(e) = &stored {
                 metrics::counter!("timsg_cluster_event_failures_total").increment(1);
                 tracing::warn!(user, error = %e, "an event did not reach the events stream");

@@ -23,6 +23,8 @@ use super::log_of_record::read_subject_after;
 pub const RETENTION: Duration = Duration::from_secs(600);
 /// Events kept per user.
 pub const PER_USER: i64 = 10_000;
+/// How long a retried event is recognised by its ID.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(30);
 /// The header naming the listener an event is for (`RecvNewMsg`, `MsgRevoke`, …).
 pub const EVENT_HEADER: &str = "Timsg-Event";
 
@@ -92,6 +94,7 @@ impl UserEvents {
                 num_replicas: replicas.max(1),
                 max_age: RETENTION,
                 max_messages_per_subject: PER_USER,
+                duplicate_window: DUPLICATE_WINDOW,
                 discard: stream::DiscardPolicy::Old,
                 allow_direct: true,
                 republish: Some(stream::Republish {
@@ -107,8 +110,9 @@ impl UserEvents {
     }
 
     /// Stores `body` as `user`'s event `name`; answers its sequence once the stream has it.
-    pub async fn publish(&self, user: &str, name: &str, body: Bytes) -> Result<u64, String> {
-        let message = PublishMessage::build().payload(body).header(EVENT_HEADER, name);
+    /// `id` names the event for retries: one that went in is not stored twice.
+    pub async fn publish(&self, user: &str, name: &str, id: &str, body: Bytes) -> Result<u64, String> {
+        let message = PublishMessage::build().payload(body).header(EVENT_HEADER, name).message_id(id);
         let ack = self.js.send_publish(stored_subject(user), message).await.map_err(|e| e.to_string())?;
         ack.await.map(|a| a.sequence).map_err(|e| e.to_string())
     }
@@ -133,6 +137,15 @@ impl UserEvents {
                 event
             })
             .collect())
+    }
+
+    /// The sequence of `user`'s newest event (0: none).
+    pub async fn last_sequence(&self, user: &str) -> Result<u64, String> {
+        match self.stream.direct_get_last_for_subject(stored_subject(user)).await {
+            Ok(m) => Ok(m.sequence),
+            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
+            Err(e) => Err(format!("cannot read the events of {user}: {e}")),
+        }
     }
 
     /// The sequence of `user`'s oldest event kept (0: none).
