@@ -1,19 +1,22 @@
 //! Cluster mode: a call for a conversation another node owns is forwarded to that node over
 //! NATS request/reply (`timsg.call.<node>`) and answered as if it were local. Each node serves
 //! the calls forwarded to it as their users, through the same dispatcher. A call is forwarded
-//! only when this node could not claim the conversation (it answered "owned by node X"), so
-//! nothing of it ran here; the owner is read from the conversation's lease.
+//! only when this node could not claim the conversation (it answered "owned by node X", having
+//! read the lease), so nothing of it ran here. An owner that is down (no node answers for it)
+//! got nothing either: the call is tried again here until the dead node's lease expires.
 
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use timsg_actors::cluster::{ClusterNode, Leases};
-use timsg_actors::ids::{ConvKey, ConvType};
+use timsg_actors::cluster::ClusterNode;
 
 use super::ServiceState;
 use super::api::{CallBody, begin_call};
 use crate::dispatch::DispatchResult;
+
+/// How a refusal names the node that owns the conversation (see `cluster::node`).
+const OWNED_BY: &str = "owned by node ";
 
 /// What travels to the owner: who calls, which function, and the call's arguments.
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,7 +37,6 @@ pub struct ForwardedAnswer {
 /// This node's side of forwarding.
 pub struct Forwarding {
     client: async_nats::Client,
-    leases: Leases,
     node: String,
     deadline: Duration,
 }
@@ -46,31 +48,20 @@ fn subject(node: &str) -> String {
 
 impl Forwarding {
     pub fn new(cluster: &ClusterNode, deadline: Duration) -> Forwarding {
-        Forwarding {
-            client: cluster.cluster.client.clone(),
-            leases: cluster.cluster.leases.clone(),
-            node: cluster.node.clone(),
-            deadline,
-        }
+        Forwarding { client: cluster.cluster.client.clone(), node: cluster.node.clone(), deadline }
     }
 
     /// Who owns the conversation of a call that failed with `desc` because another node
-    /// owned it: `None` if that is not why it failed.
-    pub async fn owner(&self, user: &str, body: &CallBody, desc: &str) -> Option<Owner> {
-        if !desc.contains("owned by node") {
-            return None;
+    /// owned it — the node the refusal names (it read the lease when it refused) — or `None`
+    /// if that is not why it failed. Read from the refusal, it holds for calls that name
+    /// their conversation anywhere (a group ID inside the call's parameters, too).
+    pub fn owner(&self, desc: &str) -> Option<Owner> {
+        let (_, node) = desc.split_once(OWNED_BY)?;
+        let node = node.trim();
+        if node.is_empty() || node == self.node {
+            return Some(Owner::Nobody);
         }
-        let conv = body.conv_id.as_deref()?;
-        let key = match ConvType::from_number(body.conv_type)? {
-            ConvType::C2c => ConvKey::c2c(user, conv),
-            ConvType::Group => ConvKey::group(conv),
-            _ => return None,
-        };
-        match self.leases.holder(&key.storage_key()).await {
-            Ok(Some(node)) if node != self.node => Some(Owner::Node(node)),
-            Ok(_) => Some(Owner::Nobody),
-            Err(_) => None,
-        }
+        Some(Owner::Node(node.to_string()))
     }
 
     /// Runs the call on node `to` and answers with its outcome.
@@ -101,7 +92,7 @@ impl Forwarding {
 #[derive(Debug)]
 pub enum Owner {
     Node(String),
-    /// The lease expired (or is this node's) since the call was refused: it can run here.
+    /// The refusal names no other node: the call can run here once the lease is free.
     Nobody,
 }
 
@@ -130,7 +121,7 @@ pub async fn served_by_owner(
         if r.code != crate::error::code::ERR_DATABASE_OPERATE_FAILED {
             return r;
         }
-        let owner = match forwarding.owner(user, body, &r.desc).await {
+        let owner = match forwarding.owner(&r.desc) {
             None => return r,
             Some(Owner::Node(node)) => node,
             Some(Owner::Nobody) if began.elapsed() < forwarding.deadline => {
