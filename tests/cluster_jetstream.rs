@@ -264,8 +264,21 @@ async fn two_services_in_cluster_mode_share_the_log_and_forward_calls_to_the_own
     let (_, r) = post(&b, "bob", "TIMMsgGetMsgList", list).await;
     assert_eq!(r["code"], 0, "{r}");
     assert_eq!(r["json_params"][0]["message_elem_array"][0]["text_elem_content"], "through node a", "{r}");
-    let reply = send_text(&b, "bob", "alice", "back through node b").await;
-    assert_eq!(reply["message_seq"], 2, "{reply}");
+    let body = serde_json::json!({"conv_id": "alice", "conv_type": 1,
+        "param": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "back through node b"}]}});
+    let resp = reqwest::Client::new()
+        .post(b.url("/v1/TIMMsgSendMessage"))
+        .header("X-TIM-User", "bob")
+        .header("X-TIM-UserSig", common::service::sig("bob"))
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let header = resp.headers()["x-tim-message-id"].to_str().unwrap().to_string();
+    let answer = common::service::json_of(resp).await;
+    let reply = &answer["json_params"];
+    assert_eq!(reply["message_seq"], 2, "{answer}");
+    assert_eq!(reply["message_msg_id"], header.as_str(), "the header names the message node a stored");
     assert_eq!(probe.leases.holder(&conv).await.unwrap().as_deref(), Some("a"), "still node a's");
     let mine = serde_json::json!({"conv_id": "bob", "conv_type": 1, "param": {}});
     let (_, r) = post(&a, "alice", "TIMMsgGetMsgList", mine).await;

@@ -118,9 +118,18 @@ pub async fn call(
     };
     let r = begun.completion.await;
     drop(activity);
+    let owned_elsewhere = super::forward::owned_elsewhere(&r);
     let r = super::forward::served_by_owner(&state, &user, &api, &call_body, r).await;
     let mut resp = answer(StatusCode::OK, r.code, &r.desc, &r.json_params);
-    if let Some(id) = begun.message_id
+    // Served by another node, a sent message has the ID that node gave it.
+    let message_id = match owned_elsewhere {
+        true => serde_json::from_str::<Value>(&r.json_params)
+            .ok()
+            .and_then(|v| v["message_msg_id"].as_str().map(String::from))
+            .or(begun.message_id),
+        false => begun.message_id,
+    };
+    if let Some(id) = message_id
         && let Ok(v) = id.parse()
     {
         resp.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-tim-message-id"), v);

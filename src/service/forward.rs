@@ -106,6 +106,11 @@ pub enum ForwardError {
     Failed(String),
 }
 
+/// Whether a call's outcome here says another node owns its conversation (nothing of it ran).
+pub fn owned_elsewhere(r: &DispatchResult) -> bool {
+    r.code == crate::error::code::ERR_DATABASE_OPERATE_FAILED && r.desc.contains(OWNED_BY)
+}
+
 /// `r`, the outcome of `api` called here, or — when it failed because another node owns the
 /// call's conversation (then nothing of it ran here) — the outcome of the call run there.
 pub async fn served_by_owner(
@@ -118,7 +123,7 @@ pub async fn served_by_owner(
     let Some(forwarding) = state.forwarding.as_ref() else { return r };
     let began = std::time::Instant::now();
     loop {
-        if r.code != crate::error::code::ERR_DATABASE_OPERATE_FAILED {
+        if !owned_elsewhere(&r) {
             return r;
         }
         let owner = match forwarding.owner(&r.desc) {
