@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use timsg_actors::cluster::user_events::live_subject;
 use timsg_actors::cluster::{ClusterNode, UserEvent};
 use tokio::sync::mpsc;
 
@@ -74,7 +73,7 @@ enum Stop {
 impl Feed {
     async fn run(mut self, node: &ClusterNode, user: &str, after: Option<u64>) -> Result<(), String> {
         let cluster = &node.cluster;
-        let mut live = cluster.client.subscribe(live_subject(user)).await.map_err(|e| e.to_string())?;
+        let mut live = cluster.client.subscribe(cluster.events.live_subject(user)).await.map_err(|e| e.to_string())?;
         let outcome: Result<(), Stop> = async {
             if let Some(after) = after {
                 let first = cluster.events.first_kept(user).await.map_err(Stop::Cluster)?;

@@ -84,7 +84,7 @@ impl Cluster {
             let opened = async {
                 let log = LogOfRecord::open(js.clone(), &config.log).await?;
                 let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
-                let events = UserEvents::open(js.clone(), config.log.replicas).await?;
+                let events = UserEvents::open(js.clone(), config.log.shards, config.log.replicas).await?;
                 Ok::<_, String>((log, leases, events))
             };
             match opened.await {
