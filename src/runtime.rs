@@ -27,10 +27,17 @@ impl Runtime {
         // Cluster mode: a user's events go to the events stream, as the listeners' JSON, for
         // whichever node holds the user's sockets.
         if let Some(cluster) = engine.cluster().cloned() {
-            engine.set_event_relay(Box::new(move |user, event| {
+            let format = |event: &timsg_actors::events::Event| {
                 let (listener, body) = crate::events::to_listener_json(event);
-                cluster.publish_event(user, listener.name(), body)
-            }));
+                (listener.name(), body)
+            };
+            engine.set_event_relay(
+                Box::new(move |user, event| {
+                    let (name, body) = format(event);
+                    cluster.publish_event(user, name, body)
+                }),
+                Box::new(format),
+            );
         }
         Ok(Runtime { engine })
     }

@@ -321,8 +321,9 @@ impl Engine {
     }
 
     /// Sends every event to `relay` instead of this node's streams (cluster mode; once).
-    pub fn set_event_relay(&self, relay: crate::events::Relay) {
+    pub fn set_event_relay(&self, relay: crate::events::Relay, format: crate::events::Format) {
         self.shared.events.set_relay(relay);
+        self.shared.events.set_format(format);
     }
 
     pub fn config(&self) -> &EngineConfig {

@@ -55,12 +55,16 @@ pub type UndeliveredHook = Box<dyn Fn(&str, &[MessageView]) + Send + Sync>;
 /// read by whichever node holds the user's sockets). The receiver hears when it is stored.
 pub type Relay = Box<dyn Fn(&str, &Event) -> RelayAck + Send + Sync>;
 
+/// Cluster mode: an event as the events stream stores it (the listener's name, its JSON).
+pub type Format = Box<dyn Fn(&Event) -> (&'static str, String) + Send + Sync>;
+
 /// When a relayed event is stored (its cursor), or why it was not.
 pub type RelayAck = tokio::sync::oneshot::Receiver<Result<u64, String>>;
 
 pub struct EventBus {
     capacity: usize,
     relay: OnceLock<Relay>,
+    format: OnceLock<Format>,
     generation: AtomicU64,
     subscribers: DashMap<UserId, Subscriber>,
     /// Users logged out in the last `DEPARTED_WINDOW`, with when.
@@ -79,6 +83,7 @@ impl EventBus {
         EventBus {
             capacity: capacity.max(1),
             relay: OnceLock::new(),
+            format: OnceLock::new(),
             generation: AtomicU64::new(0),
             subscribers: DashMap::new(),
             departed: DashMap::new(),
@@ -94,6 +99,16 @@ impl EventBus {
     /// Sends every event to `relay` from now on (once; cluster mode).
     pub fn set_relay(&self, relay: Relay) {
         let _ = self.relay.set(relay);
+    }
+
+    /// Sets how events are written for the events stream (once; cluster mode).
+    pub fn set_format(&self, format: Format) {
+        let _ = self.format.set(format);
+    }
+
+    /// `event` as the events stream stores it, in cluster mode.
+    pub fn format(&self, event: &Event) -> Option<(&'static str, String)> {
+        self.format.get().map(|f| f(event))
     }
 
     /// Publishes as [`EventBus::publish`] does; a relayed event answers when it is stored.

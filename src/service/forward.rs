@@ -71,11 +71,12 @@ impl Forwarding {
         user: &str,
         api: &str,
         body: &CallBody,
+        within: Duration,
     ) -> Result<ForwardedAnswer, ForwardError> {
         let request = Forwarded { user: user.into(), api: api.into(), body };
         let payload = serde_json::to_vec(&request).map_err(|e| ForwardError::Failed(e.to_string()))?;
         let asked = self.client.request(subject(to), payload.into());
-        let reply = match tokio::time::timeout(self.deadline, asked).await {
+        let reply = match tokio::time::timeout(within, asked).await {
             Err(_) => return Err(ForwardError::Failed(format!("node {to} did not answer the forwarded call in time"))),
             Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
                 return Err(ForwardError::NoOwner(format!("node {to}, which owns the conversation, is not running")));
@@ -121,7 +122,18 @@ pub async fn served_by_owner(
     mut r: DispatchResult,
 ) -> DispatchResult {
     let Some(forwarding) = state.forwarding.as_ref() else { return r };
-    let began = std::time::Instant::now();
+    // One deadline for the whole call, however many owners it meets.
+    let until = tokio::time::Instant::now() + forwarding.deadline;
+    let retry_here = |r: DispatchResult| async move {
+        tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
+        match tokio::time::timeout_at(until, run_here(state, user, api, body)).await {
+            Ok(r) => r,
+            Err(_) => DispatchResult {
+                desc: format!("{} (the call's deadline passed while the conversation changed owners)", r.desc),
+                ..r
+            },
+        }
+    };
     loop {
         if !owned_elsewhere(&r) {
             return r;
@@ -129,23 +141,22 @@ pub async fn served_by_owner(
         let owner = match forwarding.owner(&r.desc) {
             None => return r,
             Some(Owner::Node(node)) => node,
-            Some(Owner::Nobody) if began.elapsed() < forwarding.deadline => {
-                tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
-                r = run_here(state, user, api, body).await;
+            Some(Owner::Nobody) if tokio::time::Instant::now() + RETRY_AFTER_OWNER_LOST < until => {
+                r = retry_here(r).await;
                 continue;
             }
             Some(Owner::Nobody) => return r,
         };
         metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
-        match forwarding.forward(&owner, user, api, body).await {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        match forwarding.forward(&owner, user, api, body, left).await {
             Ok(a) => return DispatchResult { code: a.code, desc: a.desc, json_params: a.json_params },
             // The owner died: nothing of the call ran anywhere, so it is tried again — here,
             // where it runs once the dead node's lease has expired and this node claims the
             // conversation, or on whichever node claimed it first — until the call's deadline.
-            Err(ForwardError::NoOwner(why)) if began.elapsed() < forwarding.deadline => {
+            Err(ForwardError::NoOwner(why)) if tokio::time::Instant::now() + RETRY_AFTER_OWNER_LOST < until => {
                 tracing::debug!(user, api, why, "the owner is down; trying the call again");
-                tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
-                r = run_here(state, user, api, body).await;
+                r = retry_here(r).await;
             }
             Err(ForwardError::NoOwner(why) | ForwardError::Failed(why)) => {
                 return DispatchResult { code: r.code, desc: why, json_params: String::new() };

@@ -423,9 +423,30 @@ impl ConversationActor {
         // Receivers hear of a message before its sender's send completes, so a sender that
         // has its answer knows every receiver's stream already holds the message — in
         // cluster mode, once the events stream has stored each receiver's event.
-        let mut stored = Vec::new();
-        for (user, (messages, notify)) in per_user {
-            stored.extend(self.shared.events.publish_tracked(&user, Event::NewMessages { messages, notify }));
+        let mut stored: Vec<futures_util::future::BoxFuture<'static, ()>> = Vec::new();
+        match &self.appender {
+            // Cluster mode: through the conversation's appender, so its events are stored in
+            // the order of its messages even when a publish is retried.
+            Some(appender) if !per_user.is_empty() => {
+                let events: Vec<_> = per_user
+                    .into_iter()
+                    .filter_map(|(user, (messages, notify))| {
+                        let (name, body) = self.shared.events.format(&Event::NewMessages { messages, notify })?;
+                        Some((user.to_string(), name, body))
+                    })
+                    .collect();
+                let done = appender.publish_events(events);
+                stored.push(Box::pin(async move { drop(done.await) }));
+            }
+            _ => {
+                for (user, (messages, notify)) in per_user {
+                    if let Some(ack) =
+                        self.shared.events.publish_tracked(&user, Event::NewMessages { messages, notify })
+                    {
+                        stored.push(Box::pin(async move { drop(ack.await) }));
+                    }
+                }
+            }
         }
         let mut answers = Vec::new();
         for msg in committed {

@@ -15,6 +15,37 @@ use crate::store::{Store, WriteOp};
 /// How long an event is tried before it counts as failed (within the duplicate window).
 const EVENT_PATIENCE: Duration = Duration::from_secs(15);
 
+/// Unique event IDs of one node's run: its name, a random run number and a count.
+struct EventIds {
+    prefix: String,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl EventIds {
+    fn next(&self) -> String {
+        let n = self.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}:{n}", self.prefix)
+    }
+}
+
+/// Stores one event, tried again while the streams elect a leader (a server lost) with the
+/// same ID, so an event whose first try went in is stored once. A failure is counted and
+/// logged: the message itself is in the log, and its receiver reads it in its history.
+async fn store_event(cluster: &Cluster, user: &str, name: &str, id: &str, body: Bytes) -> Result<u64, String> {
+    let began = std::time::Instant::now();
+    loop {
+        match cluster.events.publish(user, name, id, body.clone()).await {
+            Err(_) if began.elapsed() < EVENT_PATIENCE => tokio::time::sleep(Duration::from_millis(250)).await,
+            Err(e) => {
+                metrics::counter!("timsg_cluster_event_failures_total").increment(1);
+                tracing::warn!(user, error = %e, "an event did not reach the events stream");
+                return Err(e);
+            }
+            Ok(seq) => return Ok(seq),
+        }
+    }
+}
+
 /// The least time a claim (lease and catch-up) may take before it fails.
 const CLAIM_DEADLINE_FLOOR: Duration = Duration::from_secs(10);
 
@@ -29,24 +60,45 @@ pub struct Claim {
 /// (if any) and the sequence the log gave them.
 pub type Appended = (Vec<WriteOp>, Option<u64>, Result<u64, AppendError>);
 
+/// One user's event as the events stream takes it: the user, the listener's name, its JSON.
+pub type UserEventText = (String, &'static str, String);
+
+/// What a conversation's appender does, in the order asked.
+enum Work {
+    Append(Vec<WriteOp>, Option<u64>),
+    /// Events of one flush (one per user), stored before any later flush's: a receiver sees a
+    /// conversation's messages in order even when a publish is retried.
+    Events(Vec<UserEventText>, tokio::sync::oneshot::Sender<()>),
+}
+
 /// Appends a conversation's writes to the log one after another (each expects the one before
-/// it); dropping it ends its task.
+/// it), and publishes its events in order; dropping it ends its task once its queue is done.
 pub struct Appender {
-    tx: mpsc::UnboundedSender<(Vec<WriteOp>, Option<u64>)>,
+    tx: mpsc::UnboundedSender<Work>,
 }
 
 impl Appender {
     /// Queues `ops` (write `token`); the outcome goes to the appender's `reply`.
     pub fn append(&self, ops: Vec<WriteOp>, token: Option<u64>) -> Result<(), (Vec<WriteOp>, Option<u64>)> {
-        self.tx.send((ops, token)).map_err(|e| e.0)
+        self.tx.send(Work::Append(ops, token)).map_err(|e| match e.0 {
+            Work::Append(ops, token) => (ops, token),
+            Work::Events(..) => unreachable!("an append was sent"),
+        })
+    }
+
+    /// Queues the events of one flush, behind everything queued before; the receiver hears
+    /// when they are stored (or given up on: then each failure is counted and logged).
+    pub fn publish_events(&self, events: Vec<UserEventText>) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let _ = self.tx.send(Work::Events(events, tx));
+        rx
     }
 }
 
 pub struct ClusterNode {
     rt: Option<tokio::runtime::Runtime>,
-    /// Names this run's events (with a count) for the stream's duplicate check.
-    run_id: u64,
-    events_published: std::sync::atomic::AtomicU64,
+    /// Names this node's events for the stream's duplicate check.
+    event_ids: Arc<EventIds>,
     pub cluster: Arc<Cluster>,
     pub node: String,
     pub lease_ttl: Duration,
@@ -76,8 +128,10 @@ impl ClusterNode {
         };
         Ok(ClusterNode {
             rt: Some(rt),
-            run_id: fastrand::u64(..),
-            events_published: Default::default(),
+            event_ids: Arc::new(EventIds {
+                prefix: format!("{}:{:016x}", config.node, fastrand::u64(..)),
+                count: Default::default(),
+            }),
             cluster: Arc::new(cluster),
             node: config.node.clone(),
             lease_ttl: config.lease_ttl,
@@ -128,8 +182,9 @@ impl ClusterNode {
 
     /// The appender of `conv`, whose log ends at `tail`; each outcome goes to `reply`.
     pub fn appender(&self, conv: Arc<str>, mut tail: u64, reply: impl Fn(Appended) + Send + 'static) -> Appender {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(Vec<WriteOp>, Option<u64>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Work>();
         let (cluster, node) = (self.cluster.clone(), self.node.clone());
+        let events_id = self.event_ids.clone();
         self.spawn(async move {
             let base = fastrand::u64(..);
             let mut n = 0u64;
@@ -137,7 +192,20 @@ impl ClusterNode {
             // is not in the log, it would leave a hole in the conversation (its seqs skipping
             // the failed write's). The actor restarts, and a new appender goes on from the log.
             let mut broken: Option<String> = None;
-            while let Some((ops, token)) = rx.recv().await {
+            while let Some(work) = rx.recv().await {
+                let (ops, token) = match work {
+                    Work::Append(ops, token) => (ops, token),
+                    Work::Events(events, done) => {
+                        let stores = events.into_iter().map(|(user, name, body)| {
+                            let id = events_id.next();
+                            let cluster = cluster.clone();
+                            async move { store_event(&cluster, &user, name, &id, Bytes::from(body)).await }
+                        });
+                        futures_util::future::join_all(stores).await;
+                        let _ = done.send(());
+                        continue;
+                    }
+                };
                 if let Some(why) = &broken {
                     reply((ops, token, Err(AppendError::Failed(format!("an earlier append failed: {why}")))));
                     continue;
@@ -180,7 +248,8 @@ impl ClusterNode {
     }
 
     /// Stores `body` as `user`'s event `name` (see [`super::UserEvents`]); the receiver
-    /// hears when the stream has it, or why not.
+    /// hears when the stream has it, or why not. (A conversation's new messages go through its
+    /// appender instead, in order.)
     pub fn publish_event(
         &self,
         user: &str,
@@ -188,25 +257,9 @@ impl ClusterNode {
         body: String,
     ) -> tokio::sync::oneshot::Receiver<Result<u64, String>> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let (cluster, user) = (self.cluster.clone(), user.to_string());
-        let n = self.events_published.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = format!("{}:{:016x}:{n}", self.node, self.run_id);
+        let (cluster, user, id) = (self.cluster.clone(), user.to_string(), self.event_ids.next());
         self.spawn(async move {
-            let body = Bytes::from(body);
-            // Tried again while the streams elect a leader (a server lost): the same ID, so an
-            // event whose first try went in is stored once.
-            let began = std::time::Instant::now();
-            let stored = loop {
-                match cluster.events.publish(&user, name, &id, body.clone()).await {
-                    Err(_) if began.elapsed() < EVENT_PATIENCE => tokio::time::sleep(Duration::from_millis(250)).await,
-                    other => break other,
-                }
-            };
-            if let Err(e) = &stored {
-                metrics::counter!("timsg_cluster_event_failures_total").increment(1);
-                tracing::warn!(user, error = %e, "an event did not reach the events stream");
-            }
-            let _ = tx.send(stored);
+            let _ = tx.send(store_event(&cluster, &user, name, &id, Bytes::from(body)).await);
         });
         rx
     }
