@@ -236,21 +236,24 @@ async fn a_conversation_moves_between_nodes_through_the_log_of_record() {
     b.shutdown();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_services_in_cluster_mode_share_the_log_and_forward_calls_to_the_owner() {
-    use common::service::{TestService, post, send_text};
-    let Some(binary) = tools::nats_server() else { return };
-    let server = NatsServer::start(&binary);
-    let settings = |node: &str| timsg::service::config::ClusterSettings {
+/// A service in cluster mode, node `node` of the cluster on `server`.
+fn cluster_service(server: &NatsServer, node: &str) -> common::service::TestService {
+    let settings = timsg::service::config::ClusterSettings {
         nats_url: server.url.clone(),
         node: node.into(),
         shards: 4,
         replicas: 1,
         ..Default::default()
     };
-    let (sa, sb) = (settings("a"), settings("b"));
-    let a = TestService::start_with(move |c| c.cluster = Some(sa));
-    let b = TestService::start_with(move |c| c.cluster = Some(sb));
+    common::service::TestService::start_with(move |c| c.cluster = Some(settings))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_services_in_cluster_mode_share_the_log_and_forward_calls_to_the_owner() {
+    use common::service::{post, send_text};
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
     let sent = send_text(&a, "alice", "bob", "through node a").await;
     assert_eq!(sent["message_seq"], 1);
     // The write is in the cluster's log of record, under the conversation's subject.
@@ -304,20 +307,11 @@ async fn reply_to(ws: &mut common::service::Ws, id: u64) -> serde_json::Value {
 /// frame on the socket for a conversation another node owns is served there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_reach_the_node_holding_the_socket_and_resume_on_any_node() {
-    use common::service::{TestService, connect, next_texts, send_text};
+    use common::service::{connect, next_texts, send_text};
     use futures_util::SinkExt;
     let Some(binary) = tools::nats_server() else { return };
     let server = NatsServer::start(&binary);
-    let settings = |node: &str| timsg::service::config::ClusterSettings {
-        nats_url: server.url.clone(),
-        node: node.into(),
-        shards: 4,
-        replicas: 1,
-        ..Default::default()
-    };
-    let (sa, sb) = (settings("a"), settings("b"));
-    let a = TestService::start_with(move |c| c.cluster = Some(sa));
-    let b = TestService::start_with(move |c| c.cluster = Some(sb));
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
     // Cursor 0: everything the stream holds for bob, then live.
     let mut bob = connect(&b, "bob", Some(0)).await;
     send_text(&a, "alice", "bob", "one").await;
