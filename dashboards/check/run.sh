@@ -32,10 +32,16 @@ sed "s/127.0.0.1:8080/127.0.0.1:$port/; s/scrape_interval: 5s/scrape_interval: 1
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
     --web.listen-address="127.0.0.1:$prom_port" >"$work/prometheus.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.2; done
+# A busy machine may take Prometheus a while to start: up to a minute, then a clear failure.
+for _ in $(seq 300); do curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null && break; sleep 0.2; done
+if ! curl -sf "http://127.0.0.1:$prom_port/-/ready" >/dev/null; then
+    echo "Prometheus did not become ready:" >&2
+    tail -20 "$work/prometheus.log" >&2
+    exit 1
+fi
 # Enough scrapes for rate() over the panels' windows.
 for _ in $(seq 60); do
-    n=$(curl -sf "http://127.0.0.1:$prom_port/api/v1/query?query=count(timsg_api_calls_total)" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
+    n=$(curl -sf "http://127.0.0.1:$prom_port/api/v1/query?query=count(timsg_api_calls_total)" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' || echo 0)
     [ "${n%.*}" -gt 0 ] && break
     sleep 0.5
 done
