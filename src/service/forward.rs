@@ -10,13 +10,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use timsg_actors::cluster::ClusterNode;
+use timsg_actors::cluster::node::OWNED_BY;
 
 use super::ServiceState;
 use super::api::{CallBody, begin_call};
 use crate::dispatch::DispatchResult;
-
-/// How a refusal names the node that owns the conversation (see `cluster::node`).
-const OWNED_BY: &str = "owned by node ";
 
 /// What travels to the owner: who calls, which function, and the call's arguments.
 #[derive(Debug, Serialize, Deserialize)]
@@ -42,8 +40,7 @@ pub struct Forwarding {
 }
 
 fn subject(node: &str) -> String {
-    let token: String = node.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("timsg.call.{token}")
+    format!("timsg.call.{}", timsg_actors::cluster::log_of_record::subject_token(node))
 }
 
 impl Forwarding {

@@ -1182,7 +1182,7 @@ impl ConversationActor {
     /// The claim failed: the actor stops as after a failed load, its callers told why.
     fn fail_claim(&mut self, ctx: &mut Context<Self>, why: String) {
         // Owned by another node is the usual case in a cluster (the call is forwarded there).
-        if why.contains("owned by node") {
+        if why.contains(crate::cluster::node::OWNED_BY) {
             tracing::debug!(conv = %self.key, why, "the conversation is another node's");
         } else {
             tracing::warn!(conv = %self.key, why, "cannot claim the conversation; stopping it");

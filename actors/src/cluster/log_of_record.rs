@@ -100,11 +100,9 @@ impl LogOfRecord {
 
     /// The sequence of `conv`'s last record (0 for none): where the next append must expect.
     pub async fn last_sequence(&self, conv: &str) -> Result<u64, String> {
-        match self.stream_of(conv).direct_get_last_for_subject(subject(conv, self.shards())).await {
-            Ok(m) => Ok(m.sequence),
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
-            Err(e) => Err(format!("cannot read the tail of {conv}: {e}")),
-        }
+        last_sequence_of(self.stream_of(conv), &subject(conv, self.shards()))
+            .await
+            .map_err(|e| format!("cannot read the tail of {conv}: {e}"))
     }
 
     /// Every record of `conv`, oldest first, with its sequence.
@@ -140,6 +138,15 @@ pub struct StoredRecord {
     pub payload: Bytes,
 }
 
+/// The sequence of the last message of `subject` in `stream` (0: none).
+pub async fn last_sequence_of(stream: &stream::Stream, subject: &str) -> Result<u64, String> {
+    match stream.direct_get_last_for_subject(subject).await {
+        Ok(m) => Ok(m.sequence),
+        Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// The messages of `subject` in `stream` after sequence `after`, oldest first, up to the
 /// subject's last one when reading began.
 pub async fn read_subject_after(
@@ -147,11 +154,7 @@ pub async fn read_subject_after(
     subject: &str,
     after: u64,
 ) -> Result<Vec<StoredRecord>, String> {
-    let last = match stream.direct_get_last_for_subject(subject).await {
-        Ok(m) => m.sequence,
-        Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => 0,
-        Err(e) => return Err(e.to_string()),
-    };
+    let last = last_sequence_of(stream, subject).await?;
     if last <= after {
         return Ok(Vec::new());
     }
@@ -194,8 +197,13 @@ pub fn shard_of(conv: &str, shards: u32) -> u32 {
 /// A conversation's subject: its storage key in hex, since group IDs may hold characters a
 /// subject token may not (`.`, `*`, `>`, spaces).
 pub fn subject(conv: &str, shards: u32) -> String {
-    let token: String = conv.bytes().map(|b| format!("{b:02x}")).collect();
-    format!("timsg.log.{}.{token}", shard_of(conv, shards))
+    format!("timsg.log.{}.{}", shard_of(conv, shards), subject_token(conv))
+}
+
+/// `name` as one subject token: its bytes in hex (a conversation, user or node name may hold
+/// characters a token may not: `.`, `*`, `>`, spaces).
+pub fn subject_token(name: &str) -> String {
+    name.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -12,6 +12,10 @@ use tokio::sync::mpsc;
 use super::{AppendError, Bytes, Cluster, ClusterConfig, Lease, LeaseError};
 use crate::store::{Store, WriteOp};
 
+/// How a failed claim names the node that owns the conversation: the service reads the
+/// owner from it to forward the call there.
+pub const OWNED_BY: &str = "owned by node ";
+
 /// How long an event is tried before it counts as failed (within the duplicate window).
 const EVENT_PATIENCE: Duration = Duration::from_secs(15);
 
@@ -156,7 +160,7 @@ impl ClusterNode {
         let claiming = async move {
             let lease = match cluster.leases.acquire(&conv).await {
                 Ok(lease) => lease,
-                Err(LeaseError::Held { by }) => return Err(format!("the conversation is owned by node {by}")),
+                Err(LeaseError::Held { by }) => return Err(format!("the conversation is {OWNED_BY}{by}")),
                 Err(e) => return Err(e.to_string()),
             };
             let records = cluster.log.read_after(&conv, position).await?;

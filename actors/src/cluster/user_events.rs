@@ -1,8 +1,9 @@
 //! Users' events in cluster mode: JetStream streams `TIMSG_EVENTS_<shard>` (as many shards as
 //! the log has: one stream's leader orders all its appends, and every receiver of every
-//! message has an event), a subject per user (`timsg.ev.<shard>.<hex of the user ID>`). The node that owns a conversation publishes the events it
-//! makes for each receiver there; the stream numbers them, and that number is the cursor a
-//! client resumes from — on any node, since every node reads the same stream.
+//! message has an event), a subject per user (`timsg.ev.<shard>.<hex of the user ID>`). The
+//! node that owns a conversation publishes the events it makes for each receiver there; the
+//! stream numbers them, and that number is the cursor a client resumes from — on any node,
+//! since every node reads the same stream.
 //!
 //! Live delivery needs no consumer per user: the stream republishes each stored event to
 //! `timsg.evr.<shard>.<hex>` with its sequence (`Nats-Sequence`) and the sequence of the user's
@@ -18,7 +19,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, message::PublishMessage, stream};
 use bytes::Bytes;
 
-use super::log_of_record::{read_subject_after, shard_of};
+use super::log_of_record::{last_sequence_of, read_subject_after, shard_of, subject_token};
 
 /// How long an event stays in the stream.
 pub const RETENTION: Duration = Duration::from_secs(600);
@@ -52,18 +53,14 @@ pub struct UserEvents {
     streams: Vec<stream::Stream>,
 }
 
-fn token(user: &str) -> String {
-    user.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Where `user`'s events are stored, with `shards` event streams.
 pub fn stored_subject(user: &str, shards: u32) -> String {
-    format!("timsg.ev.{}.{}", shard_of(user, shards), token(user))
+    format!("timsg.ev.{}.{}", shard_of(user, shards), subject_token(user))
 }
 
 /// Where `user`'s events are republished, live, once stored.
 pub fn live_subject(user: &str, shards: u32) -> String {
-    format!("timsg.evr.{}.{}", shard_of(user, shards), token(user))
+    format!("timsg.evr.{}.{}", shard_of(user, shards), subject_token(user))
 }
 
 fn header_u64(headers: Option<&async_nats::HeaderMap>, name: &str) -> Option<u64> {
@@ -163,11 +160,9 @@ impl UserEvents {
 
     /// The sequence of `user`'s newest event (0: none).
     pub async fn last_sequence(&self, user: &str) -> Result<u64, String> {
-        match self.stream_of(user).direct_get_last_for_subject(stored_subject(user, self.shards())).await {
-            Ok(m) => Ok(m.sequence),
-            Err(e) if e.kind() == stream::DirectGetErrorKind::NotFound => Ok(0),
-            Err(e) => Err(format!("cannot read the events of {user}: {e}")),
-        }
+        last_sequence_of(self.stream_of(user), &stored_subject(user, self.shards()))
+            .await
+            .map_err(|e| format!("cannot read the events of {user}: {e}"))
     }
 
     /// The sequence of `user`'s oldest event kept (0: none).
