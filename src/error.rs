@@ -121,7 +121,7 @@ impl From<ConvError> for TimError {
             ConvError::HttpFailed(_) => ERR_HTTP_REQ_FAILED,
             ConvError::TransferCancelled => ERR_SVR_RES_SEND_CANCEL,
             ConvError::TransferTimedOut(_) => ERR_SVR_RES_TRANSFER_TIMEOUT,
-            ConvError::TimedOut(_) => ERR_REQUEST_TIME_OUT,
+            ConvError::TimedOut(_) | ConvError::Incomplete(_) => ERR_REQUEST_TIME_OUT,
             ConvError::AlreadyMember { .. } => ERR_SVR_GROUP_ALREADY_MEMBER,
             ConvError::GroupFull { .. } => ERR_SVR_GROUP_FULL_MEMBER_COUNT,
             ConvError::Forbidden(_) => ERR_SDK_INVALID_OPERATION,

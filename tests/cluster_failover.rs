@@ -50,7 +50,13 @@ impl Node {
                 break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
             }
         };
-        std::thread::spawn(move || for _ in lines {});
+        // The node's warnings, shown with the test's output when it fails.
+        let node = name.to_string();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                eprintln!("[node {node}] {line}");
+            }
+        });
         Node { child, addr, _dir: dir }
     }
 

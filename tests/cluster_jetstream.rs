@@ -236,6 +236,85 @@ async fn a_conversation_moves_between_nodes_through_the_log_of_record() {
     b.shutdown();
 }
 
+/// A search over all of a user's conversations and a find by ID cover every node's, whichever
+/// node is asked; a node that is listed but does not answer fails the read with a code
+/// rather than leaving its conversations out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whole_user_reads_gather_every_nodes_conversations() {
+    use timsg::{ConvRef, Element, MessageContent, SearchQuery};
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (node_runtime(&server.url, "a", dir_a.path()), node_runtime(&server.url, "b", dir_b.path()));
+    let text = |t: &str| MessageContent::with_elements(vec![Element::text(t)]);
+    let (alice_a, alice_b) = (a.login("alice").unwrap(), b.login("alice").unwrap());
+    // alice:bob is node a's, alice:carol node b's: neither store holds the other.
+    let to_bob = alice_a.send(&ConvRef::c2c("bob"), text("lunch at noon")).await.unwrap();
+    let to_carol = alice_b.send(&ConvRef::c2c("carol"), text("lunch on friday")).await.unwrap();
+    alice_a.send(&ConvRef::c2c("bob"), text("unrelated")).await.unwrap();
+    // Both nodes list themselves once they take reads from the others.
+    let probe = Cluster::connect(&config(&server.url, "probe", Duration::from_secs(5))).await.unwrap();
+    retried(|| async {
+        let mut nodes = probe.members.list().await?;
+        nodes.sort();
+        if nodes == ["a", "b"] { Ok(()) } else { Err(format!("listed: {nodes:?}")) }
+    })
+    .await;
+    let ids = vec![to_carol.message.id.to_string(), to_bob.message.id.to_string(), "no-such-id".to_string()];
+    let query = SearchQuery { keywords: vec!["lunch".into()], time_to: u64::MAX, ..Default::default() };
+    for (node, alice) in [("a", &alice_a), ("b", &alice_b)] {
+        let found = alice.find_messages(&ids).await.unwrap();
+        let found: Vec<String> = found.iter().map(|v| v.message.id.to_string()).collect();
+        assert_eq!(found, ids[..2], "asked of node {node}: both, in the order asked");
+        // The index catches up in the background: searched until both conversations match.
+        let result = retried(|| {
+            let query = query.clone();
+            async move {
+                let r = alice.search_local_messages(query).await.map_err(|e| format!("{e:?}"))?;
+                if r.total_count == 2 { Ok(r) } else { Err(format!("node {node} found {r:?}")) }
+            }
+        })
+        .await;
+        let mut convs: Vec<String> = result.items.iter().map(|i| i.conv.id.to_string()).collect();
+        convs.sort();
+        assert_eq!(convs, ["bob", "carol"]);
+        assert!(result.items.iter().all(|i| i.total_message_count == 1 && i.messages.len() == 1));
+        // Paged over the merged matches, one a page: the two pages hold both conversations.
+        let mut paged = Vec::new();
+        for page_index in 0..2 {
+            let page = alice.search_local_messages(SearchQuery { page_size: 1, page_index, ..query.clone() }).await;
+            let page = page.unwrap();
+            assert_eq!((page.total_count, page.items.len()), (2, 1));
+            paged.push(page.items[0].conv.id.to_string());
+        }
+        paged.sort();
+        assert_eq!(paged, ["bob", "carol"], "asked of node {node}");
+    }
+    // Still node b's conversation: reading it from node a did not move it.
+    let carol = timsg_actors::ids::ConvKey::c2c("alice", "carol").storage_key();
+    assert_eq!(probe.leases.holder(&carol).await.unwrap().as_deref(), Some("b"));
+    // A node listed but not running: the read fails with a code, not with part of the answer.
+    let ghost = timsg_actors::cluster::Members::open(&probe_js(&server.url).await, "ghost", Duration::from_secs(60), 1)
+        .await
+        .unwrap();
+    ghost.announce().await.unwrap();
+    let e = alice_a.search_local_messages(query.clone()).await.unwrap_err();
+    assert_eq!(e.code, timsg::error::code::ERR_REQUEST_TIME_OUT, "{e:?}");
+    assert!(e.desc.contains("node ghost is not running"), "{e:?}");
+    let e = alice_a.find_messages(&ids).await.unwrap_err();
+    assert_eq!(e.code, timsg::error::code::ERR_REQUEST_TIME_OUT, "{e:?}");
+    // Taken off the list, it is no longer asked.
+    ghost.leave().await.unwrap();
+    assert_eq!(alice_a.search_local_messages(query).await.unwrap().total_count, 2);
+    a.shutdown();
+    b.shutdown();
+}
+
+/// A JetStream context on the server at `url`, for a test's own buckets.
+async fn probe_js(url: &str) -> async_nats::jetstream::Context {
+    async_nats::jetstream::new(async_nats::connect(url).await.unwrap())
+}
+
 /// A service in cluster mode, node `node` of the cluster on `server`.
 fn cluster_service(server: &NatsServer, node: &str) -> common::service::TestService {
     let settings = timsg::service::config::ClusterSettings {
@@ -341,4 +420,40 @@ async fn events_reach_the_node_holding_the_socket_and_resume_on_any_node() {
     assert_eq!(seen, ["three", "four"], "after the cursor, nothing twice");
     send_text(&b, "alice", "bob", "five").await;
     assert_eq!(next_texts(&mut bob).await.1, ["five"], "then live");
+}
+
+/// A client connecting with no cursor is logging in: it first gets the messages it has not
+/// read from every node's conversations, then the live feed, each message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_without_a_cursor_catches_up_on_every_nodes_unread_messages() {
+    use common::service::{connect, next_texts, send_text};
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
+    let probe = Cluster::connect(&config(&server.url, "probe", Duration::from_secs(5))).await.unwrap();
+    retried(|| async {
+        let n = probe.members.list().await?.len();
+        if n == 2 { Ok(()) } else { Err(format!("{n} nodes listed")) }
+    })
+    .await;
+    // alice:bob is node a's, bob:carol node b's; bob's own message is not his to catch up on.
+    send_text(&a, "alice", "bob", "alice 1").await;
+    send_text(&a, "alice", "bob", "alice 2").await;
+    send_text(&b, "carol", "bob", "carol 1").await;
+    send_text(&b, "bob", "carol", "bob's own").await;
+    let mut bob = connect(&a, "bob", None).await;
+    let mut caught_up = Vec::new();
+    let mut cursors = Vec::new();
+    while caught_up.len() < 3 {
+        let (cursor, texts) = next_texts(&mut bob).await;
+        cursors.push(cursor);
+        caught_up.extend(texts);
+    }
+    caught_up.sort();
+    assert_eq!(caught_up, ["alice 1", "alice 2", "carol 1"]);
+    assert!(cursors.windows(2).all(|w| w[0] == w[1]), "the catch-up carries the cursor it resumes from: {cursors:?}");
+    send_text(&b, "alice", "bob", "live").await;
+    let (cursor, texts) = next_texts(&mut bob).await;
+    assert_eq!(texts, ["live"], "then live, nothing twice");
+    assert!(cursor > cursors[0]);
 }

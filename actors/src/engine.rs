@@ -7,10 +7,8 @@
 //! holds one shard's read lock for a moment) without a hop
 //! through the supervisor; the supervisor only hears about lifecycle changes.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Instant;
 
 use actix::dev::SendError;
 use actix::prelude::*;
@@ -34,14 +32,12 @@ use crate::config::EngineConfig;
 use crate::element::{ElementBody, MAX_MERGE_DEPTH, MAX_MERGED_MESSAGES};
 use crate::error::{ConvError, ConvResult};
 use crate::events::{EventBus, EventStream};
-use crate::history::MessageTarget;
 use crate::ids::{ConvKey, ConvRef, ConvType, MsgId, MsgIdGenerator, UserId, is_valid_identifier};
 use crate::media::blob::BlobStore;
 use crate::media::download::DownloadSource;
 use crate::media::sweeper::Sweeper;
 use crate::member::ReceiveOpt;
 use crate::message::{MessageContent, MessageView};
-use crate::search::{SearchQuery, SearchResult};
 use crate::slow_reads::SlowReads;
 use crate::store::{Store, StoreError, WriteOp};
 use crate::users::UserDirectory;
@@ -226,6 +222,25 @@ pub struct Engine {
     sweeper: Arc<Mutex<Option<Sweeper>>>,
 }
 
+/// An engine handle that does not keep it alive: held by tasks the engine itself owns (those
+/// of the cluster's runtime).
+#[derive(Clone)]
+pub(crate) struct WeakEngine {
+    shared: std::sync::Weak<Shared>,
+    system: std::sync::Weak<Mutex<Option<SystemThread>>>,
+    sweeper: std::sync::Weak<Mutex<Option<Sweeper>>>,
+}
+
+impl WeakEngine {
+    pub(crate) fn upgrade(&self) -> Option<Engine> {
+        Some(Engine {
+            shared: self.shared.upgrade()?,
+            system: self.system.upgrade()?,
+            sweeper: self.sweeper.upgrade()?,
+        })
+    }
+}
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").field("active", &self.shared.table.len()).finish()
@@ -308,11 +323,25 @@ impl Engine {
             true
         })
         .map_err(|e| StoreError::Io(format!("cannot start the media sweeper: {e}")))?;
-        Ok(Engine {
+        let engine = Engine {
             shared,
             system: Arc::new(Mutex::new(Some(SystemThread { system, thread }))),
             sweeper: Arc::new(Mutex::new(Some(sweeper))),
-        })
+        };
+        engine.serve_whole_user_reads();
+        Ok(engine)
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakEngine {
+        WeakEngine {
+            shared: Arc::downgrade(&self.shared),
+            system: Arc::downgrade(&self.system),
+            sweeper: Arc::downgrade(&self.sweeper),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Cluster mode's connection (`None` on a single node).
@@ -673,41 +702,6 @@ impl Engine {
         self.shared.store.conversations_of(user).map_err(store_err)
     }
 
-    /// Finds messages by ID among `user`'s conversations and local messages, in the order asked.
-    pub async fn find_messages(&self, user: &UserId, ids: &[String]) -> ConvResult<Vec<MessageView>> {
-        let mut by_conv: BTreeMap<ConvKey, Vec<MessageTarget>> = BTreeMap::new();
-        for id in ids {
-            let located = self.shared.store.locate_message(user, id).map_err(store_err)?;
-            if let Some(key) = located {
-                by_conv.entry(key).or_default().push(MessageTarget::Id(id.as_str().into()));
-            }
-        }
-        let mut found = Vec::new();
-        for (key, targets) in by_conv {
-            let user = user.clone();
-            found.extend(self.call(&key, |reply| ConvOp::GetMessages { user, targets, reply }).await?);
-        }
-        found.sort_by_key(|v| ids.iter().position(|i| *i == *v.message.id));
-        Ok(found)
-    }
-
-    /// Local search: store candidates, then each conversation keeps what `user` can see.
-    pub async fn search(&self, user: &UserId, query: SearchQuery) -> ConvResult<SearchResult> {
-        let started = Instant::now();
-        let (store, u, q) = (self.shared.store.clone(), user.clone(), query.clone());
-        let candidates =
-            self.shared.slow_reads.run(move || store.search_candidates(&u, &q)).await?.map_err(store_err)?;
-        let mut matches = Vec::with_capacity(candidates.len());
-        for (key, (shared, local)) in candidates {
-            let u = user.clone();
-            let views = self.call(&key, |reply| ConvOp::FilterVisible { user: u, shared, local, reply }).await?;
-            matches.push((key.as_seen_by(user), views));
-        }
-        let result = crate::search::assemble(&query, matches);
-        metrics::histogram!("timsg_search_seconds").record(started.elapsed().as_secs_f64());
-        Ok(result)
-    }
-
     /// Sets `owner`'s C2C receive option for `peers`; durable before it returns.
     pub async fn set_c2c_receive_opt(&self, owner: &UserId, peers: &[String], opt: ReceiveOpt) -> ConvResult<()> {
         let ops = peers
@@ -893,6 +887,6 @@ fn sweep_blobs(shared: &Shared, grace: std::time::Duration) -> Result<usize, Sto
     Ok(removed)
 }
 
-fn store_err(e: StoreError) -> ConvError {
+pub(crate) fn store_err(e: StoreError) -> ConvError {
     ConvError::Store(e.to_string())
 }

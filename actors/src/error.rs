@@ -80,6 +80,9 @@ pub enum ConvError {
     Busy,
     #[error("store failure: {0}")]
     Store(String),
+    /// A read over all of a user's conversations could not ask every node of the cluster.
+    #[error("the read could not reach every node: {0}")]
+    Incomplete(String),
     #[error("the runtime is shutting down")]
     ShuttingDown,
     #[error("internal error: {0}")]

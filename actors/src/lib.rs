@@ -44,6 +44,7 @@ pub mod slow_reads;
 pub mod store;
 pub mod telemetry;
 pub mod users;
+pub mod whole_user;
 
 pub use clock::Clock;
 pub use config::{Durability, EngineConfig};

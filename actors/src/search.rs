@@ -18,14 +18,16 @@ pub const MAX_SENDERS: usize = 5;
 /// message (12 KB at most) can contain.
 pub const MAX_KEYWORD_BYTES: usize = 256;
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SearchQuery {
     pub keywords: Vec<String>,
     /// True: every keyword must match (AND); false: any (OR).
     pub match_all: bool,
     pub senders: Vec<String>,
     pub types: Vec<i32>,
-    /// One conversation, or all of the user's.
+    /// One conversation, or all of the user's. (Not sent to other nodes: only a search of
+    /// all conversations is asked of the whole cluster.)
+    #[serde(skip)]
     pub conv: Option<ConvKey>,
     /// Inclusive range of server times, seconds.
     pub time_from: u64,

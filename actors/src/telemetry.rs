@@ -136,6 +136,12 @@ pub const METRICS: &[MetricDef] = &[
         Count,
         "live event gaps a socket's feed read back from the events stream"
     ),
+    m!(
+        "timsg_cluster_whole_user_reads_total",
+        Counter,
+        Count,
+        "searches and finds by ID asked of every node of the cluster"
+    ),
     m!("timsg_uploads_active", Gauge, Count, "media uploads running"),
     m!("timsg_upload_bytes_total", Counter, Bytes, "bytes of media stored by uploads"),
     m!("timsg_upload_failures_total", Counter, Count, "uploads that failed (file checks, not an image, I/O)"),

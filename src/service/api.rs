@@ -19,7 +19,7 @@ use crate::wire::params::MsgDownloadElemResult;
 /// `ERR_SDK_NET_PKG_SIZE_LIMIT`: the request is over 1 MB.
 pub const ERR_SDK_NET_PKG_SIZE_LIMIT: i32 = 9522;
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CallBody {
     pub conv_id: Option<String>,

@@ -13,9 +13,13 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use timsg_actors::cluster::{ClusterNode, UserEvent};
+use timsg_actors::engine::Engine;
+use timsg_actors::events::Event;
 use tokio::sync::mpsc;
 
 use super::hub::{EventText, Subscription, event_text};
+use crate::error::{TimError, code};
+use crate::events::{Listener, to_listener_json};
 
 /// What a client is sent when events after its cursor are no longer kept.
 pub const GAP_FRAME: &str = r#"{"event":"Gap","json":"events after the cursor were dropped from the log"}"#;
@@ -31,30 +35,81 @@ const NOT_IN_A_HUB: u64 = u64::MAX;
 /// this returns (so before the client hears it is connected), and the feed reads back from
 /// there once its live subscription stands — interest in a subject reaches the other servers
 /// of a NATS cluster some time after it is made, and nothing stored in between may be missed.
+///
+/// A client with no cursor is logging in: it first gets what it has not read, gathered from
+/// every node (one `RecvNewMsg` per conversation, with the cursor it starts from), and a
+/// message among those that the feed meets again (stored between the two reads) is not sent
+/// twice.
 pub async fn subscribe(
-    cluster: &Arc<ClusterNode>,
+    engine: &Engine,
     user: &str,
     after: Option<u64>,
     buffer: usize,
-) -> Result<Subscription, String> {
+) -> Result<Subscription, TimError> {
+    let cluster = engine.cluster().expect("cluster mode");
+    let unavailable = |e: String| TimError::new(code::ERR_DATABASE_OPERATE_FAILED, e);
+    let mut replay = Vec::new();
+    let mut already_sent = foldhash::HashSet::default();
     let after = match after {
-        Some(c) => Some(c),
+        Some(c) => c,
         None => {
             let (node, who) = (cluster.clone(), user.to_string());
             let last = async move { node.cluster.events.last_sequence(&who).await };
-            Some(cluster.spawn(last).await.map_err(|e| e.to_string())??)
+            let last = cluster.spawn(last).await.map_err(|e| unavailable(e.to_string()))?.map_err(unavailable)?;
+            let unread = engine.unread_everywhere(&user.into()).await.map_err(TimError::from)?;
+            for (_, messages) in unread {
+                already_sent.extend(messages.iter().map(|m| m.message.id.to_string()));
+                let (listener, body) = to_listener_json(&Event::NewMessages { messages, notify: true });
+                replay.push((last, event_text(last, listener.name(), &body)));
+            }
+            last
         }
     };
     let (tx, live) = mpsc::channel(buffer.max(1));
     let slow = Arc::new(AtomicBool::new(false));
-    let feed = Feed { tx, slow: slow.clone(), last: after.unwrap_or(0) };
+    let already_sent = AlreadySent { ids: already_sent, until: tokio::time::Instant::now() + OVERLAP_WINDOW };
+    let feed = Feed { tx, slow: slow.clone(), last: after, already_sent };
     let (node, user) = (cluster.clone(), user.to_string());
     cluster.spawn(async move {
-        if let Err(e) = feed.run(&node, &user, after).await {
+        if let Err(e) = feed.run(&node, &user, Some(after)).await {
             tracing::warn!(user, error = %e, "a WebSocket's event feed ended");
         }
     });
-    Ok(Subscription { replay: Vec::new(), complete: true, live, slow, id: NOT_IN_A_HUB })
+    Ok(Subscription { replay, complete: true, live, slow, id: NOT_IN_A_HUB })
+}
+
+/// How long after a login's catch-up the feed looks for its messages again: the time between
+/// reading the user's last event and gathering its unread messages, with room to spare.
+const OVERLAP_WINDOW: Duration = Duration::from_secs(60);
+
+/// The IDs of the messages a login's catch-up sent, while they may still come on the feed.
+struct AlreadySent {
+    ids: foldhash::HashSet<String>,
+    until: tokio::time::Instant,
+}
+
+impl AlreadySent {
+    /// `body` (a `RecvNewMsg` event's messages) without the messages already sent; `None` if
+    /// none is left.
+    fn filter(&mut self, name: &str, body: &str) -> Option<String> {
+        if self.ids.is_empty() || name != Listener::RecvNewMsg.name() {
+            return Some(body.to_string());
+        }
+        if tokio::time::Instant::now() > self.until {
+            self.ids.clear();
+            return Some(body.to_string());
+        }
+        let Ok(mut messages) = serde_json::from_str::<Vec<serde_json::Value>>(body) else {
+            return Some(body.to_string());
+        };
+        let before = messages.len();
+        messages.retain(|m| !m["message_msg_id"].as_str().is_some_and(|id| self.ids.remove(id)));
+        match messages.len() {
+            0 => None,
+            n if n == before => Some(body.to_string()),
+            _ => Some(serde_json::Value::from(messages).to_string()),
+        }
+    }
 }
 
 struct Feed {
@@ -62,6 +117,7 @@ struct Feed {
     slow: Arc<AtomicBool>,
     /// The last cursor the client was given.
     last: u64,
+    already_sent: AlreadySent,
 }
 
 /// Why a feed stopped: the client is gone or fell behind (not an error), or the cluster failed.
@@ -138,7 +194,9 @@ impl Feed {
             return Ok(());
         }
         let body = std::str::from_utf8(&event.body).unwrap_or("null");
-        self.send_text(event.sequence, event_text(event.sequence, &event.name, body))?;
+        if let Some(body) = self.already_sent.filter(&event.name, body) {
+            self.send_text(event.sequence, event_text(event.sequence, &event.name, &body))?;
+        }
         self.last = event.sequence;
         Ok(())
     }
@@ -156,5 +214,39 @@ impl Feed {
             }
             Err(mpsc::error::TrySendError::Closed(_)) => Err(Stop::Client),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent(ids: &[&str]) -> AlreadySent {
+        AlreadySent {
+            ids: ids.iter().map(|s| s.to_string()).collect(),
+            until: tokio::time::Instant::now() + OVERLAP_WINDOW,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_the_catch_up_sent_is_not_sent_again() {
+        let new = Listener::RecvNewMsg.name();
+        let body = r#"[{"message_msg_id":"m1"},{"message_msg_id":"m2"}]"#;
+        let mut already = sent(&["m1"]);
+        assert_eq!(already.filter(new, body).as_deref(), Some(r#"[{"message_msg_id":"m2"}]"#));
+        // m1 was met once: its next copy (another conversation's ID is never the same) passes.
+        assert_eq!(already.filter(new, body).as_deref(), Some(body));
+        let mut already = sent(&["m1", "m2"]);
+        assert_eq!(already.filter(new, body), None, "all sent: the event is skipped");
+        assert_eq!(already.filter("MsgRevoke", body).as_deref(), Some(body), "only new messages are looked at");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_catch_up_is_forgotten_after_its_window() {
+        let mut already = sent(&["m1"]);
+        tokio::time::advance(OVERLAP_WINDOW + Duration::from_secs(1)).await;
+        let body = r#"[{"message_msg_id":"m1"}]"#;
+        assert_eq!(already.filter(Listener::RecvNewMsg.name(), body).as_deref(), Some(body));
+        assert!(already.ids.is_empty());
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use timsg_actors::cluster::ClusterNode;
 use timsg_actors::cluster::node::OWNED_BY;
 
@@ -121,6 +122,9 @@ pub async fn served_by_owner(
     let Some(forwarding) = state.forwarding.as_ref() else { return r };
     // One deadline for the whole call, however many owners it meets.
     let until = tokio::time::Instant::now() + forwarding.deadline;
+    if api == BATCH_SEND && r.code == 0 {
+        return batch_served_by_owners(state, forwarding, user, body, r, until).await;
+    }
     let retry_here = |r: DispatchResult| async move {
         tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
         match tokio::time::timeout_at(until, run_here(state, user, api, body)).await {
@@ -160,6 +164,81 @@ pub async fn served_by_owner(
             }
         }
     }
+}
+
+const BATCH_SEND: &str = "TIMMsgBatchSend";
+
+/// A batch send whose receivers' conversations are owned by several nodes: each receiver
+/// refused here because another node owns its conversation (nothing was sent to it) is sent
+/// to by that node, in one batch per node, and its result put in its place.
+async fn batch_served_by_owners(
+    state: &ServiceState,
+    forwarding: &Forwarding,
+    user: &str,
+    body: &CallBody,
+    mut r: DispatchResult,
+    until: tokio::time::Instant,
+) -> DispatchResult {
+    let Ok(mut results) = serde_json::from_str::<Vec<Value>>(&r.json_params) else { return r };
+    let mut by_owner: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (at, result) in results.iter().enumerate() {
+        let refused = result["msg_batch_send_result_code"] == crate::error::code::ERR_DATABASE_OPERATE_FAILED;
+        let desc = result["msg_batch_send_result_desc"].as_str().unwrap_or("");
+        if refused && let Some(owner) = forwarding.owner(desc) {
+            let node = match owner {
+                Owner::Node(node) => node,
+                // The lease is free now: sent here again.
+                Owner::Nobody => forwarding.node.clone(),
+            };
+            by_owner.entry(node).or_default().push(at);
+        }
+    }
+    if by_owner.is_empty() {
+        return r;
+    }
+    let Ok(mut param) = serde_json::from_str::<Value>(&crate::dispatch::argument_text(&body.param)) else { return r };
+    for (node, at) in by_owner {
+        let receivers: Vec<Value> =
+            at.iter().map(|&i| results[i]["msg_batch_send_result_identifier"].clone()).collect();
+        param["msg_batch_send_param_identifier_array"] = Value::from(receivers);
+        let part = CallBody { param: param.clone(), ..body.clone() };
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        let answer = if node == forwarding.node {
+            tokio::time::sleep(RETRY_AFTER_OWNER_LOST.min(left)).await;
+            Ok(run_here(state, user, BATCH_SEND, &part).await)
+        } else {
+            metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
+            forwarding.forward(&node, user, BATCH_SEND, &part, left).await.map(|a| DispatchResult {
+                code: a.code,
+                desc: a.desc,
+                json_params: a.json_params,
+            })
+        };
+        let sent: Vec<Value> = match answer {
+            Ok(a) if a.code == 0 => serde_json::from_str(&a.json_params).unwrap_or_default(),
+            Ok(a) => failed_receivers(&results, &at, a.code, &a.desc),
+            Err(ForwardError::NoOwner(why) | ForwardError::Failed(why)) => {
+                failed_receivers(&results, &at, crate::error::code::ERR_DATABASE_OPERATE_FAILED, &why)
+            }
+        };
+        for (&i, result) in at.iter().zip(sent) {
+            results[i] = result;
+        }
+    }
+    r.json_params = Value::from(results).to_string();
+    r
+}
+
+/// The results of receivers `at` when their part of a batch failed as a whole.
+fn failed_receivers(results: &[Value], at: &[usize], code: i32, desc: &str) -> Vec<Value> {
+    at.iter()
+        .map(|&i| {
+            let mut failed = results[i].clone();
+            failed["msg_batch_send_result_code"] = code.into();
+            failed["msg_batch_send_result_desc"] = desc.into();
+            failed
+        })
+        .collect()
 }
 
 /// How long a call whose owner died waits before it is tried again.

@@ -48,13 +48,13 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let state = state.clone();
     let mut sub = match state.runtime.engine().cluster() {
-        Some(cluster) => match super::cluster_events::subscribe(cluster, &user, cursor, state.config.ws_buffer).await {
-            Ok(sub) => sub,
-            Err(e) => {
-                let e = TimError::new(crate::error::code::ERR_DATABASE_OPERATE_FAILED, e);
-                return refuse(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, &e);
+        Some(_) => {
+            match super::cluster_events::subscribe(state.runtime.engine(), &user, cursor, state.config.ws_buffer).await
+            {
+                Ok(sub) => sub,
+                Err(e) => return refuse(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, &e),
             }
-        },
+        }
         None => hub.subscribe(cursor),
     };
     let mut shutting_down = state.shutting_down.subscribe();

@@ -1202,7 +1202,14 @@ impl ConversationActor {
     /// Renews the lease every third of its time; a lease lost (it expired, another node took
     /// the conversation) restarts the actor, whose claim then fails.
     fn keep_lease(&self, ctx: &mut Context<Self>, ttl: Duration) {
-        ctx.run_later(ttl / 3, move |act, ctx| {
+        self.renew_lease_in(ctx, ttl, ttl / 3, std::time::Instant::now());
+    }
+
+    /// Renews the lease after `delay`; it was last written at `written`. A bucket that does
+    /// not answer (its stream electing a leader) is asked again soon while the lease has at
+    /// least a third of its time left; a lease lost, or not renewed by then, stops the actor.
+    fn renew_lease_in(&self, ctx: &mut Context<Self>, ttl: Duration, delay: Duration, written: std::time::Instant) {
+        ctx.run_later(delay, move |act, ctx| {
             let (Some(node), Some(lease)) = (act.shared.cluster.clone(), act.lease.clone()) else { return };
             let renewing = async move { node.renew(lease).await };
             ctx.spawn(renewing.into_actor(act).map(move |renewed, act, ctx| match renewed {
@@ -1211,6 +1218,10 @@ impl ConversationActor {
                         act.lease = Some(lease);
                         act.keep_lease(ctx, ttl);
                     }
+                }
+                Err(crate::cluster::LeaseError::Failed(e)) if written.elapsed() < ttl * 2 / 3 => {
+                    tracing::debug!(conv = %act.key, error = %e, "the lease bucket did not answer; renewing again");
+                    act.renew_lease_in(ctx, ttl, Duration::from_millis(250), written);
                 }
                 Err(e) => {
                     tracing::warn!(conv = %act.key, error = %e, "the conversation's lease is lost");

@@ -1,11 +1,14 @@
 //! Cluster mode's foundation on NATS JetStream: the server-version gate ([`version`]), the
-//! sharded, fenced log of record ([`log_of_record`]), conversation leases ([`lease`]) and users'
-//! events ([`user_events`]).
+//! sharded, fenced log of record ([`log_of_record`]), conversation leases ([`lease`]), users'
+//! events ([`user_events`]), the nodes listed ([`members`]) and the whole-user reads asked of
+//! them all ([`gather`]).
 //! [`Cluster::connect`] joins them for one node. Single-node mode (the default) uses none of
 //! this.
 
+pub mod gather;
 pub mod lease;
 pub mod log_of_record;
+pub mod members;
 pub mod node;
 pub mod user_events;
 pub mod version;
@@ -15,6 +18,7 @@ use std::time::Duration;
 pub use bytes::Bytes;
 pub use lease::{Lease, LeaseError, Leases};
 pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
+pub use members::Members;
 pub use node::ClusterNode;
 pub use user_events::{UserEvent, UserEvents};
 
@@ -43,6 +47,8 @@ pub struct Cluster {
     pub client: async_nats::Client,
     pub log: LogOfRecord,
     pub leases: Leases,
+    /// The nodes of the cluster (whole-user reads ask each).
+    pub members: Members,
     /// Users' events, numbered for resumption on any node.
     pub events: UserEvents,
     /// Counts the connection's (re)connections: core messages sent meanwhile were lost, so
@@ -85,11 +91,12 @@ impl Cluster {
                 let log = LogOfRecord::open(js.clone(), &config.log).await?;
                 let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
                 let events = UserEvents::open(js.clone(), config.log.shards, config.log.replicas).await?;
-                Ok::<_, String>((log, leases, events))
+                let members = Members::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
+                Ok::<_, String>((log, leases, events, members))
             };
             match opened.await {
-                Ok((log, leases, events)) => {
-                    return Ok(Cluster { client, log, leases, events, server_version, reconnects });
+                Ok((log, leases, events, members)) => {
+                    return Ok(Cluster { client, log, leases, members, events, server_version, reconnects });
                 }
                 Err(e) if began.elapsed() < OPEN_PATIENCE => {
                     tracing::warn!(error = %e, "the cluster's streams are not ready; trying again");

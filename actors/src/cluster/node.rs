@@ -50,6 +50,13 @@ async fn store_event(cluster: &Cluster, user: &str, name: &str, id: &str, body: 
     }
 }
 
+/// How long an append is tried again while the log does not take it (within the duplicate
+/// window, so a try that went in is recognised).
+const APPEND_PATIENCE: Duration = Duration::from_secs(10);
+
+/// How soon a JetStream request that got no answer (a stream electing a leader) is made again.
+const UNANSWERED_RETRY: Duration = Duration::from_millis(250);
+
 /// The least time a claim (lease and catch-up) may take before it fails.
 const CLAIM_DEADLINE_FLOOR: Duration = Duration::from_secs(10);
 
@@ -158,10 +165,17 @@ impl ClusterNode {
         let cluster = self.cluster.clone();
         let deadline = self.lease_ttl.max(CLAIM_DEADLINE_FLOOR);
         let claiming = async move {
-            let lease = match cluster.leases.acquire(&conv).await {
-                Ok(lease) => lease,
-                Err(LeaseError::Held { by }) => return Err(format!("the conversation is {OWNED_BY}{by}")),
-                Err(e) => return Err(e.to_string()),
+            // A bucket that does not answer (its stream electing a leader after a server
+            // was lost) is asked again until the claim's deadline.
+            let lease = loop {
+                match cluster.leases.acquire(&conv).await {
+                    Ok(lease) => break lease,
+                    Err(LeaseError::Held { by }) => return Err(format!("the conversation is {OWNED_BY}{by}")),
+                    Err(e) => {
+                        tracing::debug!(conv = %conv, error = %e, "the lease bucket did not answer; asking again");
+                        tokio::time::sleep(UNANSWERED_RETRY).await;
+                    }
+                }
             };
             let records = cluster.log.read_after(&conv, position).await?;
             let mut tail = position;
@@ -221,12 +235,13 @@ impl ClusterNode {
                         // that went in is recognised.
                         let id = format!("{node}:{base:016x}:{n}");
                         let record = Bytes::from(record);
-                        let mut tries = 0;
+                        // Tried again while the stream elects a leader (a server lost), for
+                        // a while: failing at once would fail every send of the moment.
+                        let began = tokio::time::Instant::now();
                         loop {
-                            tries += 1;
                             match cluster.log.append(&conv, tail, &id, record.clone()).await {
-                                Err(AppendError::Failed(_)) if tries < 3 => {
-                                    tokio::time::sleep(Duration::from_millis(200)).await;
+                                Err(AppendError::Failed(_)) if began.elapsed() < APPEND_PATIENCE => {
+                                    tokio::time::sleep(UNANSWERED_RETRY).await;
                                 }
                                 other => break other,
                             }
@@ -281,6 +296,11 @@ impl Drop for ClusterNode {
     fn drop(&mut self) {
         // Dropped from whatever thread lets the engine go, perhaps inside another runtime.
         if let Some(rt) = self.rt.take() {
+            // Off the list at once, so whole-user reads stop asking this node (else they fail
+            // until its key expires). Waited for briefly on a thread of its own.
+            let members = &self.cluster.members;
+            let leave = async { tokio::time::timeout(Duration::from_secs(2), members.leave()).await };
+            let _ = std::thread::scope(|scope| scope.spawn(|| rt.block_on(leave)).join());
             rt.shutdown_background();
         }
     }

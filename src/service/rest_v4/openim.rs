@@ -22,6 +22,7 @@ use super::msg_body;
 use crate::dispatch::{self, ApiCall};
 use crate::error::TimError;
 use crate::service::ServiceState;
+use crate::service::api::CallBody;
 use crate::session::Session;
 
 /// `90003` `To_Account` missing or invalid; `90005` `MsgRandom` missing or not an integer;
@@ -121,6 +122,20 @@ pub(super) async fn call_as(
     let session: &Arc<Session> = activity.session();
     let accepted = dispatch::begin(session, &call).map_err(|e| refusal(e.code, e.desc))?;
     let r = accepted.completion.await;
+    // In cluster mode a conversation another node owns is served there (see `forward`).
+    let r = match state.forwarding {
+        Some(_) => {
+            let body = CallBody {
+                conv_id: call.conv_id.map(str::to_string),
+                conv_type: call.conv_type,
+                param: Value::String(call.json.to_string()),
+                opt: call.opt,
+                path: call.path.map(str::to_string),
+            };
+            crate::service::forward::served_by_owner(state, user, call.api, &body, r).await
+        }
+        None => r,
+    };
     if r.code != 0 {
         return Err(refusal(r.code, r.desc));
     }
