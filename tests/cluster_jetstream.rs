@@ -457,3 +457,58 @@ async fn a_login_without_a_cursor_catches_up_on_every_nodes_unread_messages() {
     assert_eq!(texts, ["live"], "then live, nothing twice");
     assert!(cursor > cursors[0]);
 }
+
+/// The REST v4 API on any node: a command for a conversation another node owns is served
+/// there, and a batch send whose receivers' conversations several nodes own reaches each
+/// receiver once — through `/v4` and `/v1` alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_commands_and_batch_sends_are_served_by_the_owners() {
+    use common::service::{admin, post, send_text};
+    use serde_json::json;
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
+    // alice:bob is node a's, alice:carol node b's.
+    send_text(&a, "alice", "bob", "bob 1").await;
+    send_text(&b, "alice", "carol", "carol 1").await;
+    let text = |to: serde_json::Value, random: u32, text: &str| {
+        json!({"From_Account": "alice", "To_Account": to, "MsgRandom": random,
+            "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]})
+    };
+    let r = admin(&b, "openim/sendmsg", text(json!("bob"), 1, "bob 2, through node b")).await;
+    assert_eq!(r["ActionStatus"], "OK", "{r}");
+    assert!(r["MsgKey"].as_str().unwrap().starts_with("2_"), "the owner's next seq: {r}");
+    let r = admin(&a, "openim/batchsendmsg", text(json!(["bob", "carol", "dave"]), 2, "to all")).await;
+    assert_eq!(r["ActionStatus"], "OK", "{r}");
+    assert!(r.get("ErrorList").is_none(), "every receiver was sent to: {r}");
+    let batch = json!({"param": {"msg_batch_send_param_identifier_array": ["carol", "bob"],
+        "msg_batch_send_param_msg": {"message_elem_array": [{"elem_type": 0, "text_elem_content": "to both"}]}}});
+    let (_, r) = post(&b, "alice", "TIMMsgBatchSend", batch).await;
+    assert_eq!(r["code"], 0, "{r}");
+    for result in r["json_params"].as_array().unwrap() {
+        assert_eq!(result["msg_batch_send_result_code"], 0, "{r}");
+    }
+    let texts_of = |r: &serde_json::Value| -> Vec<String> {
+        let mut t: Vec<String> = r["json_params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["message_elem_array"][0]["text_elem_content"].as_str().unwrap().to_string())
+            .collect();
+        t.sort();
+        t
+    };
+    let list = |peer: &str| json!({"conv_id": peer, "conv_type": 1, "param": {"msg_getmsglist_param_count": 20}});
+    let (_, r) = post(&a, "alice", "TIMMsgGetMsgList", list("carol")).await;
+    assert_eq!(texts_of(&r), ["carol 1", "to all", "to both"], "{r}");
+    let (_, r) = post(&b, "alice", "TIMMsgGetMsgList", list("bob")).await;
+    assert_eq!(texts_of(&r), ["bob 1", "bob 2, through node b", "to all", "to both"], "{r}");
+    // A command that reads one conversation directly, asked of the node that does not own it.
+    let roam =
+        json!({"Operator_Account": "bob", "Peer_Account": "alice", "MaxCnt": 10, "MinTime": 0, "MaxTime": u32::MAX});
+    let r = admin(&b, "openim/admin_getroammsg", roam).await;
+    assert_eq!((r["ActionStatus"].as_str(), r["MsgCnt"].as_u64()), (Some("OK"), Some(4)), "{r}");
+    let probe = Cluster::connect(&config(&server.url, "probe", Duration::from_secs(5))).await.unwrap();
+    let bob = timsg_actors::ids::ConvKey::c2c("alice", "bob").storage_key();
+    assert_eq!(probe.leases.holder(&bob).await.unwrap().as_deref(), Some("a"), "served by its owner");
+}

@@ -7,24 +7,6 @@ mod common;
 use common::service::*;
 use serde_json::{Value, json};
 
-/// `POST /v4/<command>` as the admin (or `identifier`), with its UserSig in the query string.
-async fn rest(s: &TestService, command: &str, query: &str, body: &str) -> (u16, Value) {
-    let url = s.url(&format!("/v4/{command}?{query}&random=99&contenttype=json"));
-    let resp = reqwest::Client::new().post(url).body(body.to_string()).send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, json_of(resp).await)
-}
-
-fn admin_query() -> String {
-    format!("sdkappid={APP}&identifier=administrator&usersig={}", sig("administrator"))
-}
-
-async fn admin(s: &TestService, command: &str, body: Value) -> Value {
-    let (status, r) = rest(s, command, &admin_query(), &body.to_string()).await;
-    assert_eq!(status, 200, "{r}");
-    r
-}
-
 fn text_msg(from: Option<&str>, to: Value, random: u32, text: &str) -> Value {
     let mut m = json!({"To_Account": to, "MsgRandom": random, "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": text}}]});
     if let Some(f) = from {

@@ -17,12 +17,12 @@ use super::ServiceState;
 use super::api::{CallBody, begin_call};
 use crate::dispatch::DispatchResult;
 
-/// What travels to the owner: who calls, which function, and the call's arguments.
+/// What travels to the owner: a call — who calls, which function, its arguments — or a
+/// REST v4 command (as the admin, already authenticated by the node that took it).
 #[derive(Debug, Serialize, Deserialize)]
-struct Forwarded<B> {
-    user: String,
-    api: String,
-    body: B,
+enum Forwarded<B> {
+    Call { user: String, api: String, body: B },
+    Rest { service: String, command: String, body: Value },
 }
 
 /// The owner's answer.
@@ -49,6 +49,11 @@ impl Forwarding {
         Forwarding { client: cluster.cluster.client.clone(), node: cluster.node.clone(), deadline }
     }
 
+    /// How long a call may take, however many owners it meets.
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
     /// Who owns the conversation of a call that failed with `desc` because another node
     /// owned it — the node the refusal names (it read the lease when it refused) — or `None`
     /// if that is not why it failed. Read from the refusal, it holds for calls that name
@@ -71,8 +76,30 @@ impl Forwarding {
         body: &CallBody,
         within: Duration,
     ) -> Result<ForwardedAnswer, ForwardError> {
-        let request = Forwarded { user: user.into(), api: api.into(), body };
-        let payload = serde_json::to_vec(&request).map_err(|e| ForwardError::Failed(e.to_string()))?;
+        self.send(to, &Forwarded::Call { user: user.into(), api: api.into(), body }, within).await
+    }
+
+    /// Runs the REST v4 command on node `to`: its outcome, the answer's keys as `json_params`.
+    pub async fn forward_rest(
+        &self,
+        to: &str,
+        service: &str,
+        command: &str,
+        body: &Value,
+        within: Duration,
+    ) -> Result<ForwardedAnswer, ForwardError> {
+        let request: Forwarded<()> =
+            Forwarded::Rest { service: service.into(), command: command.into(), body: body.clone() };
+        self.send(to, &request, within).await
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        to: &str,
+        request: &Forwarded<B>,
+        within: Duration,
+    ) -> Result<ForwardedAnswer, ForwardError> {
+        let payload = serde_json::to_vec(request).map_err(|e| ForwardError::Failed(e.to_string()))?;
         let asked = self.client.request(subject(to), payload.into());
         let reply = match tokio::time::timeout(within, asked).await {
             Err(_) => return Err(ForwardError::Failed(format!("node {to} did not answer the forwarded call in time"))),
@@ -242,7 +269,7 @@ fn failed_receivers(results: &[Value], at: &[usize], code: i32, desc: &str) -> V
 }
 
 /// How long a call whose owner died waits before it is tried again.
-const RETRY_AFTER_OWNER_LOST: Duration = Duration::from_millis(250);
+pub(super) const RETRY_AFTER_OWNER_LOST: Duration = Duration::from_millis(250);
 
 /// Serves the calls other nodes forward to this one, each as its user through the dispatcher.
 pub async fn serve_forwarded(state: actix_web::web::Data<ServiceState>) {
@@ -269,9 +296,17 @@ pub async fn serve_forwarded(state: actix_web::web::Data<ServiceState>) {
 
 async fn run_forwarded(state: &ServiceState, payload: &[u8]) -> ForwardedAnswer {
     match serde_json::from_slice::<Forwarded<CallBody>>(payload) {
-        Ok(call) => {
-            let r = run_here(state, &call.user, &call.api, &call.body).await;
+        Ok(Forwarded::Call { user, api, body }) => {
+            let r = run_here(state, &user, &api, &body).await;
             ForwardedAnswer { code: r.code, desc: r.desc, json_params: r.json_params }
+        }
+        Ok(Forwarded::Rest { service, command, body }) => {
+            match super::rest_v4::run_command(state, &service, &command, &body).await {
+                Ok(keys) => {
+                    ForwardedAnswer { code: 0, desc: String::new(), json_params: Value::Object(keys).to_string() }
+                }
+                Err(e) => ForwardedAnswer { code: e.code, desc: e.info, json_params: String::new() },
+            }
         }
         Err(e) => ForwardedAnswer {
             code: crate::error::code::ERR_INVALID_PARAMETERS,

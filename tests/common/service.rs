@@ -150,3 +150,22 @@ pub async fn next_texts(ws: &mut Ws) -> (u64, Vec<String>) {
         }
     }
 }
+
+/// `POST /v4/<command>` as the admin (or `identifier`), with its UserSig in the query string.
+pub async fn rest(s: &TestService, command: &str, query: &str, body: &str) -> (u16, Value) {
+    let url = s.url(&format!("/v4/{command}?{query}&random=99&contenttype=json"));
+    let resp = reqwest::Client::new().post(url).body(body.to_string()).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, json_of(resp).await)
+}
+
+pub fn admin_query() -> String {
+    format!("sdkappid={APP}&identifier=administrator&usersig={}", sig("administrator"))
+}
+
+/// A REST v4 command as the admin, answered with HTTP 200 (as every REST answer is).
+pub async fn admin(s: &TestService, command: &str, body: Value) -> Value {
+    let (status, r) = rest(s, command, &admin_query(), &body.to_string()).await;
+    assert_eq!(status, 200, "{r}");
+    r
+}

@@ -184,21 +184,80 @@ async fn run(
         .map_err(|_| RestError::new(envelope::ERR_BODY_TOO_LONG, "the request body is too long"))?;
     let body: Value = serde_json::from_slice(&body)
         .map_err(|_| RestError::new(ERR_BODY_JSON, "Fail to Parse json data of body, Please check it"))?;
+    let outcome = run_command(state, service, command, &body).await;
+    match state.forwarding.as_ref() {
+        Some(forwarding) => served_by_owner(state, forwarding, service, command, &body, outcome).await,
+        None => outcome,
+    }
+}
+
+/// `outcome`, or — when the command failed because another node owns its conversation
+/// (nothing of it ran here) — the outcome of the command run there, within the call deadline.
+/// (A command that reads or writes one conversation: every command but
+/// `get_joined_group_list`, which reads only the groups this node's store knows.)
+async fn served_by_owner(
+    state: &ServiceState,
+    forwarding: &super::forward::Forwarding,
+    service: &str,
+    command: &str,
+    body: &Value,
+    mut outcome: Result<serde_json::Map<String, Value>, RestError>,
+) -> Result<serde_json::Map<String, Value>, RestError> {
+    use super::forward::{ForwardError, Owner, RETRY_AFTER_OWNER_LOST};
+    let until = tokio::time::Instant::now() + forwarding.deadline();
+    loop {
+        let Err(e) = &outcome else { return outcome };
+        let Some(owner) = forwarding.owner(&e.info) else { return outcome };
+        if tokio::time::Instant::now() + RETRY_AFTER_OWNER_LOST >= until {
+            return outcome;
+        }
+        outcome = match owner {
+            Owner::Nobody => {
+                tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
+                run_command(state, service, command, body).await
+            }
+            Owner::Node(node) => {
+                metrics::counter!("timsg_cluster_calls_forwarded_total").increment(1);
+                let left = until.saturating_duration_since(tokio::time::Instant::now());
+                match forwarding.forward_rest(&node, service, command, body, left).await {
+                    Ok(a) if a.code == 0 => Ok(serde_json::from_str(&a.json_params).unwrap_or_default()),
+                    Ok(a) => Err(RestError::new(a.code, a.desc)),
+                    // The owner is down: tried again (here, or wherever it moves) shortly.
+                    Err(ForwardError::NoOwner(_)) => {
+                        tokio::time::sleep(RETRY_AFTER_OWNER_LOST).await;
+                        run_command(state, service, command, body).await
+                    }
+                    Err(ForwardError::Failed(why)) => {
+                        return Err(RestError::new(crate::error::code::ERR_DATABASE_OPERATE_FAILED, why));
+                    }
+                }
+            }
+        };
+    }
+}
+
+/// Runs an authenticated command on this node.
+pub(crate) async fn run_command(
+    state: &ServiceState,
+    service: &str,
+    command: &str,
+    body: &Value,
+) -> Result<serde_json::Map<String, Value>, RestError> {
     match (service, command) {
-        ("im_open_login_svc", "account_import") => accounts::account_import(state, &body).await,
-        ("im_open_login_svc", "multiaccount_import") => accounts::multiaccount_import(state, &body).await,
-        ("im_open_login_svc", "account_delete") => accounts::account_delete(state, &body).await,
-        ("im_open_login_svc", "account_check") => accounts::account_check(state, &body).await,
-        ("im_open_login_svc", "kick") => accounts::kick(state, &body).await,
-        ("openim", "sendmsg") => openim::sendmsg(state, &body).await,
-        ("openim", "batchsendmsg") => openim::batchsendmsg(state, &body).await,
-        ("openim", "importmsg") => import::importmsg(state, &body).await,
-        ("openim", "admin_getroammsg") => c2c_admin::admin_getroammsg(state, &body).await,
-        ("openim", "admin_msgwithdraw") => c2c_admin::admin_msgwithdraw(state, &body).await,
-        ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, &body).await,
-        ("openim", "get_c2c_unread_msg_num") => c2c_admin::get_c2c_unread_msg_num(state, &body).await,
-        ("openim", "querystate" | "query_online_status") => openim::query_online_status(state, &body),
-        ("group_open_http_svc", command) => group_command(state, command, &body).await,
+        ("im_open_login_svc", "account_import") => accounts::account_import(state, body).await,
+        ("im_open_login_svc", "multiaccount_import") => accounts::multiaccount_import(state, body).await,
+        ("im_open_login_svc", "account_delete") => accounts::account_delete(state, body).await,
+        ("im_open_login_svc", "account_check") => accounts::account_check(state, body).await,
+        ("im_open_login_svc", "kick") => accounts::kick(state, body).await,
+        ("openim", "sendmsg") => openim::sendmsg(state, body).await,
+        ("openim", "batchsendmsg") => openim::batchsendmsg(state, body).await,
+        ("openim", "importmsg") => import::importmsg(state, body).await,
+        ("openim", "admin_getroammsg") => c2c_admin::admin_getroammsg(state, body).await,
+        ("openim", "admin_msgwithdraw") => c2c_admin::admin_msgwithdraw(state, body).await,
+        ("openim", "admin_set_msg_read") => c2c_admin::admin_set_msg_read(state, body).await,
+        ("openim", "get_c2c_unread_msg_num") => c2c_admin::get_c2c_unread_msg_num(state, body).await,
+        ("openim", "querystate" | "query_online_status") => openim::query_online_status(state, body),
+        ("group_open_http_svc", command) => group_command(state, command, body).await,
         _ => Err(RestError::new(ERR_UNKNOWN_COMMAND, format!("no command {service}/{command} here"))),
     }
 }
