@@ -512,3 +512,51 @@ async fn rest_commands_and_batch_sends_are_served_by_the_owners() {
     let bob = timsg_actors::ids::ConvKey::c2c("alice", "bob").storage_key();
     assert_eq!(probe.leases.holder(&bob).await.unwrap().as_deref(), Some("a"), "served by its owner");
 }
+
+/// An account imported, deleted or kicked through one node holds on every node: the other
+/// node reports it imported, refuses the kicked user's old UserSig and closes its socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_changes_made_through_one_node_hold_on_every_node() {
+    use common::service::{APP, KEY, admin, now, post_as};
+    use futures_util::StreamExt;
+    use serde_json::json;
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
+    let r = admin(&a, "im_open_login_svc/account_import", json!({"UserID": "zoe", "Nick": "Z"})).await;
+    assert_eq!(r["ErrorCode"], 0, "{r}");
+    let check = json!({"CheckItem": [{"UserID": "zoe"}]});
+    retried(|| async {
+        let r = admin(&b, "im_open_login_svc/account_check", check.clone()).await;
+        let status = r["ResultItem"][0]["AccountStatus"].clone();
+        if status == "Imported" { Ok(()) } else { Err(format!("node b says {status}")) }
+    })
+    .await;
+    // Alice's socket and calls on node b, with a UserSig made before the kick node a takes.
+    let old = timsg::auth::usersig::generate(APP, KEY, "alice", 3600, now() - 30);
+    let headers = [("X-TIM-User", "alice".to_string()), ("X-TIM-UserSig", old.clone())];
+    let list = json!({"conv_id": "bob", "conv_type": 1, "param": {}});
+    assert_eq!(post_as(&b, "TIMMsgGetMsgList", &headers, list.clone()).await.0, 200, "before the kick");
+    let url = format!("ws://{}/v1/events?user=alice&usersig={old}", b.addr);
+    let mut ws = tokio_tungstenite::connect_async(url).await.expect("connects").0;
+    let r = admin(&a, "im_open_login_svc/kick", json!({"UserID": "alice"})).await;
+    assert_eq!(r["ErrorCode"], 0, "{r}");
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("node b closes the socket") {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert!(closed.unwrap().reason.contains("kicked"));
+    let (status, refused) = post_as(&b, "TIMMsgGetMsgList", &headers, list).await;
+    assert_eq!((status, refused["code"].as_i64()), (401, Some(70052)), "{refused}");
+    // Deleted through node b: node a says so.
+    admin(&b, "im_open_login_svc/account_delete", json!({"DeleteItem": [{"UserID": "zoe"}]})).await;
+    retried(|| async {
+        let r = admin(&a, "im_open_login_svc/account_check", check.clone()).await;
+        let status = r["ResultItem"][0]["AccountStatus"].clone();
+        if status == "NotImported" { Ok(()) } else { Err(format!("node a says {status}")) }
+    })
+    .await;
+}

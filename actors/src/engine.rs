@@ -42,6 +42,9 @@ use crate::slow_reads::SlowReads;
 use crate::store::{Store, StoreError, WriteOp};
 use crate::users::UserDirectory;
 
+/// What is told of another node's account change (cluster mode).
+pub type AccountHook = Box<dyn Fn(&WriteOp) + Send + Sync>;
+
 /// State every actor and every caller shares.
 pub struct Shared {
     pub config: EngineConfig,
@@ -68,6 +71,8 @@ pub struct Shared {
     pub logout_points_due: DashMap<UserId, ()>,
     /// Cluster mode's connection (`None` on a single node).
     pub cluster: Option<Arc<crate::cluster::ClusterNode>>,
+    /// Told of the account changes other nodes made (see [`Engine::on_account_change`]).
+    pub account_hook: OnceLock<AccountHook>,
 }
 
 /// Where [`Shared::enqueue`] left a command.
@@ -299,6 +304,7 @@ impl Engine {
             last_stamp: std::sync::atomic::AtomicU64::new(0),
             logout_points_due: DashMap::new(),
             cluster,
+            account_hook: OnceLock::new(),
         });
         let weak = Arc::downgrade(&shared);
         shared.events.set_undelivered_hook(Box::new(move |user, messages| {
@@ -329,6 +335,7 @@ impl Engine {
             sweeper: Arc::new(Mutex::new(Some(sweeper))),
         };
         engine.serve_whole_user_reads();
+        engine.follow_account_changes();
         Ok(engine)
     }
 
@@ -546,14 +553,63 @@ impl Engine {
 
     /// Imports `user`'s account (the REST API's `account_import`), durably.
     pub async fn import_account(&self, user: &UserId, nick: String, face_url: String) -> ConvResult<()> {
-        let op = WriteOp::ImportAccount { user: user.clone(), nick, face_url };
-        self.shared.store.write(vec![op]).await.map_err(store_err)
+        self.change_account(WriteOp::ImportAccount { user: user.clone(), nick, face_url }).await
     }
 
     /// Revokes `user`'s UserSigs made before `before` (s); with `delete`, un-imports it too.
     pub async fn revoke_sigs(&self, user: &UserId, before: u64, delete: bool) -> ConvResult<()> {
-        let op = WriteOp::RevokeSigs { user: user.clone(), before, delete };
+        self.change_account(WriteOp::RevokeSigs { user: user.clone(), before, delete }).await
+    }
+
+    /// Writes an account change; in cluster mode it is stored for every node first (see
+    /// [`crate::cluster::accounts`]).
+    async fn change_account(&self, op: WriteOp) -> ConvResult<()> {
+        if let Some(node) = self.cluster() {
+            let user = match &op {
+                WriteOp::ImportAccount { user, .. } | WriteOp::RevokeSigs { user, .. } => user.to_string(),
+                _ => return Err(ConvError::Internal("not an account change".into())),
+            };
+            let body = serde_json::to_vec(&op).map_err(|e| ConvError::Internal(e.to_string()))?;
+            let log = node.cluster.accounts.clone();
+            node.spawn(async move { log.publish(&user, body.into()).await })
+                .await
+                .map_err(|e| ConvError::Internal(e.to_string()))?
+                .map_err(ConvError::Store)?;
+        }
         self.shared.store.write(vec![op]).await.map_err(store_err)
+    }
+
+    /// Calls `hook` with each account change another node made (cluster mode; once), after
+    /// this node's store has it: the service ends a kicked user's sessions here too.
+    pub fn on_account_change(&self, hook: AccountHook) {
+        let _ = self.shared.account_hook.set(hook);
+    }
+
+    /// Applies every node's account changes to this node's store (cluster mode), for as long
+    /// as the engine lives.
+    fn follow_account_changes(&self) {
+        let Some(node) = self.cluster().cloned() else { return };
+        let engine = self.downgrade();
+        node.spawn(node.cluster.accounts.clone().follow(move |body| {
+            let engine = engine.clone();
+            async move {
+                let Some(engine) = engine.upgrade() else { return };
+                let read = || serde_json::from_slice::<WriteOp>(&body);
+                let Ok(told) = read() else {
+                    tracing::error!("an unreadable account change was skipped");
+                    return;
+                };
+                // Applied before the next change (they are applied in order), however long
+                // the store takes to take it again (a full disk).
+                while let Err(e) = engine.shared.store.write(read().into_iter().collect()).await {
+                    tracing::error!(error = %e, "cannot apply an account change; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+                if let Some(hook) = engine.shared.account_hook.get() {
+                    hook(&told);
+                }
+            }
+        }));
     }
 
     /// `user`'s account, if it was ever imported, kicked or deleted.

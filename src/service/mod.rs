@@ -81,12 +81,26 @@ impl ServiceState {
     /// longer imported either.
     pub async fn revoke_sigs(&self, user: &str, before: u64, delete: bool) -> Result<(), crate::error::TimError> {
         self.runtime.engine().revoke_sigs(&user.into(), before, delete).await?;
+        self.end_sessions_of(user, before);
+        Ok(())
+    }
+
+    /// A kick another node took (or one read back from the store): applied here unless this
+    /// node knows it already (it took it itself).
+    fn sigs_revoked(&self, user: &str, before: u64) {
+        if self.sigs_valid_from(user).is_none_or(|from| from < before) {
+            self.end_sessions_of(user, before);
+        }
+    }
+
+    /// `user`'s UserSigs made before `before` log in no more here: its sessions end (its
+    /// WebSockets close), its next request logs in anew.
+    fn end_sessions_of(&self, user: &str, before: u64) {
         let mut from = self.sigs_valid_from.entry(user.to_string()).or_insert(0);
         *from = (*from).max(before);
         drop(from);
         self.kicks.send_modify(|n| *n += 1);
         self.sessions.end(user);
-        Ok(())
     }
 
     /// `user`'s session and hub, logging it in on first use; the user counts as active (its
@@ -216,6 +230,19 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
     });
     if state.forwarding.is_some() {
         actix_web::rt::spawn(forward::serve_forwarded(state.clone()));
+        // Kicks taken by other nodes end this node's sessions of the user too. Those applied
+        // to the store before the hook was set are read back after it.
+        let weak = Arc::downgrade(&state.clone().into_inner());
+        state.runtime.engine().on_account_change(Box::new(move |change| {
+            if let (Some(state), timsg_actors::store::WriteOp::RevokeSigs { user, before, .. }) =
+                (weak.upgrade(), change)
+            {
+                state.sigs_revoked(user, *before);
+            }
+        }));
+        for (user, before) in state.runtime.engine().sig_floors().map_err(|e| std::io::Error::other(e.to_string()))? {
+            state.sigs_revoked(&user, before);
+        }
     }
     let app_state = state.clone();
     let server = HttpServer::new(move || {

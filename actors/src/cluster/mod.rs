@@ -1,10 +1,11 @@
 //! Cluster mode's foundation on NATS JetStream: the server-version gate ([`version`]), the
 //! sharded, fenced log of record ([`log_of_record`]), conversation leases ([`lease`]), users'
-//! events ([`user_events`]), the nodes listed ([`members`]) and the whole-user reads asked of
-//! them all ([`gather`]).
+//! events ([`user_events`]), account changes ([`accounts`]), the nodes listed ([`members`]) and
+//! the whole-user reads asked of them all ([`gather`]).
 //! [`Cluster::connect`] joins them for one node. Single-node mode (the default) uses none of
 //! this.
 
+pub mod accounts;
 pub mod gather;
 pub mod lease;
 pub mod log_of_record;
@@ -15,6 +16,7 @@ pub mod version;
 
 use std::time::Duration;
 
+pub use accounts::AccountLog;
 pub use bytes::Bytes;
 pub use lease::{Lease, LeaseError, Leases};
 pub use log_of_record::{AppendError, LogOfRecord, LogSettings};
@@ -49,6 +51,8 @@ pub struct Cluster {
     pub leases: Leases,
     /// The nodes of the cluster (whole-user reads ask each).
     pub members: Members,
+    /// Account changes, applied by every node.
+    pub accounts: AccountLog,
     /// Users' events, numbered for resumption on any node.
     pub events: UserEvents,
     /// Counts the connection's (re)connections: core messages sent meanwhile were lost, so
@@ -92,11 +96,12 @@ impl Cluster {
                 let leases = Leases::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
                 let events = UserEvents::open(js.clone(), config.log.shards, config.log.replicas).await?;
                 let members = Members::open(&js, &config.node, config.lease_ttl, config.log.replicas).await?;
-                Ok::<_, String>((log, leases, events, members))
+                let accounts = AccountLog::open(js.clone(), config.log.replicas).await?;
+                Ok::<_, String>((log, leases, events, members, accounts))
             };
             match opened.await {
-                Ok((log, leases, events, members)) => {
-                    return Ok(Cluster { client, log, leases, members, events, server_version, reconnects });
+                Ok((log, leases, events, members, accounts)) => {
+                    return Ok(Cluster { client, log, leases, members, accounts, events, server_version, reconnects });
                 }
                 Err(e) if began.elapsed() < OPEN_PATIENCE => {
                     tracing::warn!(error = %e, "the cluster's streams are not ready; trying again");
