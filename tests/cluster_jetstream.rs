@@ -560,3 +560,30 @@ async fn account_changes_made_through_one_node_hold_on_every_node() {
     })
     .await;
 }
+
+/// A C2C receive option set through one node holds where the conversation's owner delivers:
+/// bob mutes alice on node a; alice's message, sent and delivered by node b, never reaches
+/// bob's socket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receive_option_set_on_one_node_holds_on_the_owner() {
+    use common::service::{connect, next_texts, post, send_text};
+    use serde_json::json;
+    let Some(binary) = tools::nats_server() else { return };
+    let server = NatsServer::start(&binary);
+    let (a, b) = (cluster_service(&server, "a"), cluster_service(&server, "b"));
+    send_text(&b, "alice", "bob", "before").await;
+    let (_, r) = post(&a, "bob", "TIMMsgSetC2CReceiveMessageOpt", json!({"param": ["alice"], "opt": 1})).await;
+    assert_eq!(r["code"], 0, "{r}");
+    retried(|| async {
+        let (_, r) = post(&b, "bob", "TIMMsgGetC2CReceiveMessageOpt", json!({"param": ["alice"]})).await;
+        let opt = r["json_params"][0]["msg_recv_msg_opt_result_opt"].clone();
+        if opt == 1 { Ok(()) } else { Err(format!("node b says {r}")) }
+    })
+    .await;
+    let mut bob = connect(&a, "bob", None).await;
+    // The login's catch-up: what bob had not read before he muted alice.
+    assert_eq!(next_texts(&mut bob).await.1, ["before"]);
+    send_text(&b, "alice", "bob", "muted").await;
+    send_text(&b, "carol", "bob", "heard").await;
+    assert_eq!(next_texts(&mut bob).await.1, ["heard"], "alice's message was not delivered");
+}

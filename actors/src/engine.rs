@@ -564,19 +564,26 @@ impl Engine {
     /// Writes an account change; in cluster mode it is stored for every node first (see
     /// [`crate::cluster::accounts`]).
     async fn change_account(&self, op: WriteOp) -> ConvResult<()> {
+        let user = match &op {
+            WriteOp::ImportAccount { user, .. } | WriteOp::RevokeSigs { user, .. } => user.clone(),
+            _ => return Err(ConvError::Internal("not an account change".into())),
+        };
+        self.change_user(&user, vec![op]).await
+    }
+
+    /// Writes changes of `user`'s own state (its account, its receive options); in cluster
+    /// mode they are stored for every node first, in one record (see
+    /// [`crate::cluster::accounts`]).
+    async fn change_user(&self, user: &UserId, ops: Vec<WriteOp>) -> ConvResult<()> {
         if let Some(node) = self.cluster() {
-            let user = match &op {
-                WriteOp::ImportAccount { user, .. } | WriteOp::RevokeSigs { user, .. } => user.to_string(),
-                _ => return Err(ConvError::Internal("not an account change".into())),
-            };
-            let body = serde_json::to_vec(&op).map_err(|e| ConvError::Internal(e.to_string()))?;
-            let log = node.cluster.accounts.clone();
+            let body = serde_json::to_vec(&ops).map_err(|e| ConvError::Internal(e.to_string()))?;
+            let (log, user) = (node.cluster.accounts.clone(), user.to_string());
             node.spawn(async move { log.publish(&user, body.into()).await })
                 .await
                 .map_err(|e| ConvError::Internal(e.to_string()))?
                 .map_err(ConvError::Store)?;
         }
-        self.shared.store.write(vec![op]).await.map_err(store_err)
+        self.shared.store.write(ops).await.map_err(store_err)
     }
 
     /// Calls `hook` with each account change another node made (cluster mode; once), after
@@ -594,19 +601,34 @@ impl Engine {
             let engine = engine.clone();
             async move {
                 let Some(engine) = engine.upgrade() else { return };
-                let read = || serde_json::from_slice::<WriteOp>(&body);
+                let read = || serde_json::from_slice::<Vec<WriteOp>>(&body);
                 let Ok(told) = read() else {
                     tracing::error!("an unreadable account change was skipped");
                     return;
                 };
                 // Applied before the next change (they are applied in order), however long
                 // the store takes to take it again (a full disk).
-                while let Err(e) = engine.shared.store.write(read().into_iter().collect()).await {
+                while let Err(e) = engine.shared.store.write(read().unwrap_or_default()).await {
                     tracing::error!(error = %e, "cannot apply an account change; trying again");
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
-                if let Some(hook) = engine.shared.account_hook.get() {
-                    hook(&told);
+                for op in &told {
+                    if let WriteOp::SetC2cReceiveOpt { owner, peer, opt } = op
+                        && let Some(opt) = ReceiveOpt::from_number(*opt)
+                    {
+                        let cached = engine.shared.users.set_c2c_opts(
+                            &engine.shared.store,
+                            owner,
+                            std::slice::from_ref(peer),
+                            opt,
+                        );
+                        if let Err(e) = cached {
+                            tracing::error!(error = %e, "cannot apply a receive option");
+                        }
+                    }
+                    if let Some(hook) = engine.shared.account_hook.get() {
+                        hook(op);
+                    }
                 }
             }
         }));
@@ -764,7 +786,9 @@ impl Engine {
             .iter()
             .map(|p| WriteOp::SetC2cReceiveOpt { owner: owner.clone(), peer: p.clone(), opt: opt.number() })
             .collect();
-        self.shared.store.write(ops).await.map_err(store_err)?;
+        // In cluster mode every node learns it: the conversation's owner, wherever it is,
+        // delivers by it.
+        self.change_user(owner, ops).await?;
         self.shared.users.set_c2c_opts(&self.shared.store, owner, peers, opt).map_err(store_err)
     }
 

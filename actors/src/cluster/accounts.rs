@@ -1,5 +1,6 @@
-//! Accounts in cluster mode: an account imported, kicked or deleted through any node holds on
-//! every node. Each such change (`ImportAccount`, `RevokeSigs`) is stored in the stream
+//! Accounts and receive options in cluster mode: an account imported, kicked or deleted, or a
+//! C2C receive option set, through any node holds on every node. Each such change (a record of
+//! `ImportAccount`, `RevokeSigs` or `SetC2cReceiveOpt` ops) is stored in the stream
 //! `TIMSG_ACCOUNTS` (subject `timsg.acct.<hex of the user ID>`) before it is answered, and
 //! every node follows the stream from its start, applying each change to its own store (the
 //! changes are idempotent: applying one twice, or one its node already wrote, changes
@@ -39,7 +40,7 @@ impl AccountLog {
         Ok(AccountLog { js, stream })
     }
 
-    /// Stores `user`'s account change `body` (a `WriteOp`, JSON) for every node; its sequence
+    /// Stores `user`'s change `body` (its `WriteOp`s, JSON) for every node; its sequence
     /// once the stream has it.
     pub async fn publish(&self, user: &str, body: Bytes) -> Result<u64, String> {
         let subject = format!("timsg.acct.{}", subject_token(user));
