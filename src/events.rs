@@ -13,6 +13,15 @@ use crate::wire::params::MessageReceipt;
 use crate::wire::view_json::ViewJson;
 use crate::wire::view_to_json;
 
+/// One event as a stream sends it (the service's WebSockets, a cluster node's event feed):
+/// `{"cursor", "event", "json"}` text.
+pub type EventText = std::sync::Arc<str>;
+
+/// The frame of event `event` (its JSON `body`) under `cursor`.
+pub fn event_text(cursor: u64, event: &str, body: &str) -> EventText {
+    format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into()
+}
+
 /// Which listener an event goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listener {
@@ -36,6 +45,19 @@ impl Listener {
             Listener::MsgUpdate => "MsgUpdate",
             Listener::MsgElemUploadProgress => "MsgElemUploadProgress",
         }
+    }
+
+    /// The listener named `name` (see [`Listener::name`]).
+    pub fn from_name(name: &str) -> Option<Listener> {
+        [
+            Listener::RecvNewMsg,
+            Listener::MsgRevoke,
+            Listener::MsgReadedReceipt,
+            Listener::MsgUpdate,
+            Listener::MsgElemUploadProgress,
+        ]
+        .into_iter()
+        .find(|l| l.name() == name)
     }
 }
 

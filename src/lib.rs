@@ -17,12 +17,15 @@
 //!   the per-user limits of remote callers.
 //! - [`auth`]: UserSig v2.
 //! - [`capi`]: the C ABI (`libtimsg`, `include/TIMCloud.h`).
+//! - [`cluster`]: what every way in shares in cluster mode — calls forwarded to the node that
+//!   owns their conversation, and a user's events fed from the cluster's events stream.
 
 pub mod access;
 pub mod auth;
 pub mod capi;
 pub mod catch_up;
 pub mod cli;
+pub mod cluster;
 pub mod dispatch;
 pub mod error;
 pub mod events;

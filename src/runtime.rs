@@ -65,6 +65,15 @@ impl Runtime {
         Session::new(self.engine.clone(), UserId::from(user_id), access)
     }
 
+    /// Acts as `user_id` for one call without logging it in (no event stream, no logout
+    /// point): how a cluster node runs a call another node forwarded to it.
+    pub fn acting_for(&self, user_id: &str, access: Access) -> TimResult<Session> {
+        if !is_valid_identifier(user_id) {
+            return Err(TimError::new(code::ERR_SDK_COMM_INVALID_IDENTIFIER, format!("invalid user id {user_id:?}")));
+        }
+        Ok(Session::acting_for(self.engine.clone(), UserId::from(user_id), access))
+    }
+
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

@@ -133,6 +133,20 @@ impl Session {
         })
     }
 
+    /// Acts as `user` without logging it in: no event stream, no logout point — for a call
+    /// another node forwarded here (cluster mode), whose user is logged in where it called.
+    pub(crate) fn acting_for(engine: Engine, user: UserId, access: Access) -> Session {
+        Session {
+            engine,
+            user,
+            access,
+            generation: 0,
+            events: Mutex::new(None),
+            login_mark: 0,
+            logged_out: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+
     /// The remote rules this session is under, if its caller is not the device.
     fn remote(&self) -> Option<&RemotePolicy> {
         match &self.access {

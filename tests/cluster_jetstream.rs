@@ -587,3 +587,71 @@ async fn a_receive_option_set_on_one_node_holds_on_the_owner() {
     send_text(&b, "carol", "bob", "heard").await;
     assert_eq!(next_texts(&mut bob).await.1, ["heard"], "alice's message was not delivered");
 }
+
+/// A C ABI embedder in a cluster (`tests/c/cluster_node.c`, node "c") beside a service (node
+/// "a"): its user's calls for node a's conversations are served there, node a's calls for its
+/// conversations are served by it, and its user hears events made on either node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_c_abi_embedder_is_a_node_of_the_cluster() {
+    use common::service::{post, send_text};
+    use serde_json::json;
+    use std::io::{BufRead, Write};
+    let Some(binary) = tools::nats_server() else { return };
+    if !tools::available_or_skip("a C compiler (cc)", tools::runs("cc")) {
+        return;
+    }
+    let server = NatsServer::start(&binary);
+    let a = cluster_service(&server, "a");
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("cluster_node");
+    tools::c_programs::compile("cluster_node.c", &program, false);
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut child = std::process::Command::new(&program)
+        .args([data.to_str().unwrap(), &server.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("the program runs");
+    /// Kills the program if the test fails before it ends.
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let (mut stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
+    let child = Reap(child);
+    let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next_line = || lines.recv_timeout(Duration::from_secs(60)).expect("the program goes on (see its stderr)");
+    assert_eq!(next_line(), "ready");
+    let probe = Cluster::connect(&config(&server.url, "probe", Duration::from_secs(5))).await.unwrap();
+    let alice_bob = timsg_actors::ids::ConvKey::c2c("alice", "bob").storage_key();
+    assert_eq!(probe.leases.holder(&alice_bob).await.unwrap().as_deref(), Some("c"), "the embedder owns it");
+
+    send_text(&a, "carol", "alice", "from carol on a").await;
+    let (_, r) = post(&a, "bob", "TIMMsgGetMsgList", json!({"conv_id": "alice", "conv_type": 1, "param": {}})).await;
+    assert_eq!(r["code"], 0, "{r}");
+    assert_eq!(r["json_params"][0]["message_elem_array"][0]["text_elem_content"], "from alice on c", "{r}");
+    let reply = send_text(&a, "bob", "alice", "from bob through a").await;
+    assert_eq!(reply["message_seq"], 2, "stored by the embedder, after alice's message: {reply}");
+    writeln!(stdin, "go").unwrap();
+
+    let line = next_line();
+    let id = line.strip_prefix("to-carol=").unwrap_or_else(|| panic!("unexpected: {line}")).to_string();
+    assert_eq!(next_line(), "all checks passed");
+    let (_, r) = post(&a, "carol", "TIMMsgGetMsgList", json!({"conv_id": "alice", "conv_type": 1, "param": {}})).await;
+    let newest = &r["json_params"][0];
+    assert_eq!(newest["message_elem_array"][0]["text_elem_content"], "to carol from c", "{r}");
+    assert_eq!(newest["message_msg_id"], id.as_str(), "node a stored it under the ID alice was given");
+    let mut child = child;
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+}

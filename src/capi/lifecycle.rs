@@ -52,7 +52,9 @@ struct InitConfig {
 /// `timsg_config_durability` (`fsync`, `os`, `memory`), `timsg_config_uninit_wait_ms`, and
 /// the engine's limits (the defaults and meaning in docs/c-abi.md): `_idle_passivation_ms`,
 /// `_activation_window`, `_batch_send_max`, `_call_deadline_ms`, `_max_body_bytes`,
-/// `_conversation_mailbox`, `_group_rate_limit`, each after `timsg_config`.
+/// `_conversation_mailbox`, `_group_rate_limit`, each after `timsg_config`; and
+/// `timsg_config_cluster`, an object with the keys of `timsg serve`'s `[cluster]` (`nats_url`
+/// and `node` at least), to run as a node of a cluster (see [`super::cluster`]).
 fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
     let v: Value = match json.map(str::trim).filter(|j| !j.is_empty()) {
         Some(j) => crate::wire::lenient::from_str(j).map_err(|_| code::TIM_ERR_JSON)?,
@@ -97,6 +99,14 @@ fn config_from(json: Option<&str>) -> Result<InitConfig, i32> {
     if let Some(n) = v.get("timsg_config_group_rate_limit") {
         config.group_rate_limit = n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or(code::TIM_ERR_PARAM)?;
     }
+    if let Some(cluster) = v.get("timsg_config_cluster") {
+        let settings: crate::service::config::ClusterSettings =
+            serde_json::from_value(cluster.clone()).map_err(|_| code::TIM_ERR_PARAM)?;
+        if settings.nats_url.is_empty() {
+            return Err(code::TIM_ERR_PARAM);
+        }
+        config.cluster = Some(settings.to_config().map_err(|_| code::TIM_ERR_PARAM)?);
+    }
     let uninit_wait = match v.get("timsg_config_uninit_wait_ms") {
         None => DEFAULT_UNINIT_WAIT,
         Some(ms) => Duration::from_millis(ms.as_u64().ok_or(code::TIM_ERR_PARAM)?),
@@ -134,6 +144,7 @@ pub unsafe extern "C" fn TIMInit(sdk_app_id: u64, json_sdk_config: *const c_char
             .build()
             .map_err(|_| code::TIM_ERR_PARAM)?;
         let callbacks = CallbackThread::start().map_err(|_| code::TIM_ERR_PARAM)?;
+        let forwarding = super::cluster::start(&runtime, &driver);
         let sdk = Sdk {
             sdk_app_id,
             secret_key,
@@ -143,6 +154,7 @@ pub unsafe extern "C" fn TIMInit(sdk_app_id: u64, json_sdk_config: *const c_char
             login: Default::default(),
             closing: AtomicBool::new(false),
             uninit_wait,
+            forwarding,
         };
         if !state::install(sdk) {
             // Another thread initialized first; this instance goes away.
@@ -281,6 +293,34 @@ pub unsafe extern "C" fn TIMLogin(
         // events until the logout closes the stream; then the logout's callback.
         let (s2, p2) = (session.clone(), poster.clone());
         let (logout_done, logged_out) = tokio::sync::oneshot::channel::<callbacks::OwedCallback>();
+        // In cluster mode they come from the events stream, whichever node made them: first
+        // what is unread on every node, then live. The login succeeds once the feed stands.
+        if sdk.runtime.engine().cluster().is_some() {
+            let engine = sdk.runtime.engine().clone();
+            sdk.driver.spawn(async move {
+                let feed = crate::cluster::event_feed::subscribe(&engine, &user, None, super::cluster::FEED_BUFFER);
+                match feed.await {
+                    Ok(feed) => {
+                        drop(s2);
+                        owed.pay(code::ERR_SUCC, String::new(), String::new());
+                        super::cluster::pump_feed(feed, p2, logged_out).await;
+                    }
+                    Err(e) => {
+                        // No login without its events: this one ends before anyone used it.
+                        if let Ok(sdk) = state::sdk() {
+                            let mut login = sdk.login.lock();
+                            if login.as_ref().is_some_and(|l| Arc::ptr_eq(&l.session, &s2)) {
+                                login.take();
+                            }
+                        }
+                        s2.logout();
+                        owed.pay(e.code, format!("the events stream cannot be read: {}", e.desc), String::new());
+                    }
+                }
+            });
+            *login = Some(LoginState { session, logout_done });
+            return Ok(());
+        }
         sdk.driver.spawn(async move {
             if let Some(events) = s2.take_events_after_missed().await {
                 drop(s2);

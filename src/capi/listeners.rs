@@ -88,22 +88,47 @@ fn call_json(cb: Option<(JsonCallback, UserData)>, json: &str) {
 fn deliver(event: &Event) {
     // Upload progress reaches its callback as the message and three numbers, not one JSON text.
     if let Event::UploadProgress { message, index, current, total } = event {
-        // The registry's lock is let go before the app's function runs: a listener may set or
-        // remove listeners (the lock is not reentrant).
-        let upload = LISTENERS.lock().upload;
-        if let Some((Some(f), ud)) = upload {
-            let msg = to_c(&serde_json::to_string(&ViewJson(message)).unwrap_or_default());
-            let num = |n: u64| n.min(u64::from(u32::MAX)) as u32;
-            // SAFETY: a function pointer the app registered for this signature.
-            unsafe { f(msg.as_ptr(), *index, num(*current), num(*total), ud.0) };
-        }
+        let message = serde_json::to_string(&ViewJson(message)).unwrap_or_default();
+        upload_progress(&message, *index, *current, *total);
         return;
     }
     let (listener, json) = to_listener_json(event);
+    call_listener(listener, &json);
+}
+
+/// Calls the listeners of an event that came as a stream's frame, `{"cursor", "event",
+/// "json"}` (cluster mode). Runs on the callback thread.
+pub fn deliver_frame(frame: &str) {
+    let Ok(frame) = serde_json::from_str::<serde_json::Value>(frame) else { return };
+    let Some(listener) = frame["event"].as_str().and_then(Listener::from_name) else { return };
+    let body = &frame["json"];
+    if listener == Listener::MsgElemUploadProgress {
+        let number = |key: &str| body[key].as_u64().unwrap_or(0);
+        upload_progress(&body["message"].to_string(), number("index") as u32, number("current"), number("total"));
+        return;
+    }
+    call_listener(listener, &body.to_string());
+}
+
+/// `TIMMsgElemUploadProgressCallback`, if one is set.
+fn upload_progress(message: &str, index: u32, current: u64, total: u64) {
+    // The registry's lock is let go before the app's function runs: a listener may set or
+    // remove listeners (the lock is not reentrant).
+    let upload = LISTENERS.lock().upload;
+    if let Some((Some(f), ud)) = upload {
+        let msg = to_c(message);
+        let num = |n: u64| n.min(u64::from(u32::MAX)) as u32;
+        // SAFETY: a function pointer the app registered for this signature.
+        unsafe { f(msg.as_ptr(), index, num(current), num(total), ud.0) };
+    }
+}
+
+/// Calls the listeners of `listener` with `json`.
+fn call_listener(listener: Listener, json: &str) {
     match listener {
         Listener::RecvNewMsg => {
             let targets = LISTENERS.lock().new_msg.clone();
-            let j = to_c(&json);
+            let j = to_c(json);
             for (f, ud) in targets {
                 // SAFETY: a function pointer the app registered for this signature.
                 unsafe { f(j.as_ptr(), ud.0) };
@@ -113,17 +138,17 @@ fn deliver(event: &Event) {
         // lock while the app's function runs.
         Listener::MsgReadedReceipt => {
             let cb = LISTENERS.lock().receipt;
-            call_json(cb, &json);
+            call_json(cb, json);
         }
         Listener::MsgRevoke => {
             let cb = LISTENERS.lock().revoke;
-            call_json(cb, &json);
+            call_json(cb, json);
         }
         Listener::MsgUpdate => {
             let cb = LISTENERS.lock().update;
-            call_json(cb, &json);
+            call_json(cb, json);
         }
-        // Taken care of above, from the event itself.
+        // Its own signature: see `upload_progress`.
         Listener::MsgElemUploadProgress => {}
     }
 }

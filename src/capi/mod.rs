@@ -4,6 +4,7 @@
 //! - [`state`]: the one SDK instance (`TIMInit` … `TIMUninit`) and the one logged-in user;
 //! - [`callbacks`]: the dedicated callback thread every callback runs on, in order;
 //! - [`cstr`]: C strings in and out;
+//! - [`cluster`]: an embedder as a node of a cluster (forwarded calls, the events stream);
 //! - [`lifecycle`], [`message`], [`group`], [`listeners`]: the exported functions.
 //!
 //! Every exported function catches panics: none crosses the boundary. Arguments are checked
@@ -11,6 +12,7 @@
 //! `TIM_ERR_JSON`; the callback fires only for calls that returned `TIM_SUCC`.
 
 pub mod callbacks;
+pub mod cluster;
 pub mod cstr;
 pub mod group;
 pub mod lifecycle;

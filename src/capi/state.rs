@@ -35,6 +35,8 @@ pub struct Sdk {
     pub closing: AtomicBool,
     /// How long `TIMUninit` waits for owed callbacks before answering the rest with 7009.
     pub uninit_wait: Duration,
+    /// Cluster mode: where calls for conversations other nodes own are answered.
+    pub forwarding: Option<Arc<crate::cluster::forwarding::Forwarding>>,
 }
 
 impl Sdk {
@@ -142,6 +144,10 @@ pub fn call_api(
         }
     };
     accepted(started.message_id.as_deref());
+    // Cluster mode: kept to be served by the owner if another node owns the conversation.
+    let forwardable = sdk.forwarding.as_ref().map(|f| {
+        (f.clone(), super::cluster::ForwardableCall::of(call, started.message_id.as_deref()), session.clone())
+    });
     sdk.driver.spawn(async move {
         let dispatch::Accepted { progress, completion, .. } = started;
         if let Some(mut progress) = progress {
@@ -150,7 +156,12 @@ pub fn call_api(
                 owed.progress(code::ERR_SUCC, String::new(), json.to_string());
             }
         }
-        let r = completion.await;
+        let mut r = completion.await;
+        if let Some((forwarding, call, session)) = forwardable
+            && crate::cluster::forwarding::owned_elsewhere(&r)
+        {
+            r = call.served_by_owner(&forwarding, &session, r).await;
+        }
         owed.pay(r.code, r.desc, r.json_params);
     });
     Ok(())

@@ -85,6 +85,32 @@ pub struct ApiCall<'a> {
     pub path: Option<&'a str>,
 }
 
+/// A call as JSON carries it (an HTTP `/v1` body, a WebSocket call frame, a call forwarded
+/// to another node): the C call's arguments, `param` being its JSON argument as an object, an
+/// array or a string.
+#[derive(Debug, Clone, Default, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallBody {
+    pub conv_id: Option<String>,
+    pub conv_type: u32,
+    pub param: serde_json::Value,
+    pub opt: u32,
+    pub path: Option<String>,
+}
+
+impl CallBody {
+    /// The body of `call` (its JSON argument kept as text).
+    pub fn of(call: &ApiCall<'_>) -> CallBody {
+        CallBody {
+            conv_id: call.conv_id.map(str::to_string),
+            conv_type: call.conv_type,
+            param: serde_json::Value::String(call.json.to_string()),
+            opt: call.opt,
+            path: call.path.map(str::to_string),
+        }
+    }
+}
+
 /// A call's JSON argument given as a JSON value (by the CLI and the HTTP service): a string is
 /// the argument's text, null is no argument, anything else is serialized.
 pub fn argument_text(v: &serde_json::Value) -> String {

@@ -16,9 +16,14 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
     let pending = session.send_message_with_id(&conv, msg.to_content(), id.as_deref());
     let pending = match pending {
         Ok(p) => p,
-        // Content rules (size, element types, receiver ID) answer through the callback.
+        // Content rules (size, element types, receiver ID) answer through the callback. The
+        // message has its ID all the same, as in the SDK: in cluster mode a conversation
+        // another node owns refuses here, and its owner then stores the message under it.
         Err(e) if !e.is_synchronous() => {
-            return Ok(Accepted::later(async move { DispatchResult::from(e) }));
+            let id = id.unwrap_or_else(|| session.engine().next_message_id().to_string());
+            let mut later = Accepted::later(async move { DispatchResult::from(e) });
+            later.message_id = Some(id);
+            return Ok(later);
         }
         Err(e) => return Err(e),
     };

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
+
 use serde_json::Value;
 
 use super::ServiceState;
@@ -19,15 +19,7 @@ use crate::wire::params::MsgDownloadElemResult;
 /// `ERR_SDK_NET_PKG_SIZE_LIMIT`: the request is over 1 MB.
 pub const ERR_SDK_NET_PKG_SIZE_LIMIT: i32 = 9522;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CallBody {
-    pub conv_id: Option<String>,
-    pub conv_type: u32,
-    pub param: Value,
-    pub opt: u32,
-    pub path: Option<String>,
-}
+pub use crate::dispatch::CallBody;
 
 /// A call's answer as JSON text: `{"code", "desc", "json_params"}`, with `lead` (such as
 /// `"reply":7,`) first. `json_params` is embedded as it is when it is JSON — checked, not

@@ -11,16 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-/// One event as sent to clients: `{"cursor", "event", "json"}` text.
-pub type EventText = Arc<str>;
-
-/// The frame of event `event` (its JSON `body`) under `cursor`.
-pub fn event_text(cursor: u64, event: &str, body: &str) -> EventText {
-    format!(r#"{{"cursor":{cursor},"event":{},"json":{body}}}"#, Value::from(event)).into()
-}
+pub use crate::events::{EventText, event_text};
 
 struct Client {
     id: u64,
@@ -38,6 +31,16 @@ pub struct Subscription {
     pub slow: Arc<AtomicBool>,
     pub id: u64,
 }
+
+impl Subscription {
+    /// A client fed from the cluster's events stream, not from a hub.
+    pub fn from_feed(feed: crate::cluster::event_feed::EventFeed) -> Subscription {
+        Subscription { replay: feed.replay, complete: true, live: feed.live, slow: feed.slow, id: NOT_IN_A_HUB }
+    }
+}
+
+/// The subscription id of a stream-fed client (it is in no hub).
+const NOT_IN_A_HUB: u64 = u64::MAX;
 
 /// The replay log and the connected clients, changed together under one lock.
 #[derive(Default)]

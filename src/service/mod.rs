@@ -15,7 +15,6 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
-pub mod cluster_events;
 pub mod config;
 pub mod files;
 pub mod forward;
@@ -67,7 +66,7 @@ pub struct ServiceState {
     /// Counts kicks: each open WebSocket then checks whether its UserSig still stands.
     pub kicks: watch::Sender<u64>,
     /// Cluster mode: forwarding calls to the node that owns their conversation.
-    pub forwarding: Option<forward::Forwarding>,
+    pub forwarding: Option<crate::cluster::forwarding::Forwarding>,
 }
 
 impl ServiceState {
@@ -214,8 +213,10 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         limits: LimitBook::new(config.limits),
     });
     let (shutting_down, _) = watch::channel(false);
-    let forwarding =
-        runtime.engine().cluster().map(|c| forward::Forwarding::new(c, runtime.engine().config().call_deadline));
+    let forwarding = runtime
+        .engine()
+        .cluster()
+        .map(|c| crate::cluster::forwarding::Forwarding::new(c, runtime.engine().config().call_deadline));
     let sigs_valid_from =
         runtime.engine().sig_floors().map_err(|e| std::io::Error::other(e.to_string()))?.into_iter().collect();
     let state = web::Data::new(ServiceState {

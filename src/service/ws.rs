@@ -49,9 +49,10 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
     let state = state.clone();
     let mut sub = match state.runtime.engine().cluster() {
         Some(_) => {
-            match super::cluster_events::subscribe(state.runtime.engine(), &user, cursor, state.config.ws_buffer).await
+            match crate::cluster::event_feed::subscribe(state.runtime.engine(), &user, cursor, state.config.ws_buffer)
+                .await
             {
-                Ok(sub) => sub,
+                Ok(feed) => super::hub::Subscription::from_feed(feed),
                 Err(e) => return refuse(actix_web::http::StatusCode::SERVICE_UNAVAILABLE, &e),
             }
         }
@@ -63,7 +64,7 @@ pub async fn events(req: HttpRequest, stream: web::Payload, state: web::Data<Ser
     actix_web::rt::spawn(async move {
         let close = 'outer: {
             if !sub.complete {
-                let _ = session.text(super::cluster_events::GAP_FRAME).await;
+                let _ = session.text(crate::cluster::event_feed::GAP_FRAME).await;
             }
             for (_, text) in std::mem::take(&mut sub.replay) {
                 if session.text(&*text).await.is_err() {

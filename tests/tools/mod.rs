@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod c_programs;
+
 use std::path::{Path, PathBuf};
 
 /// Whether `program` runs (`program --version` starts).

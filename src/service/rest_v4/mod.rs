@@ -197,13 +197,13 @@ async fn run(
 /// `get_joined_group_list`, which reads only the groups this node's store knows.)
 async fn served_by_owner(
     state: &ServiceState,
-    forwarding: &super::forward::Forwarding,
+    forwarding: &crate::cluster::forwarding::Forwarding,
     service: &str,
     command: &str,
     body: &Value,
     mut outcome: Result<serde_json::Map<String, Value>, RestError>,
 ) -> Result<serde_json::Map<String, Value>, RestError> {
-    use super::forward::{ForwardError, Owner, RETRY_AFTER_OWNER_LOST};
+    use crate::cluster::forwarding::{ForwardError, Owner, RETRY_AFTER_OWNER_LOST};
     let until = tokio::time::Instant::now() + forwarding.deadline();
     loop {
         let Err(e) = &outcome else { return outcome };

@@ -125,13 +125,7 @@ pub(super) async fn call_as(
     // In cluster mode a conversation another node owns is served there (see `forward`).
     let r = match state.forwarding {
         Some(_) => {
-            let body = CallBody {
-                conv_id: call.conv_id.map(str::to_string),
-                conv_type: call.conv_type,
-                param: Value::String(call.json.to_string()),
-                opt: call.opt,
-                path: call.path.map(str::to_string),
-            };
+            let body = CallBody::of(&call);
             crate::service::forward::served_by_owner(state, user, call.api, &body, r).await
         }
         None => r,

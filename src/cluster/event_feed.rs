@@ -1,6 +1,7 @@
-//! Cluster mode: a WebSocket's events come from the events stream (see
+//! Cluster mode: a user's events come from the events stream (see
 //! `timsg_actors::cluster::user_events`), not from this node's hub — the node that owns a
-//! conversation may be any node, and a client may reconnect to any node. The cursor is the
+//! conversation may be any node, and a client may reconnect to any node. The service's
+//! WebSockets and a C ABI node's listeners are fed from here. The cursor is the
 //! event's sequence in the stream, so a client that reconnects anywhere with its last cursor
 //! gets every event after it (as long as the stream keeps them), then the live feed, nothing
 //! twice: live events are subscribed to before the stream is read back, and whatever the
@@ -17,9 +18,8 @@ use timsg_actors::engine::Engine;
 use timsg_actors::events::Event;
 use tokio::sync::mpsc;
 
-use super::hub::{EventText, Subscription, event_text};
 use crate::error::{TimError, code};
-use crate::events::{Listener, to_listener_json};
+use crate::events::{EventText, Listener, event_text, to_listener_json};
 
 /// What a client is sent when events after its cursor are no longer kept.
 pub const GAP_FRAME: &str = r#"{"event":"Gap","json":"events after the cursor were dropped from the log"}"#;
@@ -27,8 +27,13 @@ pub const GAP_FRAME: &str = r#"{"event":"Gap","json":"events after the cursor we
 /// How long after the cluster connection came back a feed reads the stream back.
 const RECHECK_AFTER_RECONNECT: Duration = Duration::from_secs(1);
 
-/// The subscription id of a stream-fed client (it is in no hub).
-const NOT_IN_A_HUB: u64 = u64::MAX;
+/// A client's events: what it is owed at once, then the live feed, in order.
+pub struct EventFeed {
+    pub replay: Vec<(u64, EventText)>,
+    pub live: mpsc::Receiver<(u64, EventText)>,
+    /// Set when the feed stopped because the client did not keep up.
+    pub slow: Arc<AtomicBool>,
+}
 
 /// Subscribes a client of `user` that last saw `after` (or nothing) to its events. A client
 /// with no cursor gets every event stored from now on: the user's last sequence is read before
@@ -40,12 +45,7 @@ const NOT_IN_A_HUB: u64 = u64::MAX;
 /// every node (one `RecvNewMsg` per conversation, with the cursor it starts from), and a
 /// message among those that the feed meets again (stored between the two reads) is not sent
 /// twice.
-pub async fn subscribe(
-    engine: &Engine,
-    user: &str,
-    after: Option<u64>,
-    buffer: usize,
-) -> Result<Subscription, TimError> {
+pub async fn subscribe(engine: &Engine, user: &str, after: Option<u64>, buffer: usize) -> Result<EventFeed, TimError> {
     let cluster = engine.cluster().expect("cluster mode");
     let unavailable = |e: String| TimError::new(code::ERR_DATABASE_OPERATE_FAILED, e);
     let mut replay = Vec::new();
@@ -72,10 +72,10 @@ pub async fn subscribe(
     let (node, user) = (cluster.clone(), user.to_string());
     cluster.spawn(async move {
         if let Err(e) = feed.run(&node, &user, Some(after)).await {
-            tracing::warn!(user, error = %e, "a WebSocket's event feed ended");
+            tracing::warn!(user, error = %e, "a client's event feed ended");
         }
     });
-    Ok(Subscription { replay, complete: true, live, slow, id: NOT_IN_A_HUB })
+    Ok(EventFeed { replay, live, slow })
 }
 
 /// How long after a login's catch-up the feed looks for its messages again: the time between
