@@ -70,6 +70,14 @@ fn a_mixed_load_delivers_everything_exactly_once_in_order() {
     let ratio = r["ratio_to_baseline"].as_f64().unwrap();
     let expected = r["messages_per_second"].as_f64().unwrap() / r["baseline"]["messages_per_second"].as_f64().unwrap();
     assert!((ratio - expected).abs() < 1e-9 && ratio > 0.0, "{r}");
+    // What it cost, per message: CPU by thread group, the engine's (all but the generator),
+    // and instructions where the machine can count them (or why not).
+    let cpu = &r["cpu_us_per_message"];
+    assert!(cpu["arbiters"].as_f64().unwrap() > 0.0 && cpu.get("store_writer").is_some(), "{r}");
+    assert!(cpu["process"].as_f64().unwrap() >= cpu["generator"].as_f64().unwrap(), "{r}");
+    assert!(r["engine_cpu_us_per_message"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["instructions_per_message"].as_u64().is_some() || r["instructions_note"].is_string(), "{r}");
+    assert!(r["run_id"].as_str().is_some_and(|id| !id.is_empty()), "{r}");
 }
 
 #[test]
@@ -191,21 +199,26 @@ fn network_load(via: &str, target: &str, messages: u64, mix: &str, extra: &[&str
     load(&args)
 }
 
+/// Two rounds against one running service (each run's users and groups are its own), the
+/// second reporting the service's CPU per message by thread group.
 #[test]
 fn over_the_network_against_a_running_service() {
     let dir = tempfile::tempdir().unwrap();
     let (mut server, target) = serve(dir.path());
-    let out = network_load(
-        "ws",
-        &target,
-        400,
-        "text=85,custom=5,revoke=3,read=3,history=2,search=2",
-        &["--not-receive-share", "0.25"],
-    );
+    let mix = "text=85,custom=5,revoke=3,read=3,history=2,search=2";
+    let first = network_load("ws", &target, 400, mix, &["--not-receive-share", "0.25"]);
+    let pid = server.id().to_string();
+    let out = network_load("ws", &target, 400, mix, &["--not-receive-share", "0.25", "--server-pid", &pid]);
     // The server goes before any assertion can fail.
     let _ = server.kill();
     let _ = server.wait();
+    let first = report(&first);
+    assert_eq!((first["errors"].as_u64(), first["lost"].as_u64()), (Some(0), Some(0)), "{first}");
     let r = report(&out);
+    assert_ne!(r["run_id"], first["run_id"]);
+    let server_cpu = &r["server_cpu_us_per_message"];
+    assert!(server_cpu["service_workers"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(server_cpu["arbiters"].as_f64().unwrap() > 0.0, "{r}");
     assert_eq!(r["via"], "ws");
     assert_eq!(r["durability"], serde_json::Value::Null, "the service's setting, unknown here");
     assert_eq!(

@@ -252,6 +252,12 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Renames the calling thread (what `/proc/<pid>/task/<tid>/comm` shows; 15 bytes at most).
+fn name_this_thread(name: &std::ffi::CStr) {
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of the calling thread's new name.
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
+}
+
 impl Engine {
     /// Opens the store and starts the actor system: one arbiter per core (or as configured).
     pub fn open(config: EngineConfig) -> Result<Engine, StoreError> {
@@ -265,6 +271,12 @@ impl Engine {
                 // One arbiter per core for conversations, and one more for media transfers so
                 // a download never shares a thread with conversation actors.
                 let arbiters: Vec<Arbiter> = (0..=n).map(|_| Arbiter::new()).collect();
+                // Named apart from other actix threads of the process (a service's workers):
+                // per-thread CPU is how the cost of a message is split (`timsg load`).
+                for (i, a) in arbiters.iter().enumerate() {
+                    let name = if i == n { c"timsg-media" } else { c"timsg-arbiter" };
+                    a.spawn_fn(move || name_this_thread(name));
+                }
                 let handles: Vec<ArbiterHandle> = arbiters.iter().map(Arbiter::handle).collect();
                 let _ = tx.send((System::current(), handles));
                 let _ = sys.run();

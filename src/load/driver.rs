@@ -87,6 +87,8 @@ pub struct Remote {
     pub http: reqwest::Client,
     pub bases: Arc<Vec<String>>,
     pub sigs: Arc<Vec<String>>,
+    /// Each user's name (see `names`), by index.
+    pub names: Arc<Vec<String>>,
     /// Calls go over each user's WebSocket once it is open (`--calls ws`), else over HTTP.
     pub calls_over_ws: bool,
     /// Per user, the caller on its WebSocket, set when its event stream opens (and again when
@@ -110,17 +112,15 @@ pub struct Feed {
     pub done: tokio::task::JoinHandle<Inbox>,
 }
 
-fn user_name(u: u32) -> String {
-    format!("u{u}")
-}
-
 impl Remote {
-    pub fn new(bases: Vec<String>, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
+    /// `names[u]` is user `u`, with UserSig `sigs[u]`.
+    pub fn new(bases: Vec<String>, names: Vec<String>, sigs: Vec<String>, calls_over_ws: bool) -> Remote {
         let sockets = Arc::new(sigs.iter().map(|_| RwLock::new(None)).collect());
         Remote {
             http: reqwest::Client::new(),
             bases: Arc::new(bases),
             sigs: Arc::new(sigs),
+            names: Arc::new(names),
             calls_over_ws,
             sockets,
             reconnects: Arc::default(),
@@ -166,7 +166,7 @@ impl Remote {
             let sent = self
                 .http
                 .post(format!("{base}/v1/{api}"))
-                .header("X-TIM-User", user_name(user))
+                .header("X-TIM-User", &self.names[user as usize])
                 .header("X-TIM-UserSig", &self.sigs[user as usize])
                 .body(body.clone())
                 .send()
@@ -267,7 +267,7 @@ impl Driver {
                     Kind::Custom => json!([{"MsgType": "TIMCustomElem", "MsgContent": {"Data": "{\"load\":true}"}}]),
                     _ => json!([{"MsgType": "TIMTextElem", "MsgContent": {"Text": "load text message"}}]),
                 };
-                let (seq, reply) = rest.send(http, base, &user_name(user), conv, body).await?;
+                let (seq, reply) = rest.send(http, base, &r.names[user as usize], conv, body).await?;
                 Ok((seq, SentHandle::Json(reply)))
             }
             Driver::Remote(r) => {
@@ -296,9 +296,9 @@ impl Driver {
             return Err("batch sends go over the REST API: --via rest".into());
         };
         let base = r.base_of(receivers.first().copied().unwrap_or(0));
-        let names: Vec<String> = receivers.iter().map(|u| user_name(*u)).collect();
+        let names: Vec<String> = receivers.iter().map(|u| r.names[*u as usize].clone()).collect();
         let failed = rest.batch(http, base, from, &names).await?;
-        Ok(receivers.iter().copied().filter(|u| failed.contains(&user_name(*u))).collect())
+        Ok(receivers.iter().copied().filter(|u| failed.contains(&r.names[*u as usize])).collect())
     }
 
     pub async fn revoke(&self, user: u32, conv: &ConvRef, handle: SentHandle) -> bool {
@@ -448,6 +448,7 @@ impl Driver {
             Driver::Remote(r) => {
                 let socket = UserSocket {
                     user,
+                    name: r.names[user as usize].clone(),
                     bases: r.bases.clone(),
                     sig: r.sigs[user as usize].clone(),
                     sockets: r.sockets.clone(),
@@ -470,6 +471,7 @@ const RECONNECT_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 /// event read, so the events stream gives what came meanwhile.
 struct UserSocket {
     user: u32,
+    name: String,
     bases: Arc<Vec<String>>,
     sig: String,
     sockets: Arc<Vec<RwLock<Option<Arc<WsCaller>>>>>,
@@ -484,7 +486,7 @@ impl UserSocket {
     /// Opens the socket on node `base` (after `cursor`) and makes it the user's caller.
     async fn open(&self, base: usize, cursor: Option<u64>, stopped: &watch::Receiver<bool>) -> Result<Frames, String> {
         let ws_base = self.bases[base].replacen("http", "ws", 1);
-        let mut url = format!("{ws_base}/v1/events?user={}&usersig={}", user_name(self.user), self.sig);
+        let mut url = format!("{ws_base}/v1/events?user={}&usersig={}", self.name, self.sig);
         if let Some(c) = cursor {
             url.push_str(&format!("&cursor={c}"));
         }

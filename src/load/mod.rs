@@ -16,9 +16,12 @@ pub mod baseline;
 pub mod check;
 pub mod driver;
 pub mod inbox;
+pub mod instructions;
+pub mod names;
 pub mod pacer;
 pub mod rest_sender;
 pub mod stats;
+pub mod thread_cpu;
 pub mod ws_caller;
 
 use std::collections::HashSet;
@@ -27,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use timsg_actors::config::Durability;
 use timsg_actors::ids::{ConvKey, ConvRef, ConvType};
 
@@ -151,6 +154,14 @@ pub struct LoadArgs {
     /// every acknowledged message is there.
     #[arg(long, default_value_t = 0)]
     pub reread: usize,
+    /// The run's ID, in every user's and group's name (`<run>-u7`, `<run>-g3`), so rounds
+    /// against one service do not meet; a fresh one each run if not given, `""` for none.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// With `--via ws`/`rest` against a service on this machine: its process ID, to report its
+    /// CPU per message by thread group (and its instructions, where the CPU can count them).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -286,8 +297,13 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
     } else if mix.iter().any(|(op, _)| *op == Op::Batch) {
         return Err("batch sends go over the REST API's batchsendmsg: --via rest".into());
     }
+    let names = match &args.run_id {
+        Some(run) => names::RunNames::new(run)?,
+        None => names::RunNames::fresh(),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(generator_threads)
+        .thread_name("timsg-load")
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
@@ -310,10 +326,10 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
         Via::Inproc => {
             let runtime = Runtime::open(runtime_config).map_err(|e| e.to_string())?;
             let users: Vec<Arc<Session>> = (0..args.users)
-                .map(|i| runtime.login(&format!("u{i}")).map(Arc::new))
+                .map(|i| runtime.login(&names.user(i as u32)).map(Arc::new))
                 .collect::<Result<_, _>>()
                 .map_err(|e| e.to_string())?;
-            let mut r = rt.block_on(drive(&args, &mix, Arc::new(Driver::InProc(users)), &data_dir));
+            let mut r = rt.block_on(drive(&args, &mix, &names, Arc::new(Driver::InProc(users)), &data_dir));
             if let Ok(report) = &mut r {
                 let stats = rt.block_on(runtime.engine().supervisor_stats());
                 report.json["conversations_activated"] = json!(stats.activated);
@@ -336,16 +352,16 @@ pub fn run(args: LoadArgs) -> Result<LoadReport, String> {
             }
             let key = args.secret_key.clone().ok_or("--via ws needs the service's --secret-key")?;
             let now = timsg_actors::Clock::System.now_secs();
-            let sigs = (0..args.users)
-                .map(|i| crate::auth::usersig::generate(args.sdkappid, &key, &format!("u{i}"), 86400, now))
-                .collect();
-            let mut remote = Remote::new(bases, sigs, args.calls == CallsOver::Ws);
+            let users: Vec<String> = (0..args.users).map(|i| names.user(i as u32)).collect();
+            let sigs =
+                users.iter().map(|u| crate::auth::usersig::generate(args.sdkappid, &key, u, 86400, now)).collect();
+            let mut remote = Remote::new(bases, users, sigs, args.calls == CallsOver::Ws);
             let reconnects = remote.reconnects.clone();
             if args.via == Via::Rest {
                 let sig = crate::auth::usersig::generate(args.sdkappid, &key, &args.admin, 86400, now);
                 remote.rest = Some(rest_sender::RestSender::new(args.sdkappid, &args.admin, &sig, fastrand::u32(..)));
             }
-            let mut r = rt.block_on(drive(&args, &mix, Arc::new(Driver::Remote(remote)), &data_dir));
+            let mut r = rt.block_on(drive(&args, &mix, &names, Arc::new(Driver::Remote(remote)), &data_dir));
             if let Ok(report) = &mut r {
                 report.json["reconnects"] = json!(reconnects.load(std::sync::atomic::Ordering::Relaxed));
             }
@@ -390,6 +406,7 @@ fn with_baseline(json: &mut serde_json::Value, baseline: Option<&baseline::Basel
 async fn drive(
     args: &LoadArgs,
     mix: &[(Op, u32)],
+    names: &names::RunNames,
     driver: Arc<Driver>,
     data_dir: &std::path::Path,
 ) -> Result<LoadReport, String> {
@@ -411,8 +428,8 @@ async fn drive(
                     members.push(u);
                 }
             }
-            let gid = format!("load-g{i}");
-            let others = members[1..].iter().map(|u| format!("u{u}")).collect();
+            let gid = names.group(i);
+            let others = members[1..].iter().map(|u| names.user(*u)).collect();
             driver.create_group(members[0], &gid, others).await?;
             (members, ConvKey::group(&gid))
         } else {
@@ -424,13 +441,13 @@ async fn drive(
             loop {
                 let a = rng.u32(..args.users as u32);
                 let b = rng.u32(..args.users as u32);
-                let key = ConvKey::c2c(&format!("u{a}"), &format!("u{b}"));
+                let key = ConvKey::c2c(&names.user(a), &names.user(b));
                 if a != b && !made.contains(&key) {
                     break (vec![a, b], key);
                 }
             }
         };
-        let reference = members.iter().map(|u| key.as_seen_by(&format!("u{u}"))).collect();
+        let reference = members.iter().map(|u| key.as_seen_by(&names.user(*u))).collect();
         made.insert(key);
         let receives = members.iter().map(|_| opt_rng.f64() >= args.not_receive_share).collect();
         convs.push(Conv { reference, members, receives });
@@ -502,6 +519,9 @@ async fn drive(
     // Per conversation, the highest seq acknowledged so far (what a read report covers).
     let acked_seq: Arc<Vec<AtomicU64>> = Arc::new(convs.iter().map(|_| AtomicU64::new(0)).collect());
     let convs = Arc::new(convs);
+    // CPU and instructions from here to the last delivery: this process's, and the service's
+    // when its process ID is given.
+    let cost = CostMeter::start(args.server_pid);
     let start = Instant::now();
     let pacer = args.rate.map(|r| Arc::new(Pacer::start(start, r, total, deadline, args.concurrency)));
     let mut workers = Vec::new();
@@ -517,6 +537,7 @@ async fn drive(
         let (rate, pattern, pacer) = (args.rate, args.pattern, pacer.clone());
         let (acks, acked_seq) = (acks.clone(), acked_seq.clone());
         let (bot, bot_seqs) = (bot.clone(), bot_seqs.clone());
+        let names = names.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
@@ -548,7 +569,7 @@ async fn drive(
                         log.record(&ack);
                     }
                 };
-                let who = || (format!("u{user_idx}"), conv_ref.conv_type.number(), conv_ref.id.to_string());
+                let who = || (names.user(user_idx), conv_ref.conv_type.number(), conv_ref.id.to_string());
                 let ok = match op {
                     Op::Text | Op::Custom | Op::Image => {
                         let kind = match op {
@@ -609,7 +630,7 @@ async fn drive(
                             let ok = driver.revoke(sender, sender_conv, handle).await;
                             if ok {
                                 let (conv_type, conv_id) = (sender_conv.conv_type.number(), sender_conv.id.to_string());
-                                record(Ack::Revoke { user: format!("u{sender}"), conv_type, conv_id, id });
+                                record(Ack::Revoke { user: names.user(sender), conv_type, conv_id, id });
                             }
                             ok
                         }
@@ -631,7 +652,7 @@ async fn drive(
                         let ok = driver.set_c2c_opt(user_idx, &conv_ref.id, opt).await;
                         if ok {
                             record(Ack::ReceiveOpt {
-                                user: format!("u{user_idx}"),
+                                user: names.user(user_idx),
                                 peer: conv_ref.id.to_string(),
                                 opt: opt.number(),
                             });
@@ -647,7 +668,7 @@ async fn drive(
                             if ok {
                                 let (conv_type, conv_id) = (sender_conv.conv_type.number(), sender_conv.id.to_string());
                                 record(Ack::CustomData {
-                                    user: format!("u{sender}"),
+                                    user: names.user(sender),
                                     conv_type,
                                     conv_id,
                                     id: handle.id(),
@@ -718,6 +739,7 @@ async fn drive(
             break;
         }
     }
+    let cost = cost.finish(sends, args.via == Via::Inproc);
     // Ending the feeds closes the streams; each then hands over its inbox.
     for feed in &feeds {
         let _ = feed.stop.send(true);
@@ -761,9 +783,13 @@ async fn drive(
             Via::Ws | Via::Rest => serde_json::Value::Null,
         },
         "via": format!("{:?}", args.via).to_lowercase(),
+        "run_id": names.run(),
         "calls": if args.via != Via::Inproc { json!(format!("{:?}", args.calls).to_lowercase()) } else { serde_json::Value::Null },
     });
     let mut json = json;
+    if let (Value::Object(report), Value::Object(cost)) = (&mut json, cost) {
+        report.extend(cost);
+    }
     let mut failed = lost + check.duplicated + check.reordered + unexpected > 0;
     if let Some(r) = reread {
         failed |= r.missing > 0;
@@ -773,6 +799,63 @@ async fn drive(
         json["anonymous_after_idle_bytes"] = json!(r.anonymous_after_idle);
     }
     Ok(LoadReport { json, failed })
+}
+
+/// What a run cost: CPU time per thread group (see [`thread_cpu`]) and instructions (see
+/// [`instructions`]), of this process and of the service's when its process ID is known.
+struct CostMeter {
+    cpu: Option<thread_cpu::CpuSample>,
+    instructions: Result<instructions::InstructionCounter, String>,
+    server: Option<(u32, Option<thread_cpu::CpuSample>, Result<instructions::InstructionCounter, String>)>,
+}
+
+impl CostMeter {
+    fn start(server_pid: Option<u32>) -> CostMeter {
+        CostMeter {
+            cpu: thread_cpu::CpuSample::read(None),
+            instructions: instructions::InstructionCounter::start(None),
+            server: server_pid.map(|pid| {
+                (pid, thread_cpu::CpuSample::read(Some(pid)), instructions::InstructionCounter::start(Some(pid)))
+            }),
+        }
+    }
+
+    /// The report's cost keys for `messages` messages: `cpu_us_per_message` by thread group
+    /// (and, in process, `engine_cpu_us_per_message`: everything but the generator),
+    /// `instructions_per_message` or why it is not known; `server_…` the same of the service.
+    fn finish(self, messages: u64, in_process: bool) -> Value {
+        let per_message = |n: u64| n.checked_div(messages).map_or(Value::Null, |n| json!(n));
+        let mut out = serde_json::Map::new();
+        let mut add = |prefix: &str,
+                       cpu: Option<(thread_cpu::CpuSample, thread_cpu::CpuSample)>,
+                       counted: Result<instructions::InstructionCounter, String>| {
+            if let Some((before, after)) = cpu {
+                let used = after.since(&before);
+                if prefix.is_empty() && in_process {
+                    let engine = used["process"] - used.get("generator").copied().unwrap_or(0.0);
+                    let engine = thread_cpu::per_message_json(&[("engine", engine)].into_iter().collect(), messages);
+                    out.insert("engine_cpu_us_per_message".into(), engine["engine"].clone());
+                }
+                out.insert(format!("{prefix}cpu_us_per_message"), thread_cpu::per_message_json(&used, messages));
+            }
+            match counted {
+                Ok(counter) => {
+                    out.insert(format!("{prefix}instructions_per_message"), per_message(counter.read()));
+                }
+                Err(why) => {
+                    out.insert(format!("{prefix}instructions_per_message"), Value::Null);
+                    out.insert(format!("{prefix}instructions_note"), json!(why));
+                }
+            }
+        };
+        let mine = self.cpu.and_then(|before| Some((before, thread_cpu::CpuSample::read(None)?)));
+        add("", mine, self.instructions);
+        if let Some((pid, before, counted)) = self.server {
+            let theirs = before.and_then(|before| Some((before, thread_cpu::CpuSample::read(Some(pid))?)));
+            add("server_", theirs, counted);
+        }
+        Value::Object(out)
+    }
 }
 
 /// What `--reread` found.
