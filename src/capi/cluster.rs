@@ -73,14 +73,7 @@ async fn serve_forwarded(forwarding: Arc<Forwarding>, runtime: Runtime, policy: 
 /// Runs `api` with `body` as `session`'s user on this node.
 async fn run(session: &Arc<Session>, api: &str, body: &CallBody) -> DispatchResult {
     let json = dispatch::argument_text(&body.param);
-    let call = ApiCall {
-        api,
-        conv_id: body.conv_id.as_deref(),
-        conv_type: body.conv_type,
-        json: &json,
-        opt: body.opt,
-        path: body.path.as_deref(),
-    };
+    let call = body.as_call(api, &json);
     match dispatch::begin(session, &call) {
         Ok(accepted) => accepted.completion.await,
         Err(e) => DispatchResult { code: e.code, desc: e.desc, json_params: String::new() },

@@ -99,6 +99,19 @@ pub struct CallBody {
 }
 
 impl CallBody {
+    /// The call of `api` with this body, `json` being its argument's text
+    /// ([`argument_text`] of `param`).
+    pub fn as_call<'a>(&'a self, api: &'a str, json: &'a str) -> ApiCall<'a> {
+        ApiCall {
+            api,
+            conv_id: self.conv_id.as_deref(),
+            conv_type: self.conv_type,
+            json,
+            opt: self.opt,
+            path: self.path.as_deref(),
+        }
+    }
+
     /// The body of `call` (its JSON argument kept as text).
     pub fn of(call: &ApiCall<'_>) -> CallBody {
         CallBody {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::ServiceState;
 use super::auth::authenticate;
-use crate::dispatch::{self, API_TABLE, ApiCall};
+use crate::dispatch::{self, API_TABLE};
 use crate::error::{TimError, code};
 use crate::wire::params::MsgDownloadElemResult;
 
@@ -146,14 +146,7 @@ pub fn begin_call(
     body: &CallBody,
 ) -> Result<BegunCall, (StatusCode, TimError)> {
     let json = dispatch::argument_text(&body.param);
-    let call = ApiCall {
-        api,
-        conv_id: body.conv_id.as_deref(),
-        conv_type: body.conv_type,
-        json: &json,
-        opt: body.opt,
-        path: body.path.as_deref(),
-    };
+    let call = body.as_call(api, &json);
     let accepted = match dispatch::begin(session, &call) {
         Ok(a) => a,
         Err(e) if e.is_synchronous() => return Err((StatusCode::BAD_REQUEST, e)),
