@@ -833,8 +833,7 @@ impl CostMeter {
                 let used = after.since(&before);
                 if prefix.is_empty() && in_process {
                     let engine = used["process"] - used.get("generator").copied().unwrap_or(0.0);
-                    let engine = thread_cpu::per_message_json(&[("engine", engine)].into_iter().collect(), messages);
-                    out.insert("engine_cpu_us_per_message".into(), engine["engine"].clone());
+                    out.insert("engine_cpu_us_per_message".into(), json!(thread_cpu::per_message(engine, messages)));
                 }
                 out.insert(format!("{prefix}cpu_us_per_message"), thread_cpu::per_message_json(&used, messages));
             }

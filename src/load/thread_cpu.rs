@@ -99,10 +99,14 @@ fn ticks_per_second() -> f64 {
     if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
+/// CPU µs per message (to 0.01 µs) of `seconds` spent on `messages` messages; 0 for none.
+pub fn per_message(seconds: f64, messages: u64) -> f64 {
+    if messages == 0 { 0.0 } else { (seconds * 1e6 / messages as f64 * 100.0).round() / 100.0 }
+}
+
 /// `{group: µs per message}` for `messages` messages, from CPU seconds per group.
 pub fn per_message_json(seconds: &BTreeMap<&'static str, f64>, messages: u64) -> Value {
-    let per = |s: f64| if messages == 0 { 0.0 } else { (s * 1e6 / messages as f64 * 100.0).round() / 100.0 };
-    Value::Object(seconds.iter().map(|(g, s)| (g.to_string(), json!(per(*s)))).collect())
+    Value::Object(seconds.iter().map(|(g, s)| (g.to_string(), json!(per_message(*s, messages)))).collect())
 }
 
 #[cfg(test)]
