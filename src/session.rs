@@ -249,7 +249,7 @@ impl Session {
                 return Err(TimError::new(code::TIM_ERR_CONV, "system conversations take no message calls"));
             }
         }
-        conv.key_for(&self.user).ok_or_else(|| TimError::new(code::TIM_ERR_CONV, "invalid conversation"))
+        conv.key_for_user(&self.user).ok_or_else(|| TimError::new(code::TIM_ERR_CONV, "invalid conversation"))
     }
 
     async fn call<T>(

@@ -52,8 +52,10 @@ pub struct Shared {
     pub events: EventBus,
     pub users: UserDirectory,
     pub ids: MsgIdGenerator,
-    /// The routing table: live conversation actors by conversation.
-    pub table: DashMap<ConvKey, Addr<ConversationActor>>,
+    /// The routing table: live conversation actors by conversation. Hashed with foldhash
+    /// (seeded per process), not SipHash: every call looks a conversation up here, and SipHash
+    /// of the key's two names was a measurable share of a send.
+    pub table: DashMap<ConvKey, Addr<ConversationActor>, foldhash::fast::RandomState>,
     /// Conversations whose state could not be loaded just now.
     pub unloadable: LoadFailures,
     pub arbiters: Vec<ArbiterHandle>,
@@ -118,22 +120,28 @@ impl Shared {
             return Enqueued::Unloadable(cmd, why);
         }
         for _ in 0..8 {
-            self.route(key);
             // Sent through the address in the table, never a clone: actix gives every clone
             // of an `Addr` a slot of its own beyond the capacity, and parks only the sender
             // that found the mailbox full. Sharing one sender, every caller sees the mailbox
-            // full until the actor catches up, so it stays bounded.
-            let Some(stored) = self.table.get(key) else { continue };
-            let sent = stored.try_send(cmd);
-            let addr = stored.clone();
-            drop(stored);
+            // full until the actor catches up, so it stays bounded. The actor running (the
+            // common case) costs one look-up and no clone; the rest is `route`'s.
+            let sent = match self.table.get(key) {
+                Some(stored) if stored.connected() => match stored.try_send(cmd) {
+                    Ok(()) => return Enqueued::Sent,
+                    Err(e) => (stored.clone(), e),
+                },
+                Some(stored) => (stored.clone(), SendError::Closed(cmd)),
+                None => {
+                    self.route(key);
+                    continue;
+                }
+            };
             match sent {
-                Ok(()) => return Enqueued::Sent,
-                Err(SendError::Full(c)) => {
+                (addr, SendError::Full(c)) => {
                     metrics::counter!("timsg_mailbox_full_total", "actor" => "conversation").increment(1);
                     return Enqueued::Full(addr, c);
                 }
-                Err(SendError::Closed(c)) => {
+                (addr, SendError::Closed(c)) => {
                     self.table.remove_if(key, |_, a| *a == addr);
                     cmd = c;
                 }
@@ -309,7 +317,7 @@ impl Engine {
             store,
             users: UserDirectory::default(),
             ids: MsgIdGenerator::default(),
-            table: DashMap::new(),
+            table: DashMap::default(),
             unloadable: LoadFailures::default(),
             arbiters,
             supervisor: OnceLock::new(),

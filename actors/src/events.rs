@@ -66,9 +66,10 @@ pub struct EventBus {
     relay: OnceLock<Relay>,
     format: OnceLock<Format>,
     generation: AtomicU64,
-    subscribers: DashMap<UserId, Subscriber>,
+    /// Every delivery looks its receiver up here: foldhash, not SipHash (see `Shared::table`).
+    subscribers: DashMap<UserId, Subscriber, foldhash::fast::RandomState>,
     /// Users logged out in the last `DEPARTED_WINDOW`, with when.
-    departed: DashMap<UserId, Instant>,
+    departed: DashMap<UserId, Instant, foldhash::fast::RandomState>,
     undelivered: OnceLock<UndeliveredHook>,
 }
 
@@ -85,8 +86,8 @@ impl EventBus {
             relay: OnceLock::new(),
             format: OnceLock::new(),
             generation: AtomicU64::new(0),
-            subscribers: DashMap::new(),
-            departed: DashMap::new(),
+            subscribers: DashMap::default(),
+            departed: DashMap::default(),
             undelivered: OnceLock::new(),
         }
     }

@@ -78,6 +78,11 @@ impl ConvKey {
         if a <= b { ConvKey::C2c(a.into(), b.into()) } else { ConvKey::C2c(b.into(), a.into()) }
     }
 
+    /// The C2C conversation between two users already named by shared strings: no copies.
+    pub fn c2c_shared(a: &UserId, b: &UserId) -> ConvKey {
+        if a <= b { ConvKey::C2c(a.clone(), b.clone()) } else { ConvKey::C2c(b.clone(), a.clone()) }
+    }
+
     pub fn group(id: &str) -> ConvKey {
         ConvKey::Group(id.into())
     }
@@ -165,6 +170,16 @@ impl ConvRef {
         match self.conv_type {
             ConvType::C2c => Some(ConvKey::c2c(viewer, &self.id)),
             ConvType::Group => Some(ConvKey::group(&self.id)),
+            ConvType::System => None,
+        }
+    }
+
+    /// [`ConvRef::key_for`] for a viewer named by a shared string: the key shares both names
+    /// instead of copying them (a caller's every call makes one).
+    pub fn key_for_user(&self, viewer: &UserId) -> Option<ConvKey> {
+        match self.conv_type {
+            ConvType::C2c => Some(ConvKey::c2c_shared(viewer, &self.id)),
+            ConvType::Group => Some(ConvKey::Group(self.id.clone())),
             ConvType::System => None,
         }
     }
@@ -262,6 +277,15 @@ mod tests {
         assert_eq!(&*k.as_seen_by("bob").id, "alice");
         let g = ConvKey::group("room:1");
         assert_eq!(ConvKey::from_storage_key(&g.storage_key()), Some(g));
+    }
+
+    #[test]
+    fn a_key_made_of_shared_names_is_the_key_made_of_copies() {
+        let (alice, bob): (UserId, UserId) = ("alice".into(), "bob".into());
+        assert_eq!(ConvRef::c2c("bob").key_for_user(&alice), Some(ConvKey::c2c("alice", "bob")));
+        assert_eq!(ConvRef::c2c("alice").key_for_user(&bob), Some(ConvKey::c2c("alice", "bob")));
+        assert_eq!(ConvRef::group("g1").key_for_user(&alice), Some(ConvKey::group("g1")));
+        assert_eq!(ConvRef { conv_type: ConvType::System, id: "x".into() }.key_for_user(&alice), None);
     }
 
     #[test]

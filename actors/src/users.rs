@@ -25,7 +25,8 @@ const LONGEST_WINDOW_MS: u64 = 60_000;
 #[derive(Debug, Default)]
 pub struct UserDirectory {
     /// Loaded lazily from the store, then kept current by every change.
-    c2c_opts: DashMap<UserId, HashMap<String, ReceiveOpt>>,
+    /// Every C2C delivery looks its receiver up here: foldhash, not SipHash.
+    c2c_opts: DashMap<UserId, HashMap<String, ReceiveOpt>, foldhash::fast::RandomState>,
     windows: DashMap<(UserId, &'static str), CallWindow>,
 }
 

@@ -69,6 +69,9 @@ struct DeliveredMessage {
     message_seq: Option<u64>,
 }
 
+/// Events an in-process user's feed takes from its stream at one wake-up.
+const EVENTS_PER_WAKE: usize = 64;
+
 /// Peers one `TIMMsgSetC2CReceiveMessageOpt` call may name, and calls a user may make a second.
 const C2C_OPT_IDS_PER_CALL: usize = 30;
 const C2C_OPT_CALLS_PER_SECOND: usize = 5;
@@ -429,18 +432,27 @@ impl Driver {
             Driver::InProc(users) => {
                 let mut events = users[user as usize].take_events().ok_or("events already taken")?;
                 tokio::spawn(async move {
+                    // Every event waiting is taken at each wake-up, not one per turn of the
+                    // `select!` (whose stop future was remade for each event).
+                    let mut batch = Vec::with_capacity(EVENTS_PER_WAKE);
+                    // Made once: a `changed()` made at every turn registered a new waiter.
+                    let stop = stopped.changed();
+                    tokio::pin!(stop);
                     loop {
                         tokio::select! {
-                            e = events.recv() => match e {
-                                Some(Event::NewMessages { messages, .. }) => {
-                                    for m in &messages {
-                                        inbox.record(m.conv.conv_type, &m.conv.id, m.message.seq);
+                            n = events.recv_many(&mut batch, EVENTS_PER_WAKE) => {
+                                if n == 0 {
+                                    return inbox;
+                                }
+                                for e in batch.drain(..) {
+                                    if let Event::NewMessages { messages, .. } = e {
+                                        for m in &messages {
+                                            inbox.record(m.conv.conv_type, &m.conv.id, m.message.seq);
+                                        }
                                     }
                                 }
-                                Some(_) => {}
-                                None => return inbox,
-                            },
-                            _ = stopped.changed() => return inbox,
+                            }
+                            _ = &mut stop => return inbox,
                         }
                     }
                 })

@@ -78,14 +78,21 @@ impl Tables {
     /// Refuses a request the SQLite backend's constraints would refuse, before any of it is
     /// applied: a request is all or nothing.
     fn check(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
-        let mut next_seq: HashMap<&str, u64> = HashMap::new();
+        // The next seq of each conversation the request inserts into. A request comes from one
+        // conversation actor's flush, so this holds one entry: a list, not a hashed map.
+        let mut next_seq: Vec<(&str, u64)> = Vec::new();
         let mut new_locals: HashSet<(&str, &str, u64)> = HashSet::new();
         for op in ops {
             match op {
                 WriteOp::InsertShared { conv, message } => {
-                    let next = next_seq
-                        .entry(&**conv)
-                        .or_insert_with(|| self.by_conv.get(&**conv).map_or(0, ChunkedVec::len) as u64 + 1);
+                    let at = match next_seq.iter().position(|(c, _)| *c == &**conv) {
+                        Some(at) => at,
+                        None => {
+                            next_seq.push((&**conv, self.by_conv.get(&**conv).map_or(0, ChunkedVec::len) as u64 + 1));
+                            next_seq.len() - 1
+                        }
+                    };
+                    let next = &mut next_seq[at].1;
                     if message.seq != *next {
                         return Err(StoreError::Corrupt(format!(
                             "{conv}: seq {} where {next} comes next",
@@ -95,7 +102,7 @@ impl Tables {
                     *next += 1;
                 }
                 WriteOp::UpdateShared { conv, message } => {
-                    let inserted_here = next_seq.get(&**conv).is_some_and(|next| message.seq < *next);
+                    let inserted_here = next_seq.iter().any(|(c, next)| *c == &**conv && message.seq < *next);
                     if !inserted_here && self.shared_position(conv, message.seq).is_none() {
                         return Err(StoreError::Corrupt(format!("{conv}: no message {} to update", message.seq)));
                     }
