@@ -7,11 +7,16 @@
 //! is judged in one run.
 //!
 //! Workloads (typed API, in memory, 512 sends in flight like the load generator's closed loop):
-//! one conversation; 10,000 conversations, round-robin. Baseline, in the same run: raw actix
-//! request/reply round trips to plain actors on as many arbiters, 512 in flight.
+//! one conversation; 10,000 conversations, round-robin; and the whole in-process load as
+//! `timsg load` runs it (2,000 users, each taking its events, 10,000 conversations of which a
+//! tenth are groups of 8, 512 in flight, generator included: the figure behind
+//! `cpu_us_per_message`). Baseline, in the same run: raw actix request/reply round trips to
+//! plain actors on as many arbiters, 512 in flight.
 //!
 //!   cargo bench --bench send_instructions          # needs valgrind (apt-get install valgrind)
 //!   SEND_INSTRUCTIONS_N=2000 cargo bench --bench send_instructions   # quicker, noisier
+//!   (the load workload runs at least 50,000 messages: below that its difference still holds
+//!   conversation activations)
 
 #![allow(clippy::print_stdout, reason = "a bench reports its figures on standard output")]
 
@@ -70,17 +75,41 @@ fn run_workload(workload: &str, n: usize) {
     }
 }
 
+/// The in-process load workload: `timsg load` itself, with a fixed run ID so both runs make
+/// the same users and conversations.
+const LOAD_WORKLOAD: &str = "load_2000_users_10000_conversations";
+
 /// Instructions the child running `workload` with `n` operations executed, in all its threads.
 fn count(workload: &str, n: usize) -> Result<u64, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out_file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    let status = Command::new("valgrind")
+    let mut valgrind = Command::new("valgrind");
+    valgrind
         .args(["--tool=cachegrind", "--cache-sim=no", "--quiet"])
-        .arg(format!("--cachegrind-out-file={}", out_file.path().display()))
-        .arg(&exe)
-        .args([CHILD, workload, &n.to_string()])
-        .status()
-        .map_err(|e| format!("valgrind: {e}"))?;
+        .arg(format!("--cachegrind-out-file={}", out_file.path().display()));
+    if workload == LOAD_WORKLOAD {
+        valgrind.arg(env!("CARGO_BIN_EXE_timsg")).args([
+            "load",
+            "--users",
+            "2000",
+            "--conversations",
+            "10000",
+            "--concurrency",
+            &IN_FLIGHT.to_string(),
+            "--durability",
+            "memory",
+            "--no-baseline",
+            "--json",
+            "--run-id",
+            "ins",
+            "--messages",
+            &n.to_string(),
+        ]);
+        // Its report and logs are not this bench's: only the count is.
+        valgrind.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    } else {
+        valgrind.arg(std::env::current_exe().map_err(|e| e.to_string())?).args([CHILD, workload, &n.to_string()]);
+    }
+    let status = valgrind.status().map_err(|e| format!("valgrind: {e}"))?;
     if !status.success() {
         return Err(format!("{workload} with {n} under valgrind: {status}"));
     }
@@ -115,7 +144,10 @@ fn main() {
     let n: usize = std::env::var("SEND_INSTRUCTIONS_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let baseline = per_operation("raw_actix", n).expect("the raw actix baseline");
     println!("send_instructions: raw actix request/reply: {baseline:.0} instructions per round trip");
-    for workload in ["send_1_conversation", "send_10000_conversations"] {
+    for workload in ["send_1_conversation", "send_10000_conversations", LOAD_WORKLOAD] {
+        // The load touches its 10,000 conversations at random: with fewer than 5 messages a
+        // conversation in the smaller run, activations would not cancel out.
+        let n = if workload == LOAD_WORKLOAD { n.max(50_000) } else { n };
         let ours = per_operation(workload, n).expect(workload);
         println!(
             "send_instructions: {workload}: {ours:.0} instructions per send, {:.2} x the raw actix round trip \

@@ -624,7 +624,7 @@ impl ConversationLog {
     /// Marks every message up to `through` as sent; returns the newly durable ones in order.
     pub fn mark_durable(&mut self, through: u64) -> Vec<Arc<StoredMessage>> {
         let through = through.min(self.last_seq());
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(through.saturating_sub(self.durable_seq) as usize);
         for seq in self.durable_seq + 1..=through {
             let entry = &mut self.entries[(seq - self.base) as usize];
             if entry.status == MessageStatus::Sending {
@@ -639,7 +639,7 @@ impl ConversationLog {
     /// Decides who receives a message and records who must not see it.
     /// `c2c_opt(receiver, sender)` gives a C2C receiver's option for that sender.
     pub fn deliveries(&mut self, message: &StoredMessage, c2c_opt: impl Fn(&str, &str) -> ReceiveOpt) -> Vec<Delivery> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.members.len().saturating_sub(1));
         let targets = &message.content.target_members;
         for (user, member) in self.members.iter_mut() {
             if !member.active || **user == *message.sender {

@@ -416,7 +416,7 @@ impl ConversationActor {
                 self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
             for d in deliveries {
                 let view = self.log().view_of(&d.user, msg);
-                let slot = per_user.entry(d.user).or_insert_with(|| (Vec::new(), d.notify));
+                let slot = per_user.entry(d.user).or_insert_with(|| (Vec::with_capacity(committed.len()), d.notify));
                 slot.0.push(view);
             }
         }
@@ -448,7 +448,7 @@ impl ConversationActor {
                 }
             }
         }
-        let mut answers = Vec::new();
+        let mut answers = Vec::with_capacity(committed.len());
         for msg in committed {
             if let Some(replies) = self.pending_sends.remove(&msg.id) {
                 let view = self.log().view_of(&msg.sender, msg);

@@ -69,6 +69,36 @@ pub(super) struct Tables {
     blobs: HashMap<String, i64>,
 }
 
+/// The next seq of each conversation a request inserts into. A request comes from one
+/// conversation actor's flush, so the first conversation is kept inline (no allocation on
+/// every write); any further ones go to a list.
+#[derive(Default)]
+struct NextSeqs<'a> {
+    first: Option<(&'a str, u64)>,
+    more: Vec<(&'a str, u64)>,
+}
+
+impl<'a> NextSeqs<'a> {
+    fn get(&self, conv: &str) -> Option<u64> {
+        self.first.iter().chain(&self.more).find(|(c, _)| *c == conv).map(|(_, next)| *next)
+    }
+
+    /// `conv`'s next seq, `first_free()` if the request has not inserted into it yet.
+    fn next_of(&mut self, conv: &'a str, first_free: impl FnOnce() -> u64) -> &mut u64 {
+        match &mut self.first {
+            None => &mut self.first.insert((conv, first_free())).1,
+            Some((c, _)) if *c == conv => &mut self.first.as_mut().expect("just matched").1,
+            Some(_) => match self.more.iter().position(|(c, _)| *c == conv) {
+                Some(at) => &mut self.more[at].1,
+                None => {
+                    self.more.push((conv, first_free()));
+                    &mut self.more.last_mut().expect("just pushed").1
+                }
+            },
+        }
+    }
+}
+
 impl Tables {
     fn shared_position(&self, conv: &str, seq: u64) -> Option<usize> {
         let pos = *self.by_conv.get(conv)?.get(usize::try_from(seq).ok()?.checked_sub(1)?)?;
@@ -78,21 +108,13 @@ impl Tables {
     /// Refuses a request the SQLite backend's constraints would refuse, before any of it is
     /// applied: a request is all or nothing.
     fn check(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
-        // The next seq of each conversation the request inserts into. A request comes from one
-        // conversation actor's flush, so this holds one entry: a list, not a hashed map.
-        let mut next_seq: Vec<(&str, u64)> = Vec::new();
+        let mut next_seq = NextSeqs::default();
         let mut new_locals: HashSet<(&str, &str, u64)> = HashSet::new();
         for op in ops {
             match op {
                 WriteOp::InsertShared { conv, message } => {
-                    let at = match next_seq.iter().position(|(c, _)| *c == &**conv) {
-                        Some(at) => at,
-                        None => {
-                            next_seq.push((&**conv, self.by_conv.get(&**conv).map_or(0, ChunkedVec::len) as u64 + 1));
-                            next_seq.len() - 1
-                        }
-                    };
-                    let next = &mut next_seq[at].1;
+                    let next =
+                        next_seq.next_of(conv, || self.by_conv.get(&**conv).map_or(0, ChunkedVec::len) as u64 + 1);
                     if message.seq != *next {
                         return Err(StoreError::Corrupt(format!(
                             "{conv}: seq {} where {next} comes next",
@@ -102,7 +124,7 @@ impl Tables {
                     *next += 1;
                 }
                 WriteOp::UpdateShared { conv, message } => {
-                    let inserted_here = next_seq.iter().any(|(c, next)| *c == &**conv && message.seq < *next);
+                    let inserted_here = next_seq.get(conv).is_some_and(|next| message.seq < next);
                     if !inserted_here && self.shared_position(conv, message.seq).is_none() {
                         return Err(StoreError::Corrupt(format!("{conv}: no message {} to update", message.seq)));
                     }
@@ -450,5 +472,28 @@ mod tests {
         store.close();
         let more = vec![WriteOp::InsertShared { conv, message: message("m2", 2) }];
         assert_eq!(write(&store, more), Err(StoreError::Closed));
+    }
+
+    #[test]
+    fn a_request_inserting_into_several_conversations_is_checked_per_conversation() {
+        let store = MemoryStore::default();
+        let (a, b, c): (Arc<str>, Arc<str>, Arc<str>) = ("g:a".into(), "g:b".into(), "g:c".into());
+        write(&store, vec![WriteOp::InsertShared { conv: b.clone(), message: message("b1", 1) }]).unwrap();
+        let interleaved = vec![
+            WriteOp::InsertShared { conv: a.clone(), message: message("a1", 1) },
+            WriteOp::InsertShared { conv: b.clone(), message: message("b2", 2) },
+            WriteOp::InsertShared { conv: c.clone(), message: message("c1", 1) },
+            WriteOp::InsertShared { conv: b.clone(), message: message("b3", 3) },
+            WriteOp::UpdateShared { conv: c.clone(), message: message("c1", 1) },
+            WriteOp::InsertShared { conv: a.clone(), message: message("a2", 2) },
+        ];
+        write(&store, interleaved).unwrap();
+        // The third conversation's next seq is 2 now: a second 1 is refused.
+        let repeated = vec![
+            WriteOp::InsertShared { conv: a, message: message("a3", 3) },
+            WriteOp::InsertShared { conv: c, message: message("c1again", 1) },
+        ];
+        assert!(matches!(write(&store, repeated), Err(StoreError::Corrupt(_))));
+        assert_eq!(store.newest_message_mark().unwrap(), 6);
     }
 }
