@@ -4,7 +4,8 @@
 //! task fed by a queue ([`spawn_frame_writer`]), the load's, its relay baseline's and the
 //! network bench's alike.
 
-use std::collections::HashMap;
+// foldhash: keyed by the caller's own call numbers, looked up once per reply.
+use foldhash::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -60,7 +61,7 @@ pub struct WsCaller {
 impl WsCaller {
     /// A caller whose frames go to `out` (the socket's writer).
     pub fn new(out: mpsc::Sender<String>) -> WsCaller {
-        WsCaller { out, pending: Mutex::new(Some(HashMap::new())), next_id: AtomicU64::new(1) }
+        WsCaller { out, pending: Mutex::new(Some(HashMap::default())), next_id: AtomicU64::new(1) }
     }
 
     /// Sends `api` with `body` (`{"conv_id", "conv_type", "param", …}`) and waits for the reply

@@ -40,7 +40,7 @@ pub(super) struct SharedRow {
 }
 
 /// One conversation's local-only messages, by owner and local id.
-pub(super) type LocalMessages = HashMap<(UserId, u64), Arc<StoredMessage>>;
+pub(super) type LocalMessages = FastMap<(UserId, u64), Arc<StoredMessage>>;
 
 #[derive(Debug, Default)]
 pub(super) struct Tables {
@@ -52,21 +52,21 @@ pub(super) struct Tables {
     /// Per sender, its messages' positions in commit order.
     pub by_sender: FastMap<UserId, ChunkedVec<usize>>,
     /// Local-only messages per conversation, by owner and local id.
-    pub local: HashMap<Arc<str>, LocalMessages>,
+    pub local: FastMap<Arc<str>, LocalMessages>,
     /// Per owner, where their local-only messages are: (conversation, local id).
-    pub local_by_owner: HashMap<UserId, BTreeSet<(Arc<str>, u64)>>,
+    pub local_by_owner: FastMap<UserId, BTreeSet<(Arc<str>, u64)>>,
     /// Member state (JSON, as the SQLite backend keeps it) per conversation and user.
-    members: HashMap<Arc<str>, HashMap<UserId, String>>,
+    members: FastMap<Arc<str>, FastMap<UserId, String>>,
     /// Per user, the conversations they have state in.
-    pub convs_of_user: HashMap<UserId, BTreeSet<Arc<str>>>,
-    groups: HashMap<Arc<str>, String>,
-    c2c_opts: HashMap<UserId, HashMap<String, u32>>,
-    users: HashMap<UserId, (i64, u64)>,
-    accounts: HashMap<UserId, super::Account>,
-    log_positions: HashMap<Arc<str>, u64>,
+    pub convs_of_user: FastMap<UserId, BTreeSet<Arc<str>>>,
+    groups: FastMap<Arc<str>, String>,
+    c2c_opts: FastMap<UserId, FastMap<String, u32>>,
+    users: FastMap<UserId, (i64, u64)>,
+    accounts: FastMap<UserId, super::Account>,
+    log_positions: FastMap<Arc<str>, u64>,
     /// Undelivered system notices per user by stamp (see the SQLite `pending_deliveries`).
-    notices: HashMap<UserId, BTreeMap<u64, PendingDelivery>>,
-    blobs: HashMap<String, i64>,
+    notices: FastMap<UserId, BTreeMap<u64, PendingDelivery>>,
+    blobs: FastMap<String, i64>,
 }
 
 /// The next seq of each conversation a request inserts into. A request comes from one
@@ -109,7 +109,7 @@ impl Tables {
     /// applied: a request is all or nothing.
     fn check(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let mut next_seq = NextSeqs::default();
-        let mut new_locals: HashSet<(&str, &str, u64)> = HashSet::new();
+        let mut new_locals: foldhash::HashSet<(&str, &str, u64)> = foldhash::HashSet::default();
         for op in ops {
             match op {
                 WriteOp::InsertShared { conv, message } => {
