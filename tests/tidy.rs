@@ -57,3 +57,16 @@ fn the_readme_first_screen_is_short() {
     assert!(before_api < 60, "{before_api} lines before the API table: keep what, two commands and quick starts");
     assert!(readme.contains("cargo run --release -- serve") && readme.contains("scripts/test"));
 }
+
+#[test]
+fn the_readme_performance_summary_is_ten_lines() {
+    let readme = read("README.md");
+    let section = readme.split("\n## Performance").nth(1).expect("a performance section");
+    let section = section.split("\n## ").next().unwrap_or(section);
+    let table_lines = section.lines().filter(|l| l.starts_with('|')).count();
+    assert!(table_lines > 2, "the performance section has a summary table");
+    assert!(
+        table_lines <= 10,
+        "{table_lines} table lines in the README's performance section: keep ten, the rest in docs/performance.md"
+    );
+}
