@@ -6,15 +6,13 @@
 //! the store as they were), windows that no longer limit anything. Every C2C receiver passes
 //! through here, so without that the maps grew with every user ever messaged.
 
-use std::collections::HashMap;
-
 use dashmap::DashMap;
 use dashmap::mapref::one::Ref;
 
 use crate::ids::UserId;
 use crate::member::ReceiveOpt;
 use crate::rate_limit::CallWindow;
-use crate::store::{Store, StoreError};
+use crate::store::{ReceiveOpts, Store, StoreError};
 
 /// Entries each map holds before it drops what it can rebuild.
 pub const MAX_ENTRIES: usize = 65_536;
@@ -25,19 +23,16 @@ const LONGEST_WINDOW_MS: u64 = 60_000;
 #[derive(Debug, Default)]
 pub struct UserDirectory {
     /// Loaded lazily from the store, then kept current by every change.
-    /// Every C2C delivery looks its receiver up here: foldhash, not SipHash.
-    c2c_opts: DashMap<UserId, HashMap<String, ReceiveOpt>, foldhash::fast::RandomState>,
+    /// Every C2C delivery looks its receiver up here, then the sender in the receiver's
+    /// options: foldhash, not SipHash, for both.
+    c2c_opts: DashMap<UserId, ReceiveOpts, foldhash::fast::RandomState>,
     windows: DashMap<(UserId, &'static str), CallWindow>,
 }
 
 impl UserDirectory {
     /// `owner`'s options, loaded from the store the first time. Every C2C delivery asks, so
     /// once loaded one lookup of the owner answers.
-    fn c2c_opts_of(
-        &self,
-        store: &Store,
-        owner: &str,
-    ) -> Result<Ref<'_, UserId, HashMap<String, ReceiveOpt>>, StoreError> {
+    fn c2c_opts_of(&self, store: &Store, owner: &str) -> Result<Ref<'_, UserId, ReceiveOpts>, StoreError> {
         if let Some(opts) = self.c2c_opts.get(owner) {
             return Ok(opts);
         }

@@ -3,7 +3,8 @@
 //! each receiver must see a conversation's messages in seq order. Counts what was lost,
 //! duplicated, reordered or unexpected.
 
-// foldhash: the check keys by small integers of its own, and SipHash was a tenth of its cost.
+// foldhash: the check keys by small integers of its own; SipHash here was ~1,400 instructions
+// of each loaded message.
 use foldhash::{HashMap, HashSet};
 
 /// A conversation as the check knows it.

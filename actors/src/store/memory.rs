@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use foldhash::HashMap as FastMap;
+use foldhash::{HashMap as FastMap, HashSet as FastSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -109,7 +109,7 @@ impl Tables {
     /// applied: a request is all or nothing.
     fn check(&self, ops: &[WriteOp]) -> Result<(), StoreError> {
         let mut next_seq = NextSeqs::default();
-        let mut new_locals: foldhash::HashSet<(&str, &str, u64)> = foldhash::HashSet::default();
+        let mut new_locals: FastSet<(&str, &str, u64)> = FastSet::default();
         for op in ops {
             match op {
                 WriteOp::InsertShared { conv, message } => {
@@ -344,7 +344,7 @@ impl MemoryStore {
         Ok(t.convs_of_user.get(user).into_iter().flatten().filter_map(|c| ConvKey::from_storage_key(c)).collect())
     }
 
-    pub fn c2c_receive_opts(&self, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+    pub fn c2c_receive_opts(&self, owner: &str) -> Result<super::ReceiveOpts, StoreError> {
         let t = self.tables.read();
         Ok(t.c2c_opts
             .get(owner)

@@ -83,6 +83,10 @@ use crate::ids::{ConvKey, MsgId, UserId};
 use crate::member::{MemberState, ReceiveOpt};
 use crate::message::StoredMessage;
 use crate::search::{Candidates, SearchQuery};
+
+/// A user's C2C receive options by peer. foldhash, not SipHash: every C2C delivery to a user
+/// who set any option looks the sender up here.
+pub type ReceiveOpts = foldhash::HashMap<String, ReceiveOpt>;
 pub use request::{Completion, WriteCompleted, WriteOp, WriteRequest};
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -234,7 +238,7 @@ impl Store {
     }
 
     /// `owner`'s C2C receive options, by peer.
-    pub fn c2c_receive_opts(&self, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+    pub fn c2c_receive_opts(&self, owner: &str) -> Result<ReceiveOpts, StoreError> {
         match &self.backend {
             Backend::Sqlite(s) => s.read(sqlite::ReadAfter::Key(owner), |c| read::c2c_receive_opts(c, owner)),
             Backend::Memory(m) => m.c2c_receive_opts(owner),

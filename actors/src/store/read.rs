@@ -11,7 +11,7 @@ use crate::ids::{ConvKey, MsgId, UserId};
 use crate::member::{MemberState, ReceiveOpt};
 use crate::message::StoredMessage;
 
-use super::{LoadedConversation, StoreError};
+use super::{LoadedConversation, ReceiveOpts, StoreError};
 
 /// A stored JSON record (message, member state, group info), or `Corrupt`.
 pub(super) fn decode<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
@@ -118,10 +118,10 @@ pub fn conversations_of(conn: &Connection, user: &str) -> Result<Vec<ConvKey>, S
 }
 
 /// `owner`'s C2C receive options, by peer.
-pub fn c2c_receive_opts(conn: &Connection, owner: &str) -> Result<HashMap<String, ReceiveOpt>, StoreError> {
+pub fn c2c_receive_opts(conn: &Connection, owner: &str) -> Result<ReceiveOpts, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT peer, opt FROM c2c_receive_opts WHERE owner = ?1")?;
     let rows = stmt.query_map([owner], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut out = HashMap::new();
+    let mut out = ReceiveOpts::default();
     for row in rows {
         let (peer, opt) = row?;
         out.insert(peer, ReceiveOpt::from_number(opt as u32).unwrap_or_default());
