@@ -48,15 +48,19 @@ impl SlowReads {
                 let _ = reply.send(out);
             }
         });
-        let tx = self.tx.lock().clone().ok_or(ConvError::ShuttingDown)?;
-        metrics::gauge!("timsg_slow_reads_queued").set(tx.len() as f64);
-        match tx.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                metrics::counter!("timsg_slow_reads_refused_total").increment(1);
-                return Err(ConvError::Busy);
+        // The sender is let go before the wait: a caller that is never polled again (its
+        // runtime is the one shutting down) must not keep the threads from ending in `stop`.
+        {
+            let tx = self.tx.lock().clone().ok_or(ConvError::ShuttingDown)?;
+            metrics::gauge!("timsg_slow_reads_queued").set(tx.len() as f64);
+            match tx.try_send(job) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => {
+                    metrics::counter!("timsg_slow_reads_refused_total").increment(1);
+                    return Err(ConvError::Busy);
+                }
+                Err(TrySendError::Disconnected(_)) => return Err(ConvError::ShuttingDown),
             }
-            Err(TrySendError::Disconnected(_)) => return Err(ConvError::ShuttingDown),
         }
         answer.await.map_err(|_| ConvError::Store("the read failed unexpectedly (see the log)".into()))
     }
@@ -73,6 +77,7 @@ impl SlowReads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
 
     // Two workers: the test's own thread blocks while the spawned calls run.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,5 +112,23 @@ mod tests {
         assert_eq!(queued.await.unwrap().unwrap(), 7);
         lane.stop();
         assert!(matches!(lane.run(|| 0).await, Err(ConvError::ShuttingDown)));
+    }
+
+    #[test]
+    fn a_caller_never_polled_again_does_not_keep_stop_waiting() {
+        let lane = std::sync::Arc::new(SlowReads::start(1, 4).unwrap());
+        // Queued and answered, but its caller is not polled again (as a task on a runtime
+        // that is itself shutting down the lane).
+        let mut forgotten = Box::pin(lane.run(|| 1));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(forgotten.as_mut().poll(&mut cx).is_pending());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let stopping = lane.clone();
+        std::thread::spawn(move || {
+            stopping.stop();
+            let _ = done_tx.send(());
+        });
+        assert!(done_rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(), "stop waited for the caller");
+        drop(forgotten);
     }
 }
