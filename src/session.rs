@@ -57,8 +57,30 @@ pub struct Session {
     /// The newest committed message when this login began listening: what came later reaches
     /// the event stream live, so "missed" ends here (see `missed_events`).
     login_mark: i64,
+    /// The event stamp when this login began (see [`Engine::record_abandoned_login`]).
+    login_stamp: u64,
     /// Set by [`Session::logout`] (or the drop): a logout happens once.
     logged_out: std::sync::atomic::AtomicBool,
+    /// How far this login's events were handed to its consumer (see [`CatchUp`]).
+    catch_up: std::sync::atomic::AtomicU8,
+}
+
+/// Where a login's catch-up stands. A logout that comes while what was missed is still being
+/// read (nothing of this login reached its consumer yet) abandons the catch-up and records no
+/// logout point: the previous point stays (a user without one gets one at this login's
+/// start), so the next login catches up on all of it, once. Recording this logout's point
+/// instead let the catch-up, read after it, take the messages kept for the next login too
+/// (and the next login read them again), and skipped what this login never handed out.
+#[repr(u8)]
+enum CatchUp {
+    /// The stream was not taken yet.
+    NotTaken = 0,
+    /// [`Session::take_events_after_missed`] is reading what was missed.
+    Reading = 1,
+    /// The consumer has the stream (with or without what was missed).
+    Handed = 2,
+    /// The login ended before its stream was handed out; there is no catch-up any more.
+    Ended = 3,
 }
 
 impl std::fmt::Debug for Session {
@@ -113,6 +135,7 @@ impl Session {
     /// Logs `user` in. Fails (6019) if the store cannot say where the commit order stands:
     /// without it, what the user missed while away could not be told apart from what is new.
     pub(crate) fn new(engine: Engine, user: UserId, access: Access) -> TimResult<Session> {
+        let login_stamp = engine.stamp();
         let (generation, events) = engine.subscribe(&user);
         // Read after subscribing: a message committed later is published to the new stream.
         let login_mark = match engine.newest_message_mark() {
@@ -129,7 +152,9 @@ impl Session {
             generation,
             events: Mutex::new(Some(events)),
             login_mark,
+            login_stamp,
             logged_out: Default::default(),
+            catch_up: std::sync::atomic::AtomicU8::new(CatchUp::NotTaken as u8),
         })
     }
 
@@ -143,7 +168,9 @@ impl Session {
             generation: 0,
             events: Mutex::new(None),
             login_mark: 0,
+            login_stamp: 0,
             logged_out: std::sync::atomic::AtomicBool::new(true),
+            catch_up: std::sync::atomic::AtomicU8::new(CatchUp::NotTaken as u8),
         }
     }
 
@@ -179,11 +206,21 @@ impl Session {
         // The stream closes before the logout point is taken, so whatever was published to it
         // is at or below the point (not missed again). A message committed before the point
         // but published after the stream closed is kept for the next login by the event bus.
+        // Decided before the stream closes: a catch-up still being read then read nothing
+        // kept for the next login (that starts with this unsubscribe).
+        // A stream never taken was this login's choice: its point is recorded as usual.
+        let abandoned = self.move_catch_up(CatchUp::Reading, CatchUp::Ended);
+        self.move_catch_up(CatchUp::NotTaken, CatchUp::Ended);
         let current = self.engine.is_current_login(&self.user, self.generation);
         self.engine.unsubscribe(&self.user, self.generation);
         if current {
             self.engine.cancel_downloads(&self.user);
-            self.engine.record_logout(&self.user);
+            if abandoned {
+                tracing::info!(user = %self.user, "logged out while its catch-up was read: the next login catches up from the logout before");
+                self.engine.record_abandoned_login(&self.user, self.login_stamp);
+            } else {
+                self.engine.record_logout(&self.user);
+            }
         }
     }
 
@@ -198,7 +235,15 @@ impl Session {
     /// The user's event stream (new messages, revokes, read receipts, updates). It can be
     /// taken once; later calls return `None`.
     pub fn take_events(&self) -> Option<EventStream> {
-        self.events.lock().take()
+        let events = self.events.lock().take()?;
+        self.move_catch_up(CatchUp::NotTaken, CatchUp::Handed);
+        Some(events)
+    }
+
+    /// Moves the catch-up from `from` to `to`; false if it was not at `from`.
+    fn move_catch_up(&self, from: CatchUp, to: CatchUp) -> bool {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.catch_up.compare_exchange(from as u8, to as u8, SeqCst, SeqCst).is_ok()
     }
 
     /// What this user missed while logged out: the unread messages that arrived (one
@@ -210,17 +255,29 @@ impl Session {
 
     /// Takes the event stream with what was missed at its head: missed events first, then live
     /// ones, each message once (see [`CatchUpStream`]). `None` if the stream was taken.
-    pub async fn take_events_after_missed(&self) -> Option<CatchUpStream> {
-        let live = self.take_events()?;
-        let missed = self.missed_events().await.unwrap_or_else(|e| {
-            tracing::warn!(user = %self.user, error = %e, "cannot read what was missed while logged out");
-            Vec::new()
-        });
-        let (engine, user) = (self.engine.clone(), self.user.clone());
-        Some(
-            CatchUpStream::new(missed, live)
-                .acking_notices(Box::new(move |ids| engine.deliveries_acknowledged(&user, ids))),
-        )
+    /// `None` as well if the login ended first; if it ended while what was missed was being
+    /// read, the next login catches up on it. The stream is taken when this is called, not
+    /// when the future is first polled: from then on a logout abandons the catch-up.
+    pub fn take_events_after_missed(
+        self: &Arc<Self>,
+    ) -> impl std::future::Future<Output = Option<CatchUpStream>> + Send + 'static {
+        let live = self.events.lock().take().filter(|_| self.move_catch_up(CatchUp::NotTaken, CatchUp::Reading));
+        let session = self.clone();
+        async move {
+            let live = live?;
+            let missed = session.missed_events().await.unwrap_or_else(|e| {
+                tracing::warn!(user = %session.user, error = %e, "cannot read what was missed while logged out");
+                Vec::new()
+            });
+            if !session.move_catch_up(CatchUp::Reading, CatchUp::Handed) {
+                return None;
+            }
+            let (engine, user) = (session.engine.clone(), session.user.clone());
+            Some(
+                CatchUpStream::new(missed, live)
+                    .acking_notices(Box::new(move |ids| engine.deliveries_acknowledged(&user, ids))),
+            )
+        }
     }
 
     /// The shared identity of a conversation this user names, after the ID rules.

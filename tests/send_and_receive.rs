@@ -167,3 +167,49 @@ async fn what_was_missed_comes_before_what_arrives_live_each_message_once() {
         other => panic!("expected the next message, got {other:?}"),
     }
 }
+
+/// Bob's first login ends while its catch-up is under way (its stream taken, what was missed
+/// not yet read, or being read) and before any event reached its consumer, while messages arrive before it, during it and after it, and one is
+/// revoked after it. The abandoned catch-up hands out nothing, and the next login gets every
+/// unrevoked message once (none lost to the first login's unread stream, none read twice from
+/// what was kept after its logout) and the revoke (as the first login would have live).
+#[tokio::test]
+async fn a_logout_before_the_catch_up_is_handed_out_leaves_all_of_it_to_the_next_login() {
+    for while_reading in [false, true] {
+        let h = Harness::default();
+        let alice = h.login("alice");
+        send_text(&alice, "bob", 1, "before the first login").await;
+        let first = h.login("bob");
+        let during = send_text(&alice, "bob", 1, "during the first login").await;
+        // The stream is taken at the call; the read of what was missed waits to be polled
+        // (or, while reading, runs up to its first wait on the store's writer thread).
+        let catch_up = tokio::spawn(first.take_events_after_missed());
+        if while_reading {
+            tokio::task::yield_now().await;
+        }
+        first.logout();
+        send_text(&alice, "bob", 1, "after the first logout").await;
+        assert_eq!(call(&alice, "TIMMsgRevoke", Some("bob"), 1, &during.to_string()).await.code, 0);
+        assert!(
+            catch_up.await.unwrap().is_none(),
+            "an abandoned catch-up hands nothing out (while reading: {while_reading})"
+        );
+
+        let second = h.login("bob");
+        let mut events = second.take_events_after_missed().await.unwrap();
+        let (mut seqs, mut revoked) = (Vec::new(), Vec::new());
+        loop {
+            match tokio::time::timeout(std::time::Duration::from_millis(500), events.recv()).await {
+                Ok(Some(timsg::Event::NewMessages { messages, .. })) => {
+                    seqs.extend(messages.iter().map(|m| m.message.seq))
+                }
+                Ok(Some(timsg::Event::Revoked { locators, .. })) => revoked.extend(locators.iter().map(|l| l.seq)),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        // The revoked one is no longer new.
+        assert_eq!(seqs, [1, 3], "every message once, in order (while reading: {while_reading})");
+        assert_eq!(revoked, [2], "the revoke after the abandoned login's start (while reading: {while_reading})");
+    }
+}

@@ -706,6 +706,19 @@ impl Engine {
         }
     }
 
+    /// A login of `user` that began at `started` (an event stamp) ended before it handed out
+    /// any event: the logout point stays where the logout before it left it, so the next
+    /// login catches up on all of it. A user with no point yet gets one that delivers every
+    /// unread message and what was revoked or read since `started` (as that login would have).
+    pub fn record_abandoned_login(&self, user: &UserId, started: u64) {
+        let op = WriteOp::StartOfflineMark { user: user.clone(), stamp: started };
+        if let Err(e) =
+            self.shared.store.submit(crate::store::WriteRequest::new(vec![op], crate::store::Completion::None))
+        {
+            tracing::warn!(user = %user, error = %e, "no logout point for a login that handed nothing out");
+        }
+    }
+
     /// What `user` missed while logged out: its unread new messages (one event per
     /// conversation, in seq order), the messages and notices that reached no stream of it
     /// (published just after its logout, dropped on a full stream, GroupReports), then the

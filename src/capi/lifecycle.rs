@@ -321,9 +321,11 @@ pub unsafe extern "C" fn TIMLogin(
             *login = Some(LoginState { session, logout_done });
             return Ok(());
         }
+        // Taken now: a logout from here on abandons the catch-up if it is still being read.
+        let catch_up = s2.take_events_after_missed();
+        drop(s2);
         sdk.driver.spawn(async move {
-            if let Some(events) = s2.take_events_after_missed().await {
-                drop(s2);
+            if let Some(events) = catch_up.await {
                 listeners::pump(events, p2).await;
             }
             if let Ok(done) = logged_out.await {

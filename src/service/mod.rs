@@ -109,10 +109,10 @@ impl ServiceState {
             let session = Arc::new(self.runtime.login_with(user, Access::Remote(self.policy.clone()))?);
             let hub = Arc::new(UserHub::new(self.config.event_log, self.config.event_log_bytes, self.config.ws_buffer));
             // What the user missed while away reaches the hub first, then the live events.
-            let (hub2, engine, s2) = (hub.clone(), self.runtime.engine().clone(), session.clone());
+            let (hub2, engine) = (hub.clone(), self.runtime.engine().clone());
+            let catch_up = session.take_events_after_missed();
             actix_web::rt::spawn(async move {
-                let Some(mut events) = s2.take_events_after_missed().await else { return };
-                drop(s2);
+                let Some(mut events) = catch_up.await else { return };
                 while let Some(e) = events.recv().await {
                     let (listener, body) = to_listener_json(&e);
                     hub2.push(engine.stamp(), listener.name(), &body);

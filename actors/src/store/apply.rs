@@ -102,6 +102,12 @@ pub fn apply(tx: &rusqlite::Connection, op: &WriteOp) -> rusqlite::Result<()> {
             )?
             .execute(params![&**user, mark, *stamp as i64])?;
         }
+        WriteOp::StartOfflineMark { user, stamp } => {
+            tx.prepare_cached(
+                "INSERT INTO users (user, offline_mark, logout_stamp) VALUES (?1, 0, ?2) ON CONFLICT (user) DO NOTHING",
+            )?
+            .execute(params![&**user, *stamp as i64])?;
+        }
         WriteOp::SetLogPosition { conv, seq } => {
             tx.prepare_cached(
                 "INSERT INTO log_positions (conv, seq) VALUES (?1, ?2)

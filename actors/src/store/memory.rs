@@ -209,6 +209,9 @@ impl Tables {
             WriteOp::SetOfflineMark { user, mark, stamp } => {
                 self.users.insert(user.clone(), (*mark, *stamp));
             }
+            WriteOp::StartOfflineMark { user, stamp } => {
+                self.users.entry(user.clone()).or_insert((0, *stamp));
+            }
             WriteOp::AddPendingDelivery { user, stamp, conv_type, conv_id, message } => {
                 let pending = self.notices.entry(user.clone()).or_default();
                 pending.retain(|_, (_, _, m)| m.id != message.id);

@@ -51,6 +51,13 @@ pub enum WriteOp {
         mark: i64,
         stamp: u64,
     },
+    /// A login that handed nothing out ended, for a user no logout left a point for yet: the
+    /// next login delivers every unread message (mark 0) and the revokes and read receipts
+    /// since `stamp`, the abandoned login's start. A point already there stays.
+    StartOfflineMark {
+        user: UserId,
+        stamp: u64,
+    },
     /// Cluster mode: the conversation's changes up to this sequence of its log of record are
     /// in this store (the next takeover reads the log after it).
     SetLogPosition {
@@ -101,6 +108,7 @@ impl WriteOp {
             | WriteOp::SetLogPosition { conv, .. } => conv,
             WriteOp::SetC2cReceiveOpt { owner, .. } => owner,
             WriteOp::SetOfflineMark { user, .. }
+            | WriteOp::StartOfflineMark { user, .. }
             | WriteOp::ImportAccount { user, .. }
             | WriteOp::RevokeSigs { user, .. }
             | WriteOp::AddPendingDelivery { user, .. }
@@ -113,6 +121,7 @@ impl WriteOp {
         match self {
             WriteOp::SetC2cReceiveOpt { .. }
             | WriteOp::SetOfflineMark { .. }
+            | WriteOp::StartOfflineMark { .. }
             | WriteOp::ImportAccount { .. }
             | WriteOp::RevokeSigs { .. }
             | WriteOp::AddPendingDelivery { .. }
