@@ -407,18 +407,34 @@ impl ConversationActor {
     fn publish_and_answer(&mut self, committed: &[Arc<StoredMessage>]) {
         let store = self.shared.store.clone();
         let shared = self.shared.clone();
-        let mut per_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
-        for msg in committed {
-            if self.quiet.remove(&msg.id).is_some() {
-                continue;
+        // Each receiver's new messages, by receiver. One message (the usual flush under load)
+        // has one receiver per delivery already: no map to gather them in.
+        let mut per_user: Vec<(UserId, (Vec<MessageView>, bool))> = Vec::new();
+        if let [msg] = committed {
+            if self.quiet.remove(&msg.id).is_none() {
+                let deliveries =
+                    self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
+                per_user.reserve_exact(deliveries.len());
+                for d in deliveries {
+                    let view = self.log().view_of(&d.user, msg);
+                    per_user.push((d.user, (vec![view], d.notify)));
+                }
             }
-            let deliveries =
-                self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
-            for d in deliveries {
-                let view = self.log().view_of(&d.user, msg);
-                let slot = per_user.entry(d.user).or_insert_with(|| (Vec::with_capacity(committed.len()), d.notify));
-                slot.0.push(view);
+        } else {
+            let mut by_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
+            for msg in committed {
+                if self.quiet.remove(&msg.id).is_some() {
+                    continue;
+                }
+                let deliveries =
+                    self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
+                for d in deliveries {
+                    let view = self.log().view_of(&d.user, msg);
+                    let slot = by_user.entry(d.user).or_insert_with(|| (Vec::with_capacity(committed.len()), d.notify));
+                    slot.0.push(view);
+                }
             }
+            per_user.extend(by_user);
         }
         // Receivers hear of a message before its sender's send completes, so a sender that
         // has its answer knows every receiver's stream already holds the message — in
