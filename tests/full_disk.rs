@@ -126,7 +126,7 @@ async fn a_full_disk_fails_sends_with_a_code_loses_nothing_acknowledged_and_reco
                         failed_in_a_row = 0;
                     }
                     Err(e) => {
-                        codes.push(e.code);
+                        codes.push((e.code, e.desc));
                         failed_in_a_row += 1;
                         if failed_in_a_row == 5 {
                             break;
@@ -141,11 +141,17 @@ async fn a_full_disk_fails_sends_with_a_code_loses_nothing_acknowledged_and_reco
     for t in tasks {
         let (n, codes) = t.await.unwrap();
         assert!(!codes.is_empty(), "the disk filled");
-        assert!(codes.iter().all(|c| *c == 6019), "every failure is a storage failure: {codes:?}");
+        assert!(codes.iter().all(|(c, _)| *c == 6019), "every failure is a storage failure: {codes:?}");
+        assert!(codes.iter().any(|(_, why)| why.contains("nearly full")), "the callers hear why: {codes:?}");
         acked.push(n);
     }
-    let why = runtime.engine().store_health(Duration::from_secs(2)).await.unwrap_err();
-    assert!(why.contains("nearly full"), "{why}");
+    // The store's health says so too, unless the journal's backlog has reached SQLite since
+    // the writers stopped and the room kept for it is free again (under load, about one run
+    // in thirty): then it has room. A disk with no room at all is checked below, at the
+    // restart.
+    if let Err(why) = runtime.engine().store_health(Duration::from_secs(2)).await {
+        assert!(why.contains("nearly full"), "{why}");
+    }
     // Everything acknowledged can be read while the disk is full.
     for (w, n) in acked.iter().enumerate() {
         assert_eq!(stored_count(&sessions[w], &format!("reader{w}")).await, *n, "writer {w} on a full disk");
