@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dashmap::DashMap;
 use tokio::sync::mpsc;
 
 use super::{AppendError, Bytes, Cluster, ClusterConfig, Lease, LeaseError};
@@ -60,6 +61,17 @@ const UNANSWERED_RETRY: Duration = Duration::from_millis(250);
 /// The least time a claim (lease and catch-up) may take before it fails.
 const CLAIM_DEADLINE_FLOOR: Duration = Duration::from_secs(10);
 
+/// The longest a new appender waits for the one before it: longer than that one's work can
+/// take (its queue is a flush or two, each within these patiences).
+const PREDECESSOR_PATIENCE: Duration = Duration::from_secs(2 * (EVENT_PATIENCE.as_secs() + APPEND_PATIENCE.as_secs()));
+
+/// An appender's task as its successor sees it: its number, and a receiver that ends when
+/// the task does.
+struct AppenderTask {
+    number: u64,
+    finished: tokio::sync::oneshot::Receiver<()>,
+}
+
 /// What a conversation actor gets when it claims its conversation.
 pub struct Claim {
     pub lease: Lease,
@@ -108,6 +120,10 @@ impl Appender {
 
 pub struct ClusterNode {
     rt: Option<tokio::runtime::Runtime>,
+    /// Per conversation, the newest appender's task on this node: a new one waits for the one
+    /// before it to finish (see [`ClusterNode::appender`]).
+    appenders: Arc<DashMap<Arc<str>, AppenderTask>>,
+    next_appender: std::sync::atomic::AtomicU64,
     /// Names this node's events for the stream's duplicate check.
     event_ids: Arc<EventIds>,
     pub cluster: Arc<Cluster>,
@@ -143,6 +159,8 @@ impl ClusterNode {
                 prefix: format!("{}:{:016x}", config.node, fastrand::u64(..)),
                 count: Default::default(),
             }),
+            appenders: Arc::default(),
+            next_appender: Default::default(),
             cluster: Arc::new(cluster),
             node: config.node.clone(),
             lease_ttl: config.lease_ttl,
@@ -199,11 +217,25 @@ impl ClusterNode {
     }
 
     /// The appender of `conv`, whose log ends at `tail`; each outcome goes to `reply`.
+    ///
+    /// It starts once the conversation's previous appender on this node (its actor restarted:
+    /// a lost lease, a failed write) has done what was queued to it: an event that one was
+    /// still trying to store (a stream electing a leader) lands before this one's events, so a
+    /// receiver never sees the conversation's messages out of order across the restart.
     pub fn appender(&self, conv: Arc<str>, mut tail: u64, reply: impl Fn(Appended) + Send + 'static) -> Appender {
         let (tx, mut rx) = mpsc::unbounded_channel::<Work>();
         let (cluster, node) = (self.cluster.clone(), self.node.clone());
         let events_id = self.event_ids.clone();
+        let number = self.next_appender.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (running, finished) = tokio::sync::oneshot::channel::<()>();
+        let predecessor = self.appenders.insert(conv.clone(), AppenderTask { number, finished });
+        let appenders = self.appenders.clone();
         self.spawn(async move {
+            if let Some(before) = predecessor
+                && tokio::time::timeout(PREDECESSOR_PATIENCE, before.finished).await.is_err()
+            {
+                tracing::warn!(conv = %conv, "the conversation's previous appender is still busy; going on");
+            }
             let base = fastrand::u64(..);
             let mut n = 0u64;
             // Once an append fails, every later one is refused: appended after a record that
@@ -255,6 +287,8 @@ impl ClusterNode {
                 }
                 reply((ops, token, result));
             }
+            appenders.remove_if(&conv, |_, task| task.number == number);
+            drop(running);
         });
         Appender { tx }
     }
