@@ -258,26 +258,40 @@ impl Session {
     /// `None` as well if the login ended first; if it ended while what was missed was being
     /// read, the next login catches up on it. The stream is taken when this is called, not
     /// when the future is first polled: from then on a logout abandons the catch-up.
-    pub fn take_events_after_missed(
+    pub fn take_events_after_missed(&self) -> impl std::future::Future<Output = Option<CatchUpStream>> + Send + '_ {
+        let live = self.begin_catch_up();
+        async move { self.finish_catch_up(live?).await }
+    }
+
+    /// [`Session::take_events_after_missed`] for a task of its own: the future holds the
+    /// session, not a borrow of it.
+    pub fn take_events_after_missed_owned(
         self: &Arc<Self>,
     ) -> impl std::future::Future<Output = Option<CatchUpStream>> + Send + 'static {
-        let live = self.events.lock().take().filter(|_| self.move_catch_up(CatchUp::NotTaken, CatchUp::Reading));
+        let live = self.begin_catch_up();
         let session = self.clone();
-        async move {
-            let live = live?;
-            let missed = session.missed_events().await.unwrap_or_else(|e| {
-                tracing::warn!(user = %session.user, error = %e, "cannot read what was missed while logged out");
-                Vec::new()
-            });
-            if !session.move_catch_up(CatchUp::Reading, CatchUp::Handed) {
-                return None;
-            }
-            let (engine, user) = (session.engine.clone(), session.user.clone());
-            Some(
-                CatchUpStream::new(missed, live)
-                    .acking_notices(Box::new(move |ids| engine.deliveries_acknowledged(&user, ids))),
-            )
+        async move { session.finish_catch_up(live?).await }
+    }
+
+    /// Takes the live stream for a catch-up, unless it was taken or the login ended.
+    fn begin_catch_up(&self) -> Option<EventStream> {
+        self.events.lock().take().filter(|_| self.move_catch_up(CatchUp::NotTaken, CatchUp::Reading))
+    }
+
+    /// Reads what was missed and puts it before `live`; `None` if a logout came meanwhile.
+    async fn finish_catch_up(&self, live: EventStream) -> Option<CatchUpStream> {
+        let missed = self.missed_events().await.unwrap_or_else(|e| {
+            tracing::warn!(user = %self.user, error = %e, "cannot read what was missed while logged out");
+            Vec::new()
+        });
+        if !self.move_catch_up(CatchUp::Reading, CatchUp::Handed) {
+            return None;
         }
+        let (engine, user) = (self.engine.clone(), self.user.clone());
+        Some(
+            CatchUpStream::new(missed, live)
+                .acking_notices(Box::new(move |ids| engine.deliveries_acknowledged(&user, ids))),
+        )
     }
 
     /// The shared identity of a conversation this user names, after the ID rules.

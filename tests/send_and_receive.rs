@@ -182,18 +182,25 @@ async fn a_logout_before_the_catch_up_is_handed_out_leaves_all_of_it_to_the_next
         let first = h.login("bob");
         let during = send_text(&alice, "bob", 1, "during the first login").await;
         // The stream is taken at the call; the read of what was missed waits to be polled
-        // (or, while reading, runs up to its first wait on the store's writer thread).
-        let catch_up = tokio::spawn(first.take_events_after_missed());
-        if while_reading {
+        // (or, while reading, runs on a task of its own up to its first wait on the store's
+        // writer thread).
+        let after_logout = async {
+            send_text(&alice, "bob", 1, "after the first logout").await;
+            assert_eq!(call(&alice, "TIMMsgRevoke", Some("bob"), 1, &during.to_string()).await.code, 0);
+        };
+        let abandoned = if while_reading {
+            let catch_up = tokio::spawn(first.take_events_after_missed_owned());
             tokio::task::yield_now().await;
-        }
-        first.logout();
-        send_text(&alice, "bob", 1, "after the first logout").await;
-        assert_eq!(call(&alice, "TIMMsgRevoke", Some("bob"), 1, &during.to_string()).await.code, 0);
-        assert!(
-            catch_up.await.unwrap().is_none(),
-            "an abandoned catch-up hands nothing out (while reading: {while_reading})"
-        );
+            first.logout();
+            after_logout.await;
+            catch_up.await.unwrap()
+        } else {
+            let catch_up = first.take_events_after_missed();
+            first.logout();
+            after_logout.await;
+            catch_up.await
+        };
+        assert!(abandoned.is_none(), "an abandoned catch-up hands nothing out (while reading: {while_reading})");
 
         let second = h.login("bob");
         let mut events = second.take_events_after_missed().await.unwrap();

@@ -322,7 +322,7 @@ pub unsafe extern "C" fn TIMLogin(
             return Ok(());
         }
         // Taken now: a logout from here on abandons the catch-up if it is still being read.
-        let catch_up = s2.take_events_after_missed();
+        let catch_up = s2.take_events_after_missed_owned();
         drop(s2);
         sdk.driver.spawn(async move {
             if let Some(events) = catch_up.await {

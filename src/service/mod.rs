@@ -110,7 +110,7 @@ impl ServiceState {
             let hub = Arc::new(UserHub::new(self.config.event_log, self.config.event_log_bytes, self.config.ws_buffer));
             // What the user missed while away reaches the hub first, then the live events.
             let (hub2, engine) = (hub.clone(), self.runtime.engine().clone());
-            let catch_up = session.take_events_after_missed();
+            let catch_up = session.take_events_after_missed_owned();
             actix_web::rt::spawn(async move {
                 let Some(mut events) = catch_up.await else { return };
                 while let Some(e) = events.recv().await {
