@@ -543,7 +543,9 @@ async fn drive(
         workers.push(tokio::spawn(async move {
             let mut rng = fastrand::Rng::with_seed(1000 + w as u64);
             let mut report = WorkerReport::default();
-            let mut recent: Vec<(usize, usize, SentHandle)> = Vec::new();
+            // The last 16 sends of this worker, for revokes and custom data (newest at the back).
+            let mut recent: std::collections::VecDeque<(usize, usize, SentHandle)> =
+                std::collections::VecDeque::with_capacity(17);
             let mut unreported = 0;
             loop {
                 // Open loop: each operation has its slot; latency counts from it.
@@ -591,9 +593,9 @@ async fn drive(
                                 }
                                 report.acked.push((ci as ConvId, seq, user_idx));
                                 report.sends += 1;
-                                recent.push((ci, mi, handle));
+                                recent.push_back((ci, mi, handle));
                                 if recent.len() > 16 {
-                                    recent.remove(0);
+                                    recent.pop_front();
                                 }
                                 true
                             }
@@ -630,7 +632,7 @@ async fn drive(
                             Err(_) => false,
                         }
                     }
-                    Op::Revoke => match recent.pop() {
+                    Op::Revoke => match recent.pop_back() {
                         Some((c, m, handle)) => {
                             let (sender, sender_conv) = (convs[c].members[m], &convs[c].reference[m]);
                             let id = handle.id();
@@ -667,7 +669,7 @@ async fn drive(
                         ok
                     }
                     Op::ReceiveOpt => true,
-                    Op::CustomData => match recent.pop() {
+                    Op::CustomData => match recent.pop_back() {
                         Some((c, m, handle)) => {
                             let (sender, sender_conv) = (convs[c].members[m], &convs[c].reference[m]);
                             let text = format!("d{n}");

@@ -282,17 +282,8 @@ impl ConversationActor {
     /// (mark sent, deliver, answer the senders) rides on this write — whoever triggered it.
     fn flush(&mut self, ctx: &mut Context<Self>, after: Option<AfterWrite>) {
         let changes = self.log().take_changes();
-        let after: Option<AfterWrite> = if changes.inserted.is_empty() {
-            after
-        } else {
-            let through = self.log().last_seq();
-            Some(Box::new(move |act: &mut Self, ctx: &mut Context<Self>, res: Result<(), StoreError>| {
-                act.on_durable(ctx, through, res.clone());
-                if let Some(f) = after {
-                    f(act, ctx, res);
-                }
-            }))
-        };
+        // Newly committed messages become durable with this write, through this seq.
+        let committed_through = (!changes.inserted.is_empty()).then(|| self.log().last_seq());
         if changes.is_empty() {
             if let Some(f) = after {
                 f(self, ctx, Ok(()));
@@ -325,6 +316,25 @@ impl ConversationActor {
             owner,
             local_id,
         }));
+        // In memory the write is done when applied: what follows it runs now, without a
+        // completion message through this actor's own mailbox (nor a boxed continuation).
+        if self.appender.is_none()
+            && let Some(result) = self.shared.store.write_now(&ops)
+        {
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                if let Some(through) = committed_through {
+                    self.on_durable(ctx, through, result.clone());
+                }
+                if let Some(f) = after {
+                    f(self, ctx, result);
+                }
+            }));
+            if outcome.is_err() {
+                self.crash(ctx);
+            }
+            return;
+        }
+        let after = Self::after_durable(committed_through, after);
         // Cluster mode: the log of record takes the write first (in order, fenced); the store
         // gets it once the log has (see `Handler<LogAppended>`).
         if let Some(appender) = &self.appender {
@@ -335,14 +345,6 @@ impl ConversationActor {
             });
             if appender.append(ops, token).is_err() {
                 self.fail_append(ctx, token, "the cluster connection is gone".into());
-            }
-            return;
-        }
-        // In memory the write is done when applied: its follow-up runs now, without a
-        // completion message through this actor's own mailbox.
-        if let Some(result) = self.shared.store.write_now(&ops) {
-            if let Some(f) = after {
-                self.finish_write(f, ctx, result);
             }
             return;
         }
@@ -362,6 +364,18 @@ impl ConversationActor {
                 f(self, ctx, Err(e));
             }
         }
+    }
+
+    /// What runs once a write is durable: the newly committed messages' continuation (mark
+    /// sent, deliver, answer the senders) when it holds some, then `after`.
+    fn after_durable(committed_through: Option<u64>, after: Option<AfterWrite>) -> Option<AfterWrite> {
+        let Some(through) = committed_through else { return after };
+        Some(Box::new(move |act: &mut Self, ctx: &mut Context<Self>, res: Result<(), StoreError>| {
+            act.on_durable(ctx, through, res.clone());
+            if let Some(f) = after {
+                f(act, ctx, res);
+            }
+        }))
     }
 
     /// Runs what waits on a write (replies, deliveries); a panic there restarts the actor.
