@@ -203,14 +203,14 @@ impl Session {
         if self.logged_out.swap(true, std::sync::atomic::Ordering::SeqCst) {
             return;
         }
+        // A catch-up still being read is abandoned (its consumer got nothing yet): no new point,
+        // the previous one stays (see `CatchUp`). A stream never taken was this login's
+        // choice: its point is recorded as usual.
+        let abandoned = self.move_catch_up(CatchUp::Reading, CatchUp::Ended);
+        self.move_catch_up(CatchUp::NotTaken, CatchUp::Ended);
         // The stream closes before the logout point is taken, so whatever was published to it
         // is at or below the point (not missed again). A message committed before the point
         // but published after the stream closed is kept for the next login by the event bus.
-        // Decided before the stream closes: a catch-up still being read then read nothing
-        // kept for the next login (that starts with this unsubscribe).
-        // A stream never taken was this login's choice: its point is recorded as usual.
-        let abandoned = self.move_catch_up(CatchUp::Reading, CatchUp::Ended);
-        self.move_catch_up(CatchUp::NotTaken, CatchUp::Ended);
         let current = self.engine.is_current_login(&self.user, self.generation);
         self.engine.unsubscribe(&self.user, self.generation);
         if current {

@@ -321,17 +321,15 @@ impl ConversationActor {
         if self.appender.is_none()
             && let Some(result) = self.shared.store.write_now(&ops)
         {
-            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let then = move |act: &mut Self, ctx: &mut Context<Self>, result: Result<(), StoreError>| {
                 if let Some(through) = committed_through {
-                    self.on_durable(ctx, through, result.clone());
+                    act.on_durable(ctx, through, result.clone());
                 }
                 if let Some(f) = after {
-                    f(self, ctx, result);
+                    f(act, ctx, result);
                 }
-            }));
-            if outcome.is_err() {
-                self.crash(ctx);
-            }
+            };
+            self.finish_write(then, ctx, result);
             return;
         }
         let after = Self::after_durable(committed_through, after);
@@ -379,7 +377,12 @@ impl ConversationActor {
     }
 
     /// Runs what waits on a write (replies, deliveries); a panic there restarts the actor.
-    fn finish_write(&mut self, f: AfterWrite, ctx: &mut Context<Self>, result: Result<(), StoreError>) {
+    fn finish_write(
+        &mut self,
+        f: impl FnOnce(&mut Self, &mut Context<Self>, Result<(), StoreError>),
+        ctx: &mut Context<Self>,
+        result: Result<(), StoreError>,
+    ) {
         let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(self, ctx, result)));
         if outcome.is_err() {
             self.crash(ctx);
@@ -422,34 +425,31 @@ impl ConversationActor {
         let store = self.shared.store.clone();
         let shared = self.shared.clone();
         // Each receiver's new messages, by receiver. One message (the usual flush under load)
-        // has one receiver per delivery already: no map to gather them in.
+        // has one receiver per delivery already: they go straight in, and the map (which allocates
+        // nothing while empty) gathers only several messages' receivers.
         let mut per_user: Vec<(UserId, (Vec<MessageView>, bool))> = Vec::new();
-        if let [msg] = committed {
-            if self.quiet.remove(&msg.id).is_none() {
-                let deliveries =
-                    self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
-                per_user.reserve_exact(deliveries.len());
-                for d in deliveries {
-                    let view = self.log().view_of(&d.user, msg);
-                    per_user.push((d.user, (vec![view], d.notify)));
-                }
+        let mut by_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
+        let single = committed.len() == 1;
+        for msg in committed {
+            if self.quiet.remove(&msg.id).is_some() {
+                continue;
             }
-        } else {
-            let mut by_user: BTreeMap<UserId, (Vec<MessageView>, bool)> = BTreeMap::new();
-            for msg in committed {
-                if self.quiet.remove(&msg.id).is_some() {
-                    continue;
-                }
-                let deliveries =
-                    self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
-                for d in deliveries {
-                    let view = self.log().view_of(&d.user, msg);
+            let deliveries =
+                self.log().deliveries(msg, |receiver, sender| shared.users.c2c_opt(&store, receiver, sender));
+            if single {
+                per_user.reserve_exact(deliveries.len());
+            }
+            for d in deliveries {
+                let view = self.log().view_of(&d.user, msg);
+                if single {
+                    per_user.push((d.user, (vec![view], d.notify)));
+                } else {
                     let slot = by_user.entry(d.user).or_insert_with(|| (Vec::with_capacity(committed.len()), d.notify));
                     slot.0.push(view);
                 }
             }
-            per_user.extend(by_user);
         }
+        per_user.extend(by_user);
         // Receivers hear of a message before its sender's send completes, so a sender that
         // has its answer knows every receiver's stream already holds the message — in
         // cluster mode, once the events stream has stored each receiver's event.
