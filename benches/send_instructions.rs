@@ -10,8 +10,11 @@
 //! one conversation; 10,000 conversations, round-robin; and the whole in-process load as
 //! `timsg load` runs it (2,000 users, each taking its events, 10,000 conversations of which a
 //! tenth are groups of 8, 512 in flight, generator included: the figure behind
-//! `cpu_us_per_message`). Baseline, in the same run: raw actix request/reply round trips to
-//! plain actors on as many arbiters, 512 in flight.
+//! `cpu_us_per_message`). Baselines, in the same run: raw actix request/reply round trips to
+//! plain actors on as many arbiters, 512 in flight; and the hops of a send alone
+//! (`load::baseline::send_hops`: the round trip under a deadline plus one delivery to a
+//! receiver's task, 10,000 conversations, 2,000 receivers), so the rest of a send's count is
+//! its work, not the design's hops.
 //!
 //!   cargo bench --bench send_instructions          # needs valgrind (apt-get install valgrind)
 //!   SEND_INSTRUCTIONS_N=2000 cargo bench --bench send_instructions   # quicker, noisier
@@ -23,6 +26,7 @@
 use std::process::Command;
 
 use timsg::load::baseline::raw_actix::RawActix;
+use timsg::load::baseline::send_hops::SendHops;
 use timsg::{ConvRef, Durability, Element, MessageContent, Runtime, RuntimeConfig};
 
 /// Operations in flight at once.
@@ -43,6 +47,11 @@ fn run_workload(workload: &str, n: usize) {
                 }
             });
             raw.stop();
+        }
+        "send_hops_floor" => {
+            let floor = rt.block_on(async { SendHops::start(ARBITERS, 10_000, 2_000) }).unwrap();
+            rt.block_on(floor.closed_loop(n as u64, IN_FLIGHT, 2_000)).unwrap();
+            floor.stop();
         }
         "send_1_conversation" | "send_10000_conversations" => {
             let conversations = if workload == "send_1_conversation" { 1 } else { 10_000 };
@@ -144,6 +153,12 @@ fn main() {
     let n: usize = std::env::var("SEND_INSTRUCTIONS_N").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let baseline = per_operation("raw_actix", n).expect("the raw actix baseline");
     println!("send_instructions: raw actix request/reply: {baseline:.0} instructions per round trip");
+    let floor = per_operation("send_hops_floor", n).expect("the send-hops floor");
+    println!(
+        "send_instructions: the hops of a send alone (request/reply under a deadline + one delivery to a \
+         receiver's task, 10,000 conversations, 2,000 receivers): {floor:.0} instructions, {:.2} x the raw round trip",
+        floor / baseline
+    );
     for workload in ["send_1_conversation", "send_10000_conversations", LOAD_WORKLOAD] {
         // The load touches its 10,000 conversations at random: with fewer than 5 messages a
         // conversation in the smaller run, activations would not cancel out.
@@ -151,9 +166,10 @@ fn main() {
         let ours = per_operation(workload, n).expect(workload);
         println!(
             "send_instructions: {workload}: {ours:.0} instructions per send, {:.2} x the raw actix round trip \
-             (ratio of throughputs at equal IPC: {:.3})",
+             (ratio of throughputs at equal IPC: {:.3}); {:.0} above the hops alone",
             ours / baseline,
-            baseline / ours
+            baseline / ours,
+            ours - floor
         );
     }
 }

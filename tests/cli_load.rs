@@ -86,6 +86,13 @@ fn in_memory_the_baseline_is_raw_actix_and_it_can_be_skipped() {
     let r = report(&load(&common));
     assert!(r["baseline"]["what"].as_str().unwrap().starts_with("raw actix request/reply"), "{r}");
     assert!(r["ratio_to_baseline"].as_f64().unwrap() > 0.0, "{r}");
+    // Beside it, the hops of a send alone, with the CPU each side spent on them.
+    let floor = &r["baseline"]["send_hops_floor"];
+    assert!(floor["what"].as_str().unwrap().starts_with("the hops of a send alone"), "{r}");
+    assert!(floor["messages_per_second"].as_f64().unwrap() > 0.0, "{r}");
+    for side in ["arbiters", "generator"] {
+        assert!(floor["cpu_us_per_message"][side].as_f64().is_some_and(|us| us >= 0.0), "{r}");
+    }
     let skipped = report(&load(&[&common[..], &["--no-baseline"]].concat()));
     assert_eq!(
         (&skipped["baseline"], &skipped["ratio_to_baseline"]),

@@ -261,7 +261,7 @@ impl std::fmt::Debug for Engine {
 }
 
 /// Renames the calling thread (what `/proc/<pid>/task/<tid>/comm` shows; 15 bytes at most).
-fn name_this_thread(name: &std::ffi::CStr) {
+pub fn name_this_thread(name: &std::ffi::CStr) {
     // SAFETY: PR_SET_NAME reads a NUL-terminated string of the calling thread's new name.
     unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr()) };
 }

@@ -27,6 +27,8 @@ pub fn group_of(name: &str) -> &'static str {
         ("actix-server", "service_workers"),
         ("timsg-nats", "cluster"),
         ("timsg-load", "generator"),
+        // The send-hops floor's arbiters (a baseline measured before the load).
+        ("timsg-floor-arb", "floor_arbiters"),
     ];
     GROUPS.iter().find(|(prefix, _)| name.starts_with(prefix)).map_or("other", |(_, group)| group)
 }
@@ -121,6 +123,7 @@ mod tests {
         assert_eq!(group_of("timsg-checkpoin"), "checkpointer");
         assert_eq!(group_of("actix-server wo"), "service_workers");
         assert_eq!(group_of("timsg-load"), "generator");
+        assert_eq!(group_of("timsg-floor-arb"), "floor_arbiters");
         assert_eq!(group_of("timsg-load-pace"), "generator");
         assert_eq!(group_of("main"), "other");
     }

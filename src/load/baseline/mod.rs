@@ -12,6 +12,7 @@
 
 pub mod raw_actix;
 pub mod raw_sqlite;
+pub mod send_hops;
 pub mod ws_relay;
 pub mod ws_relay_load;
 
@@ -33,11 +34,31 @@ const SQLITE_BATCH: usize = 256;
 pub struct Baseline {
     pub what: String,
     pub per_second: f64,
+    /// In memory: the hops of a send alone, measured after the round trips.
+    pub hops_floor: Option<HopsFloor>,
+}
+
+/// The send-hops floor ([`send_hops`]) as the load measured it: its rate, and the CPU each
+/// side spent per message (its arbiters; the load's own threads, callers and receivers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopsFloor {
+    pub what: String,
+    pub per_second: f64,
+    pub arbiters_cpu_us: f64,
+    pub generator_cpu_us: f64,
 }
 
 impl Baseline {
     pub fn to_json(&self) -> Value {
-        json!({"what": self.what, "messages_per_second": self.per_second})
+        let mut v = json!({"what": self.what, "messages_per_second": self.per_second});
+        if let Some(f) = &self.hops_floor {
+            v["send_hops_floor"] = json!({
+                "what": f.what,
+                "messages_per_second": f.per_second,
+                "cpu_us_per_message": {"arbiters": f.arbiters_cpu_us, "generator": f.generator_cpu_us},
+            });
+        }
+        v
     }
 }
 
@@ -68,9 +89,11 @@ pub fn measure(
             let raw = raw_actix::RawActix::start(arbiters, args.conversations.clamp(1, 10_000))?;
             let took = rt.block_on(raw.closed_loop(n, args.concurrency));
             raw.stop();
+            let took = took?;
             Ok(Baseline {
                 what: format!("raw actix request/reply, {arbiters} arbiters, {} in flight", args.concurrency),
-                per_second: per_second(n, took?),
+                per_second: per_second(n, took),
+                hops_floor: Some(hops_floor(args, arbiters, n, rt)?),
             })
         }
         (Via::Inproc, durability) => {
@@ -86,6 +109,7 @@ pub fn measure(
                     if sync { ", fsynced" } else { "" }
                 ),
                 per_second: per_second(n, took?),
+                hops_floor: None,
             })
         }
         // The REST load is held to the same bare relay as the WebSocket one, so their ratios
@@ -100,9 +124,42 @@ pub fn measure(
                     args.users, args.concurrency
                 ),
                 per_second: per_second(n, took?),
+                hops_floor: None,
             })
         }
     }
+}
+
+/// Runs the send-hops floor in the load's shape (its conversations, users and sends in flight)
+/// and reads the CPU its arbiters and the load's threads spent on it.
+fn hops_floor(args: &LoadArgs, arbiters: usize, n: u64, rt: &tokio::runtime::Runtime) -> Result<HopsFloor, String> {
+    use super::thread_cpu::{CpuSample, per_message};
+    let conversations = args.conversations.clamp(1, 10_000);
+    let users = args.users.max(1);
+    let floor = rt.block_on(async { send_hops::SendHops::start(arbiters, conversations, users) })?;
+    let before = CpuSample::read(None);
+    let began = std::time::Instant::now();
+    let ran = rt.block_on(floor.closed_loop(n, args.concurrency, users));
+    let took = began.elapsed();
+    // Read before stopping: the arbiters' counters end with their threads.
+    let after = CpuSample::read(None);
+    floor.stop();
+    ran?;
+    let cpu = match (before, after) {
+        (Some(b), Some(a)) => a.since(&b),
+        _ => Default::default(),
+    };
+    let of = |group: &str| per_message(cpu.get(group).copied().unwrap_or(0.0), n);
+    Ok(HopsFloor {
+        what: format!(
+            "the hops of a send alone: request/reply under a deadline + one delivery to a receiver's task, \
+             {arbiters} arbiters, {conversations} conversations, {users} receivers, {} in flight",
+            args.concurrency
+        ),
+        per_second: n as f64 / took.as_secs_f64().max(1e-9),
+        arbiters_cpu_us: of("floor_arbiters"),
+        generator_cpu_us: of("generator"),
+    })
 }
 
 #[cfg(test)]
