@@ -7,10 +7,8 @@
 use serde_json::{Value, json};
 use timsg_actors::events::Event;
 
-use timsg_actors::message::MessageView;
-
 use crate::wire::params::MessageReceipt;
-use crate::wire::view_json::ViewJson;
+use crate::wire::view_json::views_json;
 use crate::wire::view_to_json;
 
 /// One event as a stream sends it (the service's WebSockets, a cluster node's event feed):
@@ -63,15 +61,13 @@ impl Listener {
 
 /// The listener and the JSON text it receives for `event`.
 pub fn to_listener_json(event: &Event) -> (Listener, String) {
-    let messages_json =
-        |messages: &[MessageView]| serde_json::to_string(&messages.iter().map(ViewJson).collect::<Vec<_>>());
     let (listener, value) = match event {
         // Messages, on every delivery: written straight to text (see `wire::view_json`).
         Event::NewMessages { messages, .. } => {
-            return (Listener::RecvNewMsg, messages_json(messages).unwrap_or_else(|_| "[]".into()));
+            return (Listener::RecvNewMsg, views_json(messages.iter()));
         }
         Event::MessagesUpdated(messages) => {
-            return (Listener::MsgUpdate, messages_json(messages).unwrap_or_else(|_| "[]".into()));
+            return (Listener::MsgUpdate, views_json(messages.iter()));
         }
         Event::Revoked { locators, by, reason } => (
             Listener::MsgRevoke,

@@ -88,7 +88,7 @@ fn call_json(cb: Option<(JsonCallback, UserData)>, json: &str) {
 fn deliver(event: &Event) {
     // Upload progress reaches its callback as the message and three numbers, not one JSON text.
     if let Event::UploadProgress { message, index, current, total } = event {
-        let message = serde_json::to_string(&ViewJson(message)).unwrap_or_default();
+        let message = ViewJson(message).to_json_string();
         upload_progress(&message, *index, *current, *total);
         return;
     }

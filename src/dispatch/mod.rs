@@ -292,7 +292,7 @@ pub(crate) fn empty_result(r: Result<(), TimError>) -> DispatchResult {
 /// An array of message views as JSON.
 pub(crate) fn views_result(r: Result<Vec<timsg_actors::message::MessageView>, TimError>) -> DispatchResult {
     match r {
-        Ok(views) => DispatchResult::ok_json(&views.iter().map(crate::wire::view_json::ViewJson).collect::<Vec<_>>()),
+        Ok(views) => DispatchResult::ok(crate::wire::view_json::views_json(views.iter())),
         Err(e) => e.into(),
     }
 }

@@ -33,7 +33,7 @@ pub fn begin(session: &Arc<Session>, call: &ApiCall<'_>) -> Result<Accepted, Tim
         progress: None,
         completion: Box::pin(async move {
             match pending.outcome().await {
-                Ok(view) => DispatchResult::ok_json(&ViewJson(&view)),
+                Ok(view) => DispatchResult::ok(ViewJson(&view).to_json_string()),
                 Err(e) => TimError::from(e).into(),
             }
         }),

@@ -162,5 +162,5 @@ impl WireMessage {
 
 /// One user's view of a message as a TIM JSON value (see [`ViewJson`] to write it as text).
 pub fn view_to_json(view: &MessageView) -> Value {
-    serde_json::to_value(ViewJson(view)).unwrap_or(Value::Null)
+    serde_json::from_str(&ViewJson(view).to_json_string()).unwrap_or(Value::Null)
 }
