@@ -87,6 +87,45 @@ pub fn verify(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -
 /// As [`verify`], answering when the UserSig was made (`TLS.time`, s): a kicked user's
 /// UserSigs made before the kick are refused by that time.
 pub fn verify_issued(sig: &str, sdkappid: u64, key: &str, identifier: &str, now: u64) -> Result<u64, TimError> {
+    signed_claims(sig, key)?.admit(sdkappid, identifier, now)
+}
+
+/// What a UserSig says, once its signature is known to be the app's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub identifier: String,
+    pub sdkappid: u64,
+    /// When it was made (s).
+    pub time: u64,
+    /// How long it lives (s).
+    pub expire: u64,
+}
+
+impl Claims {
+    /// Whether the UserSig admits `identifier` of app `sdkappid` at `now` (s): the time it was
+    /// made, or why not.
+    pub fn admit(&self, sdkappid: u64, identifier: &str, now: u64) -> Result<u64, TimError> {
+        if self.identifier != identifier {
+            return Err(TimError::new(
+                ERR_USERSIG_IDENTIFIER_MISMATCH,
+                format!("the UserSig is for {:?}, not {identifier:?}", self.identifier),
+            ));
+        }
+        if self.sdkappid != sdkappid {
+            return Err(TimError::new(
+                ERR_USERSIG_SDKAPPID_MISMATCH,
+                format!("the UserSig is for SDKAppID {}", self.sdkappid),
+            ));
+        }
+        if now > self.time.saturating_add(self.expire) {
+            return Err(TimError::new(ERR_USER_SIG_EXPIRED, "the UserSig has expired"));
+        }
+        Ok(self.time)
+    }
+}
+
+/// Decodes `sig` and checks its signature with `key`: its claims, whoever they name.
+pub fn signed_claims(sig: &str, key: &str) -> Result<Claims, TimError> {
     let compressed = STANDARD.decode(unescape(sig.trim())).map_err(|_| invalid("not base64"))?;
     let mut text = String::new();
     ZlibDecoder::new(&compressed[..]).take(64 * 1024).read_to_string(&mut text).map_err(|_| invalid("not zlib"))?;
@@ -110,19 +149,7 @@ pub fn verify_issued(sig: &str, sdkappid: u64, key: &str, identifier: &str, now:
     signer(key, id, app, time, expire, userbuf)
         .verify_slice(&given)
         .map_err(|_| invalid("the signature does not match"))?;
-    if id != identifier {
-        return Err(TimError::new(
-            ERR_USERSIG_IDENTIFIER_MISMATCH,
-            format!("the UserSig is for {id:?}, not {identifier:?}"),
-        ));
-    }
-    if app != sdkappid {
-        return Err(TimError::new(ERR_USERSIG_SDKAPPID_MISMATCH, format!("the UserSig is for SDKAppID {app}")));
-    }
-    if now > time.saturating_add(expire) {
-        return Err(TimError::new(ERR_USER_SIG_EXPIRED, "the UserSig has expired"));
-    }
-    Ok(time)
+    Ok(Claims { identifier: id.to_string(), sdkappid: app, time, expire })
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use actix_web::HttpRequest;
 use actix_web::http::StatusCode;
 
 use super::ServiceState;
-use crate::auth::usersig;
 use crate::error::TimError;
 
 /// Missing credentials: `ERR_SDK_NOT_LOGGED_IN`.
@@ -97,8 +96,7 @@ pub fn authenticate_issued(state: &ServiceState, req: &HttpRequest) -> Result<(S
     let sig = header_or_query(req, "x-tim-usersig", "usersig")
         .ok_or_else(|| unauthorized(TimError::new(ERR_SDK_NOT_LOGGED_IN, "the UserSig (X-TIM-UserSig) is missing")))?;
     let now = state.runtime.engine().now_ms() / 1000;
-    let issued = usersig::verify_issued(&sig, state.config.sdkappid, &state.config.secret_key, &user, now)
-        .map_err(unauthorized)?;
+    let issued = state.verified_sigs.verify_issued(&sig, state.config.sdkappid, &user, now).map_err(unauthorized)?;
     check_not_revoked(state, &user, issued).map_err(unauthorized)?;
     match header_or_query(req, "x-tim-act-as", "act_as") {
         Some(other) if other != user => {

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod ws;
 pub mod ws_calls;
 
+use crate::auth::verified_sigs::VerifiedSigs;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,8 @@ fn derived_key(secret: &str, purpose: &str) -> Vec<u8> {
 /// What every request handler shares.
 pub struct ServiceState {
     pub config: ServiceConfig,
+    /// The UserSigs verified so far (see [`crate::auth::verified_sigs`]).
+    pub verified_sigs: VerifiedSigs,
     pub runtime: Runtime,
     /// The rules every user of the service is under (see [`crate::access`]).
     pub policy: Arc<RemotePolicy>,
@@ -219,8 +222,10 @@ pub fn start(config: ServiceConfig, listener: TcpListener) -> std::io::Result<Ru
         .map(|c| crate::cluster::forwarding::Forwarding::new(c, runtime.engine().config().call_deadline));
     let sigs_valid_from =
         runtime.engine().sig_floors().map_err(|e| std::io::Error::other(e.to_string()))?.into_iter().collect();
+    let verified_sigs = VerifiedSigs::new(&config.secret_key, crate::auth::verified_sigs::CAPACITY);
     let state = web::Data::new(ServiceState {
         config,
+        verified_sigs,
         runtime,
         policy,
         sessions: SessionTable::default(),

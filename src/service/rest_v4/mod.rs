@@ -34,7 +34,6 @@ use serde_json::Value;
 use super::ServiceState;
 use super::api::read_body;
 use super::auth::query_param;
-use crate::auth::usersig;
 use envelope::{RestError, reply};
 
 /// `60012`: `sdkappid` missing from the URL.
@@ -142,15 +141,14 @@ fn authenticate(state: &ServiceState, req: &HttpRequest) -> Result<(), RestError
     let sig = query_param(req, "usersig").filter(|s| !s.is_empty());
     let sig = sig.ok_or_else(|| RestError::new(ERR_SIG_EMPTY, "usersig is missing from the URL"))?;
     let now = state.runtime.engine().now_ms() / 1000;
-    let issued = usersig::verify_issued(&sig, state.config.sdkappid, &state.config.secret_key, &identifier, now)
-        .map_err(|e| {
-            let code = match e.code {
-                6206 => ERR_SIG_EXPIRED,
-                70013 => ERR_SIG_OTHER_USER,
-                _ => ERR_SIG_INVALID,
-            };
-            RestError::new(code, e.desc)
-        })?;
+    let issued = state.verified_sigs.verify_issued(&sig, state.config.sdkappid, &identifier, now).map_err(|e| {
+        let code = match e.code {
+            6206 => ERR_SIG_EXPIRED,
+            70013 => ERR_SIG_OTHER_USER,
+            _ => ERR_SIG_INVALID,
+        };
+        RestError::new(code, e.desc)
+    })?;
     super::auth::check_not_revoked(state, &identifier, issued).map_err(|e| RestError::new(e.code, e.desc))
 }
 
