@@ -50,7 +50,7 @@ fn run_workload(workload: &str, n: usize) {
         }
         "send_hops_floor" => {
             let floor = rt.block_on(async { SendHops::start(ARBITERS, 10_000, 2_000) }).unwrap();
-            rt.block_on(floor.closed_loop(n as u64, IN_FLIGHT, 2_000)).unwrap();
+            rt.block_on(floor.closed_loop(n as u64, IN_FLIGHT)).unwrap();
             floor.stop();
         }
         "send_1_conversation" | "send_10000_conversations" => {

@@ -139,7 +139,7 @@ fn hops_floor(args: &LoadArgs, arbiters: usize, n: u64, rt: &tokio::runtime::Run
     let floor = rt.block_on(async { send_hops::SendHops::start(arbiters, conversations, users) })?;
     let before = CpuSample::read(None);
     let began = std::time::Instant::now();
-    let ran = rt.block_on(floor.closed_loop(n, args.concurrency, users));
+    let ran = rt.block_on(floor.closed_loop(n, args.concurrency));
     let took = began.elapsed();
     // Read before stopping: the arbiters' counters end with their threads.
     let after = CpuSample::read(None);

@@ -118,7 +118,8 @@ impl SendHops {
 
     /// `n` sends, `in_flight` at a time in a closed loop, to random conversations and
     /// receivers; returns once every send is answered and every message received.
-    pub async fn closed_loop(&self, n: u64, in_flight: usize, users: usize) -> Result<(), String> {
+    pub async fn closed_loop(&self, n: u64, in_flight: usize) -> Result<(), String> {
+        let users = self.receivers.len();
         let issued = Arc::new(AtomicU64::new(0));
         let logs = Arc::new(self.logs.clone());
         let target = self.received.load(Ordering::Relaxed) + n;
@@ -129,8 +130,7 @@ impl SendHops {
                     let text: Arc<str> = "hello".into();
                     let mut rng = fastrand::Rng::with_seed(w as u64);
                     while issued.fetch_add(1, Ordering::Relaxed) < n {
-                        let message =
-                            Arc::new(FloorMessage { receiver: rng.usize(..users.max(1)), text: text.clone() });
+                        let message = Arc::new(FloorMessage { receiver: rng.usize(..users), text: text.clone() });
                         let log = &logs[rng.usize(..logs.len())];
                         match tokio::time::timeout(DEADLINE, log.send(Append(message))).await {
                             Ok(Ok(_)) => {}
@@ -171,9 +171,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn every_send_is_answered_and_received_once() {
         let hops = SendHops::start(2, 50, 20).unwrap();
-        hops.closed_loop(1_000, 16, 20).await.unwrap();
+        hops.closed_loop(1_000, 16).await.unwrap();
         assert_eq!(hops.received.load(Ordering::Relaxed), 1_000);
-        hops.closed_loop(500, 16, 20).await.unwrap();
+        hops.closed_loop(500, 16).await.unwrap();
         assert_eq!(hops.received.load(Ordering::Relaxed), 1_500);
         hops.stop();
     }
